@@ -1,0 +1,160 @@
+// swift-tools-version:6.2
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    // https://github.com/apple/swift-evolution/blob/main/proposals/0335-existential-any.md
+    .enableUpcomingFeature("ExistentialAny"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// The numeric kernels target the CI machines' baseline (AVX2, FMA, F16C; no AVX-512),
+/// never `-march=native`: a binary built on a newer core must still run on the fleet.
+let kernelFlags: [CSetting] = [
+    .unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c", "-fno-math-errno"])
+]
+
+let package = Package(
+    name: "lightserve",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lightserve", targets: ["LightServe"]),
+        .executable(name: "lightserve-bench", targets: ["LightServeBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: System libraries
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
+
+        // MARK: Shared vocabulary and the model file
+        .target(
+            name: "LightServeCore",
+            dependencies: [
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "GGUF", swiftSettings: swiftSettings),
+
+        // MARK: The pipeline, in the order a request flows through it
+        .target(
+            name: "Ingress",
+            dependencies: [
+                "LightServeCore",
+                "Tokenize",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Tokenize",
+            dependencies: ["LightServeCore", "GGUF"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Schedule",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Execute",
+            dependencies: ["LightServeCore", "GGUF", "ExecuteKernels"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExecuteKernels",
+            dependencies: ["COpenBLAS"],
+            cSettings: kernelFlags
+        ),
+        .target(
+            name: "Detokenize",
+            dependencies: ["LightServeCore", "Tokenize"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The binary: wires the stages, nothing else
+        .executableTarget(
+            name: "LightServe",
+            dependencies: [
+                "CJemalloc",
+                "Detokenize",
+                "Execute",
+                "GGUF",
+                "Ingress",
+                "LightServeCore",
+                "Schedule",
+                "Tokenize",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (bench/)
+        .executableTarget(
+            name: "LightServeBench",
+            dependencies: [
+                "Execute",
+                "GGUF",
+                "Tokenize",
+                "LightServeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/LightServeBench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport",
+            dependencies: ["GGUF"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GGUFTests",
+            dependencies: ["GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenizeTests",
+            dependencies: ["Tokenize", "GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExecuteTests",
+            dependencies: ["Execute", "GGUF", "LightServeCore", "Tokenize", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DetokenizeTests",
+            dependencies: ["Detokenize", "Tokenize", "GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,70 @@
+import Foundation
+import Synchronization
+
+/// Locations the tests share: the repository, its fixtures and the default model.
+public enum TestPaths {
+    /// The repository root, found from this source file's location.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // TestSupport
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()
+
+    /// `Tests/Fixtures/<name>`: golden data copied from the reference material.
+    public static func fixture(_ name: String) -> URL {
+        repositoryRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(name)
+    }
+
+    /// Decodes a JSON fixture.
+    public static func loadFixture<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(contentsOf: fixture(name)))
+    }
+
+    /// A fresh temporary file path with the given extension.
+    public static func temporaryFile(_ suffix: String = ".gguf") -> String {
+        FileManager.default.temporaryDirectory
+            .appendingPathComponent("lightserve-test-\(UUID().uuidString)\(suffix)").path
+    }
+}
+
+/// The default model for tests that depend on real weights: `LIGHTSERVE_MODEL` if set, else the
+/// cached download, fetched on first use by `scripts/fetch-model` (tests never skip for want of it).
+public enum TestModel {
+    public enum Failure: Error, CustomStringConvertible {
+        case fetchFailed(status: Int32, output: String)
+        public var description: String {
+            switch self {
+            case .fetchFailed(let status, let output):
+                return "scripts/fetch-model exited with \(status): \(output)"
+            }
+        }
+    }
+
+    private static let cached = Mutex<String?>(nil)
+
+    public static func path() throws -> String {
+        try cached.withLock { cached in
+            if let cached { return cached }
+            let path = try locate()
+            cached = path
+            return path
+        }
+    }
+
+    private static func locate() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["LIGHTSERVE_MODEL"], !env.isEmpty {
+            return env
+        }
+        let process = Process()
+        process.executableURL = TestPaths.repositoryRoot.appendingPathComponent("scripts/fetch-model")
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard process.terminationStatus == 0, !output.isEmpty else {
+            throw Failure.fetchFailed(status: process.terminationStatus, output: output)
+        }
+        return output
+    }
+}
