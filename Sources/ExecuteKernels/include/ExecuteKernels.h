@@ -1,1 +1,101 @@
+// Numeric kernels of LightServe's Execute stage: a fork-join pool that owns the compute threads,
+// quantized and float matrix products, attention over the token-slot KV pool, and the small
+// elementwise steps of a Llama layer. Everything here runs on threads the pool owns, never on
+// Swift's cooperative pool. Compiled for AVX2 + FMA + F16C (the CI machines' baseline).
 #pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// ggml tensor type codes understood by the kernels.
+enum {
+    LS_TYPE_F32 = 0,
+    LS_TYPE_F16 = 1,
+    LS_TYPE_Q4_0 = 2,
+    LS_TYPE_Q4_1 = 3,
+    LS_TYPE_Q8_0 = 8,
+    LS_TYPE_BF16 = 30,
+};
+
+// MARK: Runtime: compute threads and their scratch memory
+
+/// A fork-join pool of `threads` workers (the calling thread is worker 0) with per-worker
+/// scratch buffers. Not thread-safe: one owner thread drives it.
+typedef struct ls_runtime ls_runtime;
+
+/// Creates the pool and pins OpenBLAS to one thread per call (the pool supplies parallelism).
+ls_runtime *ls_runtime_create(int threads);
+void ls_runtime_destroy(ls_runtime *rt);
+int ls_runtime_threads(const ls_runtime *rt);
+
+// MARK: Matrix products
+
+/// One product `out[m, n] (+)= sum_k x[m, k] * W[n, k]` with W stored as `rows` rows of `cols`
+/// elements of ggml type `type`.
+typedef struct {
+    const void *weights;
+    int type;
+    int rows;
+    int cols;
+    size_t row_bytes;
+    float *out;
+    int ldo;
+    int accumulate;
+} ls_matmul_op;
+
+/// Runs `count` products that share the input `x` (`m` rows, row stride `ldx`). Small `m` takes
+/// the fused quantized kernel (weights read once, activations as 16-bit integers per 32-block);
+/// large `m` dequantizes weight tiles into per-thread scratch and calls `cblas_sgemm`.
+void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_op *ops, int count);
+
+/// Rows at or below which `ls_matmul` uses the fused quantized kernel (tunable for benchmarks).
+void ls_set_quantized_max_rows(int rows);
+int ls_quantized_max_rows(void);
+
+/// Dequantizes `n` elements (a whole number of blocks) of type `type` into `dst`.
+void ls_dequantize(int type, const void *src, float *dst, int n);
+
+// MARK: Attention
+
+/// One sequence's run of consecutive query rows in a batch: rows `row .. row+count-1` are
+/// positions `position .. position+count-1` of a sequence whose KV lives in slots `slots[0 ..
+/// position+count-1]` (one slot per position).
+typedef struct {
+    int row;
+    int count;
+    int position;
+    const int32_t *slots;
+} ls_attention_segment;
+
+/// Causal grouped-query attention for every segment. `q` is `rows x (heads*head_dim)` with
+/// stride `ldq`; `k_cache`/`v_cache` are the layer's slot pools, `kv_heads*head_dim` floats per
+/// slot; writes `out` (`rows x heads*head_dim`, stride `ldo`).
+void ls_attention(ls_runtime *rt, const float *q, int ldq, const float *k_cache, const float *v_cache,
+                  int heads, int kv_heads, int head_dim, const ls_attention_segment *segments,
+                  int segment_count, float *out, int ldo);
+
+// MARK: Elementwise
+
+/// `out[r] = x[r] / rms(x[r]) * weight` for `rows` rows of `dim`.
+void ls_rmsnorm(const float *x, int ldx, const float *weight, float *out, int ldo, int rows, int dim, float eps);
+
+/// Rotates adjacent pairs `(2i, 2i+1)` of the first `rotary_dim` dims of each head by the
+/// row's angles: `cos_sin` holds, per row, `rotary_dim/2` cosines then `rotary_dim/2` sines.
+void ls_rope(float *x, int ldx, int rows, int heads, int head_dim, int rotary_dim, const float *cos_sin);
+
+/// `out[i] = silu(gate[i]) * up[i]` over `rows` rows of `n`.
+void ls_swiglu(const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows, int n);
+
+/// `x[i] = exp(x[i] - max)` then normalised to sum 1; returns log(sum) + max (the log-partition).
+float ls_softmax(float *x, int n);
+
+/// Index of the largest of `n` values (first on ties).
+int ls_argmax(const float *x, int n);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,30 @@
+import GGUF
+
+/// Why a model could not be loaded or a batch could not be run.
+public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The model file is unreadable or lacks what the architecture needs.
+    case model(GGUFError)
+    /// `general.architecture` is not one this engine implements.
+    case unsupportedArchitecture(String)
+    /// Hyper-parameters that cannot describe a working model (say, heads that do not divide the
+    /// embedding, or a head size the kernels cannot handle).
+    case invalidHyperParameters(String)
+    /// A weight has a shape that does not match the hyper-parameters.
+    case weightShapeMismatch(tensor: String, expected: [Int], found: [Int])
+    /// A batch refers to a KV slot, position or token outside the cache or vocabulary.
+    case invalidBatch(String)
+    /// `/get_score` was asked of a model without a reward head.
+    case noRewardHead
+
+    public var description: String {
+        switch self {
+        case .model(let error): "model: \(error)"
+        case .unsupportedArchitecture(let a): "architecture '\(a)' is not supported (only 'llama' is)"
+        case .invalidHyperParameters(let why): "invalid hyper-parameters: \(why)"
+        case .weightShapeMismatch(let name, let expected, let found):
+            "tensor '\(name)' has shape \(found), expected \(expected)"
+        case .invalidBatch(let why): "invalid batch: \(why)"
+        case .noRewardHead: "this model has no reward head (cls.output.weight), so it cannot score"
+        }
+    }
+}

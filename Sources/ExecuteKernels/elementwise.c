@@ -1,0 +1,86 @@
+// The cheap per-element steps of a layer, vectorised so they stay cheap at prefill sizes.
+#include <math.h>
+
+#include "internal.h"
+
+void ls_rmsnorm(const float *x, int ldx, const float *weight, float *out, int ldo, int rows, int dim, float eps) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        float *o = out + (size_t)r * ldo;
+        __m256 acc = _mm256_setzero_ps();
+        int i = 0;
+        for (; i + 8 <= dim; i += 8) {
+            __m256 v = _mm256_loadu_ps(xr + i);
+            acc = _mm256_fmadd_ps(v, v, acc);
+        }
+        float ss = ls_hsum(acc);
+        for (; i < dim; i++) ss += xr[i] * xr[i];
+        float scale = 1.0f / sqrtf(ss / (float)dim + eps);
+        __m256 s = _mm256_set1_ps(scale);
+        for (i = 0; i + 8 <= dim; i += 8)
+            _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + i), s), _mm256_loadu_ps(weight + i)));
+        for (; i < dim; i++) o[i] = xr[i] * scale * weight[i];
+    }
+}
+
+void ls_rope(float *x, int ldx, int rows, int heads, int head_dim, int rotary_dim, const float *cos_sin) {
+    int half = rotary_dim / 2;
+    for (int r = 0; r < rows; r++) {
+        const float *c = cos_sin + (size_t)r * rotary_dim;
+        const float *s = c + half;
+        for (int h = 0; h < heads; h++) {
+            float *v = x + (size_t)r * ldx + (size_t)h * head_dim;
+            for (int i = 0; i < half; i++) {
+                float a = v[2 * i], b = v[2 * i + 1];
+                v[2 * i] = a * c[i] - b * s[i];
+                v[2 * i + 1] = a * s[i] + b * c[i];
+            }
+        }
+    }
+}
+
+void ls_swiglu(const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int r = 0; r < rows; r++) {
+        const float *g = gate + (size_t)r * ldg;
+        const float *u = up + (size_t)r * ldu;
+        float *o = out + (size_t)r * ldo;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            __m256 gv = _mm256_loadu_ps(g + i);
+            __m256 e = ls_exp8(_mm256_sub_ps(_mm256_setzero_ps(), gv));
+            __m256 silu = _mm256_div_ps(gv, _mm256_add_ps(one, e));
+            _mm256_storeu_ps(o + i, _mm256_mul_ps(silu, _mm256_loadu_ps(u + i)));
+        }
+        for (; i < n; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    }
+}
+
+float ls_softmax(float *x, int n) {
+    float max = -INFINITY;
+    for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
+    __m256 vmax = _mm256_set1_ps(max);
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = ls_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmax));
+        _mm256_storeu_ps(x + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    float sum = ls_hsum(acc);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    __m256 inv = _mm256_set1_ps(1.0f / sum);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    for (; i < n; i++) x[i] /= sum;
+    return logf(sum) + max;
+}
+
+int ls_argmax(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}

@@ -1,0 +1,54 @@
+// Shared internals of the kernel target.
+#pragma once
+
+#include <immintrin.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ExecuteKernels.h"
+
+#define LS_MAX_THREADS 64
+#define LS_ALIGN 64
+
+typedef void (*ls_task)(void *ctx, int worker, int workers);
+
+/// Runs `task` on every worker (the caller is worker 0) and returns when all are done.
+void ls_parallel(ls_runtime *rt, ls_task task, void *ctx);
+
+/// Worker `worker`'s scratch of at least `bytes`, 64-byte aligned; grows only from the owner
+/// thread between parallel sections (see ls_reserve_scratch).
+float *ls_scratch(ls_runtime *rt, int worker);
+void ls_reserve_scratch(ls_runtime *rt, size_t bytes);
+
+/// Shared buffer of at least `bytes`, grown by the owner thread.
+void *ls_shared(ls_runtime *rt, size_t bytes);
+
+static inline float ls_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float ls_half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+/// exp for 8 floats: range reduction by ln 2 and a degree-6 polynomial (about 1 ulp).
+static inline __m256 ls_exp8(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.3762626647949f);
+    const __m256 lo = _mm256_set1_ps(-87.3365478515625f);
+    x = _mm256_max_ps(_mm256_min_ps(x, hi), lo);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import GGUF
+import Tokenize
+
+/// `lightserve tokenize`: the token ids of a text, as a JSON list.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize", abstract: "Print the token ids of a text as a JSON list (special tokens recognised).")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "The text to tokenize.")
+    var text: String
+
+    func run() throws {
+        let tokenizer = try Tokenizer(gguf: GGUFFile(path: modelOptions.resolvedModelPath()))
+        print("[" + tokenizer.encode(text).map(String.init).joined(separator: ",") + "]")
+    }
+}

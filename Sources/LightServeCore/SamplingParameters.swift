@@ -1,0 +1,50 @@
+/// How the next token is chosen from the logits, with LightLLM's parameter names and defaults.
+public struct SamplingParameters: Sendable, Equatable, Hashable {
+    /// `false` is greedy decoding whatever the other knobs say.
+    public var doSample: Bool
+    public var temperature: Float
+    /// Nucleus sampling: keep the most likely tokens up to this cumulative probability.
+    public var topP: Float
+    /// Keep only the `topK` most likely tokens; -1 keeps all.
+    public var topK: Int
+    /// Subtracted once from the logit of every token generated so far.
+    public var presencePenalty: Float
+    /// Subtracted from a generated token's logit once per time it was generated.
+    public var frequencyPenalty: Float
+    /// Divides positive (multiplies negative) logits of generated tokens.
+    public var repetitionPenalty: Float
+    /// Generation does not stop at end-of-sequence tokens.
+    public var ignoreEOS: Bool
+    /// End-of-sequence tokens are masked until this many tokens exist.
+    public var minNewTokens: Int
+    /// Fixes the random stream: the same seed and inputs give the same output.
+    public var seed: UInt64?
+
+    public init(
+        doSample: Bool = false, temperature: Float = 1, topP: Float = 1, topK: Int = -1, presencePenalty: Float = 0,
+        frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, ignoreEOS: Bool = false, minNewTokens: Int = 1,
+        seed: UInt64? = nil
+    ) {
+        self.doSample = doSample
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.repetitionPenalty = repetitionPenalty
+        self.ignoreEOS = ignoreEOS
+        self.minNewTokens = minNewTokens
+        self.seed = seed
+    }
+
+    /// Greedy defaults.
+    public static let greedy = SamplingParameters()
+
+    /// Whether the choice is the arg-max (no sampling, or a temperature too small to matter).
+    public var isGreedy: Bool { !doSample || temperature < 1e-5 }
+
+    /// Whether any penalty changes the logits.
+    public var hasPenalties: Bool {
+        presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GGUF
+import LightServeCore
+import TestSupport
+import Testing
+
+@testable import Execute
+
+/// The engine against the float32 numpy reference (`golden/logits.json`).
+@Suite(.serialized) struct GoldenLogitsTests {
+    struct Case: Decodable, Sendable, CustomTestStringConvertible {
+        let text: String
+        let prompt_ids: [Int32]
+        let top5: [[Double]]
+        let greedy_ids: [Int32]
+        let greedy_margins: [Double]
+        var testDescription: String { text.debugDescription }
+    }
+
+    static let cases: [Case] = (try? TestPaths.loadFixture("logits.json")) ?? []
+    static let model: Result<LlamaModel, any Error> = Result { try LlamaModel(path: TestModel.path()) }
+
+    @Test func testFixtureIsPresent() {
+        #expect(Self.cases.count == 7)
+    }
+
+    @Test(arguments: cases)
+    func testLastPositionTopFiveMatchReference(_ c: Case) throws {
+        let runner = ModelRunner(model: try Self.model.get(), kvSlots: c.prompt_ids.count, threads: 2)
+        let slots = (0..<Int32(c.prompt_ids.count)).map { $0 }
+        let logits: [Float] = try runner.forward(ForwardBatch([.init(tokens: c.prompt_ids, position: 0, slots: slots)])) {
+            Array($0.logits(0)!)
+        }
+        let top = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(5)
+        #expect(top.map { Int32($0) } == c.top5.map { Int32($0[0]) })
+        for (id, expected) in zip(top, c.top5.map { $0[1] }) {
+            #expect(abs(Double(logits[id]) - expected) < 0.05, "token \(id): \(logits[id]) vs \(expected)")
+        }
+    }
+
+    @Test(arguments: cases)
+    func testGreedyContinuationMatchesReferenceUntilNearTie(_ c: Case) throws {
+        let generator = Generator(model: try Self.model.get(), capacity: c.prompt_ids.count + 24, threads: 2)
+        let result = try generator.generate(prompt: c.prompt_ids, maxNewTokens: 24)
+        // Steps before the first near-tie must agree; from it on, summation order may flip a step.
+        let comparable = c.greedy_margins.firstIndex { $0 < 0.05 } ?? c.greedy_ids.count
+        #expect(comparable > 0)
+        #expect(Array(result.ids.prefix(comparable)) == Array(c.greedy_ids.prefix(comparable)))
+    }
+}
