@@ -119,10 +119,12 @@ let package = Package(
         .executableTarget(
             name: "LightServeBench",
             dependencies: [
+                "COpenBLAS",
                 "Execute",
+                "ExecuteKernels",
                 "GGUF",
-                "Tokenize",
                 "LightServeCore",
+                "Tokenize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/LightServeBench",

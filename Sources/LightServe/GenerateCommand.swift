@@ -80,14 +80,16 @@ struct GenerateCommand: ParsableCommand {
             let object: [String: Any] = [
                 "prompt_ids": result.promptIDs.map(Int.init), "ids": result.ids.map(Int.init), "text": text,
                 "prefill_tok_s": result.prefillTokensPerSecond, "decode_tok_s": result.decodeTokensPerSecond,
+                "peak_rss_mb": Double(ProcessMemory.peakResidentBytes ?? 0) / 1_048_576,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             streamed.finish()
             let figures = String(
-                format: "prefill: %d tokens, %.1f tok/s | decode: %d tokens, %.1f tok/s",
-                result.promptIDs.count, result.prefillTokensPerSecond, result.ids.count, result.decodeTokensPerSecond)
+                format: "prefill: %d tokens, %.1f tok/s | decode: %d tokens, %.1f tok/s | peak RSS %.0f MB",
+                result.promptIDs.count, result.prefillTokensPerSecond, result.ids.count, result.decodeTokensPerSecond,
+                Double(ProcessMemory.peakResidentBytes ?? 0) / 1_048_576)
             FileHandle.standardError.write(Data((figures + "\n").utf8))
         }
     }

@@ -1,0 +1,120 @@
+import ArgumentParser
+import COpenBLAS
+import Execute
+import Foundation
+import GGUF
+import LightServeCore
+import Tokenize
+
+/// Prefill and decode speed of one sequence, next to the machine's own ceilings measured in the
+/// same run: single-threaded sgemm at the model's prefill shape (times the thread count) and
+/// memory read bandwidth.
+struct EngineBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine", abstract: "Prefill (512-token prompt) and decode (128 tokens) tokens/s, with ceilings.")
+
+    @OptionGroup var model: BenchmarkModel
+
+    @Option(name: .long, help: "Prompt tokens to prefill.")
+    var promptTokens = 512
+
+    @Option(name: .long, help: "Tokens to decode.")
+    var decodeTokens = 128
+
+    @Option(name: .long, help: "Repetitions (the best is reported).")
+    var repetitions = 3
+
+    func run() throws {
+        let llama = try LlamaModel(path: model.path)
+        let tokenizer = try Tokenizer(gguf: llama.file)
+        let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
+        let generator = Generator(model: llama, capacity: prompt.count + decodeTokens, threads: model.threads)
+        _ = try generator.generate(prompt: Array(prompt.prefix(16)), maxNewTokens: 4)  // warm-up
+
+        var prefill = 0.0
+        var decode = 0.0
+        for _ in 0..<repetitions {
+            let result = try generator.generate(
+                prompt: prompt, maxNewTokens: decodeTokens, sampling: SamplingParameters(ignoreEOS: true))
+            prefill = max(prefill, result.prefillTokensPerSecond)
+            decode = max(decode, result.decodeTokensPerSecond)
+        }
+
+        let c = llama.configuration
+        let gflops = Self.sgemmGFLOPS(m: prompt.count, n: c.feedForwardLength, k: c.embeddingLength) * Double(model.threads)
+        let flopsPerToken = Self.flopsPerToken(c, context: prompt.count)
+        let bandwidth = Self.readBandwidthGBs()
+        let weightBytes = Double(Self.weightBytesPerToken(llama))
+        let prefillCeiling = gflops * 1e9 / flopsPerToken
+        let decodeCeiling = bandwidth * 1e9 / weightBytes
+        try printJSON([
+            "benchmark": "engine", "threads": model.threads, "prompt_tokens": prompt.count, "decode_tokens": decodeTokens,
+            "prefill_tok_s": round3(prefill), "decode_tok_s": round3(decode),
+            "baseline_sgemm_gflops": round3(gflops), "baseline_read_gb_s": round3(bandwidth),
+            "prefill_ceiling_tok_s": round3(prefillCeiling), "decode_ceiling_tok_s": round3(decodeCeiling),
+            "prefill_of_ceiling": round3(prefill / prefillCeiling), "decode_of_ceiling": round3(decode / decodeCeiling),
+        ])
+    }
+
+    /// Multiply-adds per prompt token: every weight matrix of every layer once (2 FLOPs per
+    /// weight) plus attention over half the context on average; the output head runs once per
+    /// prompt, so it is left out.
+    static func flopsPerToken(_ c: LlamaConfiguration, context: Int) -> Double {
+        let d = Double(c.embeddingLength), kv = Double(c.kvDimension), ff = Double(c.feedForwardLength)
+        let perLayer = 2 * (d * d * 2 + d * kv * 2 + d * ff * 3) + 2 * 2 * Double(context) / 2 * d
+        return perLayer * Double(c.layerCount)
+    }
+
+    /// Bytes of weights one decode step reads: every layer matrix and the output head.
+    static func weightBytesPerToken(_ model: LlamaModel) -> Int {
+        model.file.tensors.filter { $0.name.hasPrefix("blk.") || $0.name == "output.weight" }.reduce(0) { $0 + $1.byteCount }
+            + (model.file.tensor(named: "output.weight") == nil
+                ? model.file.tensor(named: "token_embd.weight")?.byteCount ?? 0 : 0)
+    }
+
+    /// Best of five single-threaded `cblas_sgemm` calls of `m × n × k`.
+    static func sgemmGFLOPS(m: Int, n: Int, k: Int) -> Double {
+        openblas_set_num_threads(1)
+        let a = [Float](repeating: 0.5, count: m * k)
+        let b = [Float](repeating: 0.25, count: n * k)
+        var c = [Float](repeating: 0, count: m * n)
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = clock.now
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
+            best = min(best, (clock.now - start).seconds)
+        }
+        return 2 * Double(m * n * k) / best / 1e9
+    }
+
+    /// Read bandwidth over a 256 MiB buffer with all cores summing their halves.
+    static func readBandwidthGBs() -> Double {
+        let count = 64 << 20
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1, count: count)
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let address = UInt(bitPattern: buffer)  // a plain number crosses into the worker closures
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = clock.now
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let chunk = count / threads
+                var sums = SIMD16<Float>()
+                let base = UnsafeRawPointer(bitPattern: address)! + t * chunk * 4
+                for i in stride(from: 0, to: chunk, by: 16) {
+                    sums += base.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                }
+                blackHole(sums.sum())
+            }
+            best = min(best, (clock.now - start).seconds)
+        }
+        return Double(count * 4) / best / 1e9
+    }
+}
+
+@inline(never) func blackHole(_ x: Float) {
+    if x == .infinity { print("") }
+}

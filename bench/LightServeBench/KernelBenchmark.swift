@@ -1,0 +1,77 @@
+import ArgumentParser
+import Execute
+import ExecuteKernels
+import Foundation
+import GGUF
+
+/// The model's matrix products at decode and prefill batch sizes, on both kernel paths, as
+/// effective weight bandwidth and GFLOP/s; the in-run baseline is plain memory read bandwidth.
+struct KernelBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels", abstract: "Matrix-product kernels of one layer plus the output head, per path and batch size.")
+
+    @OptionGroup var model: BenchmarkModel
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Input row counts to time.")
+    var rows: [Int] = [1, 2, 4, 8, 16, 32, 64, 512]
+
+    func run() throws {
+        let file = try GGUFFile(path: model.path)
+        let names = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
+                     "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "token_embd.weight"]
+        let tensors = try names.map { try file.requireTensor($0) }
+        let runtime = ls_runtime_create(Int32(model.threads))
+        defer { ls_runtime_destroy(runtime) }
+        let bandwidth = EngineBenchmark.readBandwidthGBs()
+        let savedThreshold = ls_quantized_max_rows()
+        defer { ls_set_quantized_max_rows(savedThreshold) }
+
+        for m in rows {
+            for path in ["fused", "sgemm"] {
+                ls_set_quantized_max_rows(path == "fused" ? Int32.max : 0)
+                var layerSeconds = 0.0
+                var layerBytes = 0
+                var layerFlops = 0.0
+                var headSeconds = 0.0
+                for tensor in tensors {
+                    let k = tensor.rowLength, n = tensor.rowCount
+                    let x = [Float]((0..<(m * k)).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 })
+                    var out = [Float](repeating: 0, count: m * n)
+                    let base = file.bytes(of: tensor).baseAddress!
+                    let seconds = out.withUnsafeMutableBufferPointer { o -> Double in
+                        var op = ls_matmul_op(
+                            weights: base, type: Int32(tensor.type.rawValue), rows: Int32(n), cols: Int32(k),
+                            row_bytes: tensor.rowByteCount, out: o.baseAddress, ldo: Int32(n), accumulate: 0)
+                        return Self.best(repetitions: m >= 64 ? 3 : 20) { ls_matmul(runtime, x, Int32(m), Int32(k), &op, 1) }
+                    }
+                    if tensor.name == "token_embd.weight" {
+                        headSeconds = seconds
+                    } else {
+                        layerSeconds += seconds
+                        layerBytes += tensor.byteCount
+                        layerFlops += 2 * Double(m * k * n)
+                    }
+                }
+                try printJSON([
+                    "benchmark": "kernels", "rows": m, "path": path, "threads": model.threads,
+                    "layer_ms": round3(layerSeconds * 1000), "head_ms": round3(headSeconds * 1000),
+                    "layer_weight_gb_s": round3(Double(layerBytes) / layerSeconds / 1e9),
+                    "layer_gflops": round3(layerFlops / layerSeconds / 1e9),
+                    "baseline_read_gb_s": round3(bandwidth),
+                ])
+            }
+        }
+    }
+
+    static func best(repetitions: Int, _ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        body()
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let start = clock.now
+            body()
+            best = min(best, (clock.now - start).seconds)
+        }
+        return best
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct LightServeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lightserve-bench",
+        abstract: "LightServe benchmarks; each prints JSON figures with in-run baselines.",
+        subcommands: [EngineBenchmark.self, KernelBenchmark.self, TokenizerBenchmark.self])
+}
