@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Keys and values of every layer for a fixed pool of token slots (LightLLM's token attention):
 /// a sequence's position `p` lives in whatever slot the scheduler assigned it, so there is no
 /// padding and no fragmentation. The slot bookkeeping belongs to the scheduler; this is storage.
@@ -21,16 +25,18 @@ public final class KVCache {
         self.layerCount = configuration.layerCount
         self.kvDimension = configuration.kvDimension
         let count = layerCount * capacity * kvDimension
-        keys = .allocate(capacity: count)
-        values = .allocate(capacity: count)
-        // Zeroed so untouched pages stay unbacked until used, and reads of a bad slot are finite.
-        keys.initialize(repeating: 0, count: count)
-        values.initialize(repeating: 0, count: count)
+        // calloc of this size maps fresh zero pages: memory becomes resident only as slots are
+        // first written, so a large pool costs nothing until it is used.
+        guard let k = calloc(count, MemoryLayout<Float>.size), let v = calloc(count, MemoryLayout<Float>.size) else {
+            fatalError("cannot allocate a KV cache of \(capacity) slots (\(2 * count * 4 >> 20) MiB)")
+        }
+        keys = k.assumingMemoryBound(to: Float.self)
+        values = v.assumingMemoryBound(to: Float.self)
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        free(keys)
+        free(values)
     }
 
     func keys(layer: Int) -> UnsafeMutablePointer<Float> { keys + layer * capacity * kvDimension }

@@ -4,15 +4,10 @@ import LightServeCore
 
 /// Chooses each next token of one sequence: penalties over the tokens it generated, EOS masked
 /// until `minNewTokens`, then arg-max or temperature / top-k / top-p sampling from a seeded
-/// random stream. A value type: its whole state (counts, random stream) travels with it.
+/// random stream. Its whole memory is a ``SamplingState`` that travels with the sequence.
 public struct Sampler: Sendable {
-    public let parameters: SamplingParameters
-    /// Tokens that end generation (masked while below `minNewTokens`).
-    public let stopTokens: [Int32]
-    /// How often each token was generated so far.
-    public private(set) var counts: [Int32: Int] = [:]
-    public private(set) var generated = 0
-    private var random: SplitMix64
+    public private(set) var state: SamplingState
+    public var parameters: SamplingParameters { state.parameters }
 
     /// One chosen token and its log-probability under the distribution it was drawn from (after
     /// penalties and temperature, before top-k/top-p truncation; temperature 1 when greedy).
@@ -21,18 +16,19 @@ public struct Sampler: Sendable {
         public var logprob: Float
     }
 
+    public init(state: SamplingState) {
+        self.state = state
+    }
+
     public init(parameters: SamplingParameters, stopTokens: [Int32]) {
-        self.parameters = parameters
-        self.stopTokens = stopTokens
-        var seedSource = SystemRandomNumberGenerator()
-        self.random = SplitMix64(seed: parameters.seed ?? seedSource.next())
+        self.init(state: SamplingState(parameters: parameters, stopTokens: stopTokens))
     }
 
     /// Picks the next token from `logits` (modified in place) and records it.
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
         applyPenalties(logits)
-        if generated < parameters.minNewTokens {
-            for token in stopTokens where Int(token) < logits.count { logits[Int(token)] = -.infinity }
+        if state.generated < parameters.minNewTokens {
+            for token in state.stopTokens where Int(token) < logits.count { logits[Int(token)] = -.infinity }
         }
         let choice: Choice
         if parameters.isGreedy {
@@ -43,15 +39,15 @@ public struct Sampler: Sendable {
         } else {
             choice = draw(logits)
         }
-        counts[choice.token, default: 0] += 1
-        generated += 1
+        state.counts[choice.token, default: 0] += 1
+        state.generated += 1
         return choice
     }
 
     private func applyPenalties(_ logits: UnsafeMutableBufferPointer<Float>) {
         guard parameters.hasPenalties else { return }
         let p = parameters
-        for (token, count) in counts {
+        for (token, count) in state.counts {
             var value = logits[Int(token)]
             if p.repetitionPenalty != 1 {
                 value = value > 0 ? value / p.repetitionPenalty : value * p.repetitionPenalty
@@ -71,7 +67,9 @@ public struct Sampler: Sendable {
         let candidates = Self.candidates(probabilities, topK: p.topK, topP: p.topP)
         var total: Float = 0
         for c in candidates { total += probabilities[Int(c)] }
+        var random = SplitMix64(state: state.randomState)
         let target = Float(random.nextUnit()) * total
+        state.randomState = random.state
         var running: Float = 0
         var chosen = candidates[candidates.count - 1]
         for c in candidates {
@@ -121,10 +119,10 @@ public struct Sampler: Sendable {
 
 /// A small, fast, seedable random stream (SplitMix64); reproducible across runs and platforms.
 struct SplitMix64: Sendable {
-    private var state: UInt64
+    private(set) var state: UInt64
 
-    init(seed: UInt64) {
-        state = seed
+    init(state: UInt64) {
+        self.state = state
     }
 
     mutating func next() -> UInt64 {

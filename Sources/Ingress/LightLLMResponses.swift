@@ -1,0 +1,54 @@
+import LightServeCore
+
+/// LightLLM's response bodies, field for field.
+enum LightLLMResponses {
+    /// One `/generate_stream` event (without the `data:` framing).
+    static func streamEvent(_ token: GeneratedToken, promptTokens: Int) -> JSON {
+        .object([
+            ("token", tokenObject(token, promptTokens: promptTokens, cumulative: nil)),
+            ("generated_text", .null),
+            ("finished", .bool(token.finishReason != nil)),
+            ("finish_reason", token.finishReason.map { .string($0.rawValue) } ?? .null),
+            ("details", .null),
+        ])
+    }
+
+    /// The `/generate` body. Scalars when one sequence is returned, lists otherwise.
+    static func generate(_ sequences: [GenerationCollector.Sequence], promptTokens: Int, details: Bool) -> JSON {
+        let single = sequences.count == 1
+        func field(_ values: [JSON]) -> JSON { single ? values[0] : .array(values) }
+        var members: [(String, JSON)] = [
+            ("generated_text", .array(sequences.map { .string($0.text) })),
+            ("count_output_tokens", field(sequences.map { .int(Int64($0.tokens.count)) })),
+            ("finish_reason", field(sequences.map { .string(($0.finishReason ?? .length).rawValue) })),
+            ("prompt_tokens", .int(Int64(promptTokens))),
+        ]
+        if details {
+            let lists = sequences.map { sequence -> JSON in
+                var sum = 0.0
+                return .array(sequence.tokens.enumerated().map { i, token in
+                    sum += Double(token.logprob)
+                    return tokenObject(token, promptTokens: promptTokens, cumulative: sum / Double(i + 1))
+                })
+            }
+            members.append(("tokens", field(lists)))
+        }
+        return .object(members)
+    }
+
+    /// A token's details; `cumulative` is LightLLM's `cumlogprob`, the running mean of logprobs.
+    static func tokenObject(_ token: GeneratedToken, promptTokens: Int, cumulative: Double?) -> JSON {
+        var members: [(String, JSON)] = [
+            ("id", .int(Int64(token.id))),
+            ("text", .string(token.text)),
+            ("logprob", .double(Double(token.logprob))),
+        ]
+        if let cumulative { members.append(("cumlogprob", .double(cumulative))) }
+        members += [
+            ("special", .bool(token.special)),
+            ("count_output_tokens", .int(Int64(token.index))),
+            ("prompt_tokens", .int(Int64(promptTokens))),
+        ]
+        return .object(members)
+    }
+}

@@ -1,0 +1,237 @@
+import HTTPTypes
+import Hummingbird
+import LightServeCore
+
+/// LightLLM's HTTP API over the pipeline: health and load probes, `/generate`,
+/// `/generate_stream` (server-sent events), `POST /`, `/tokens` and `/get_score`.
+///
+/// Every check, tokenization and admission included, happens before a response's status is
+/// chosen; once a stream's 200 is out, a failure ends it with a final `data:{"error": ...}`.
+/// A client that disconnects, even before its first token, cancels its request.
+public struct LightLLMRoutes: Sendable {
+    let pipeline: PipelineClient
+    let configuration: IngressConfiguration
+
+    public init(pipeline: PipelineClient, configuration: IngressConfiguration) {
+        self.pipeline = pipeline
+        self.configuration = configuration
+    }
+
+    /// Methods each route answers; any other method gets 405.
+    static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
+        ("/health", [.get, .head]), ("/healthz", [.get]), ("/liveness", [.get]), ("/readiness", [.get]),
+        ("/get_model_name", [.get]), ("/token_load", [.get]),
+        ("/generate", [.post]), ("/generate_stream", [.post]), ("/", [.post]), ("/tokens", [.post]),
+        ("/get_score", [.post]),
+    ]
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/health") { _, _ in health() }
+        router.head("/health") { _, _ in health() }
+        router.get("/healthz") { _, _ in health() }
+        router.get("/liveness") { _, _ in json(.object([("status", "ok")])) }
+        router.get("/readiness") { _, _ in
+            pipeline.load.isEngineHealthy
+                ? json(.object([("status", "ok")])) : json(.object([("status", "error")]), status: .serviceUnavailable)
+        }
+        router.get("/get_model_name") { _, _ in json(.object([("model_name", .string(configuration.modelName))])) }
+        router.get("/token_load") { _, _ in
+            let load = pipeline.load.tokenLoad
+            return json(.object([
+                ("current_load", .double(load.current)), ("logical_max_load", .double(load.logicalMax)),
+                ("dynamic_max_load", .double(load.dynamicMax)),
+            ]))
+        }
+        router.post("/generate") { request, _ in try await generate(request, stream: false) }
+        router.post("/generate_stream") { request, _ in try await generate(request, stream: true) }
+        router.post("/") { request, _ in try await generate(request, stream: nil) }
+        router.post("/tokens") { request, _ in try await countTokens(request) }
+        router.post("/get_score") { request, _ in try await score(request) }
+        Self.registerMethodNotAllowed(Self.routes, on: router)
+    }
+
+    /// Answers 405 with an `Allow` header for every method a known path does not take.
+    static func registerMethodNotAllowed<Context: RequestContext>(
+        _ routes: [(path: RouterPath, methods: [HTTPRequest.Method])], on router: Router<Context>
+    ) {
+        let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+        for (path, allowed) in routes {
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            for method in all where !allowed.contains(method) {
+                router.on(path, method: method) { request, _ -> Response in
+                    var response = APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use \(allow)").response
+                    response.headers[.allow] = allow
+                    return response
+                }
+            }
+        }
+    }
+
+    // MARK: Handlers
+
+    private func health() -> Response {
+        pipeline.load.isEngineHealthy
+            ? json(.object([("message", "Ok")])) : json(.object([("message", "Error")]), status: .serviceUnavailable)
+    }
+
+    private func generate(_ request: Request, stream: Bool?) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        let parsed = try LightLLMRequest.parse(body, defaultMaxNewTokens: configuration.defaultMaxNewTokens)
+        let streaming = stream ?? parsed.stream ?? false
+        if streaming { try parsed.checkStreamable() }
+        let events = try await pipeline.submit(kind: .generate, input: parsed.input, options: parsed.options)
+        if streaming {
+            return try await streamResponse(request, events: events)
+        }
+        let completed = request
+        return try await whileConnected(completed, events) {
+            var collector = GenerationCollector(options: parsed.options)
+            var promptTokens = 0
+            while let event = await events.next() {
+                switch event {
+                case .accepted(let count):
+                    promptTokens = count
+                case .tokens(let tokens):
+                    collector.add(tokens)
+                    if collector.isComplete {
+                        return json(LightLLMResponses.generate(collector.best, promptTokens: promptTokens, details: parsed.returnDetails))
+                    }
+                default:
+                    try Self.failIfTerminal(event)
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// Waits for admission, then answers 200 and writes one server-sent event per token.
+    ///
+    /// The wait for admission (tokenization and queueing, milliseconds) does not watch the
+    /// connection: Hummingbird can watch a request's inbound side only once, and that watch
+    /// belongs to the long phase that follows, where a disconnect is seen at once.
+    private func streamResponse(_ request: Request, events: RequestEvents) async throws -> Response {
+        var admitted: Int?
+        while admitted == nil, let event = await events.next() {
+            if case .accepted(let count) = event { admitted = count }
+            try Self.failIfTerminal(event)
+        }
+        guard let promptTokens = admitted else {
+            await pipeline.cancel(events.request.id)
+            throw CancellationError()
+        }
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await whileConnected(request, events) {
+                while let event = await events.next() {
+                    switch event {
+                    case .tokens(let tokens):
+                        for token in tokens {
+                            try await writer.write(Self.sse(LightLLMResponses.streamEvent(token, promptTokens: promptTokens)))
+                            if token.finishReason != nil {
+                                try await writer.finish(nil)
+                                return
+                            }
+                        }
+                    case .failed(let message), .rejected(.engineFailure(let message)):
+                        try await writer.write(Self.sse(.object([("error", .string(message)), ("finished", true)])))
+                        try await writer.finish(nil)
+                        return
+                    default:
+                        continue
+                    }
+                }
+                throw CancellationError()
+            }
+        })
+    }
+
+    private func countTokens(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        let fields = try ParameterReader(body)
+        guard case .string(let text)? = body["text"] else {
+            throw APIError.invalid("text", "is required and must be a string")
+        }
+        let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: true))
+        let events = try await pipeline.submit(kind: .countTokens, input: .text(text), options: options)
+        let completed = request
+        return try await whileConnected(completed, events) {
+            while let event = await events.next() {
+                if case .tokenCount(let count) = event { return json(.object([("ntokens", .int(Int64(count)))])) }
+                try Self.failIfTerminal(event)
+            }
+            throw CancellationError()
+        }
+    }
+
+    private func score(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await readJSON(&request)
+        _ = try ParameterReader(body["parameters"], path: "parameters.")
+        guard case .string(let chat)? = body["chat"] else {
+            throw APIError.invalid("chat", "is required and must be a string")
+        }
+        guard configuration.hasRewardHead else {
+            throw APIError(.badRequest, "this model has no reward head (cls.output.weight); /get_score needs a reward model")
+        }
+        let events = try await pipeline.submit(kind: .score, input: .text(chat), options: GenerationOptions(maxNewTokens: 0))
+        let completed = request
+        return try await whileConnected(completed, events) {
+            while let event = await events.next() {
+                if case .score(let value, let promptTokens) = event {
+                    return json(.object([
+                        ("score", .double(Double(value))), ("prompt_tokens", .int(Int64(promptTokens))), ("finish_reason", "stop"),
+                    ]))
+                }
+                try Self.failIfTerminal(event)
+            }
+            throw CancellationError()
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Runs `operation` and cancels it when the client's connection closes; either way a
+    /// request that did not complete is withdrawn from the pipeline. Call at most once per
+    /// request: it consumes the connection's inbound side.
+    private func whileConnected<Value: Sendable>(
+        _ request: Request, _ events: RequestEvents, _ operation: () async throws -> Value
+    ) async throws -> Value {
+        do {
+            return try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
+        } catch {
+            if !(error is APIError) { await pipeline.cancel(events.request.id) }
+            throw error
+        }
+    }
+
+    /// Throws for events that end a request with an error; other events pass.
+    private static func failIfTerminal(_ event: RequestEvent) throws {
+        switch event {
+        case .rejected(let error): throw APIError(error)
+        case .failed(let message): throw APIError(.internalServerError, message)
+        default: break
+        }
+    }
+
+    private func readJSON(_ request: inout Request) async throws -> JSON {
+        let buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        do {
+            return try JSON.parse(buffer.readableBytesView)
+        } catch {
+            throw APIError(.badRequest, "the body is not valid JSON")
+        }
+    }
+
+    private static func sse(_ event: JSON) -> ByteBuffer {
+        ByteBuffer(string: "data:" + event.serialized + "\n\n")
+    }
+}
+
+/// A JSON response.
+func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+    Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(string: value.serialized)))
+}

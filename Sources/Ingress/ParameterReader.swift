@@ -1,0 +1,82 @@
+/// Reads typed, range-checked fields out of a JSON object, naming the field in every error.
+/// Absent and `null` fields take their defaults; unknown fields are ignored (as LightLLM does).
+struct ParameterReader {
+    let object: JSON
+    /// Prefix for field names in messages, such as `parameters.`.
+    let path: String
+
+    init(_ object: JSON?, path: String = "") throws(APIError) {
+        let object = object ?? .object([])
+        guard case .object = object else {
+            throw APIError.invalid(path.isEmpty ? "body" : String(path.dropLast()), "must be an object, got \(object.typeName)")
+        }
+        self.object = object
+        self.path = path
+    }
+
+    private func value(_ name: String) -> JSON? {
+        guard let v = object[name], v != .null else { return nil }
+        return v
+    }
+
+    func has(_ name: String) -> Bool { value(name) != nil }
+
+    func bool(_ name: String, default fallback: Bool) throws(APIError) -> Bool {
+        guard let v = value(name) else { return fallback }
+        guard case .bool(let b) = v else { throw APIError.invalid(path + name, "must be true or false, got \(v.typeName)") }
+        return b
+    }
+
+    func number(_ name: String, default fallback: Double, _ check: (Double) -> Bool, _ rule: String) throws(APIError) -> Double {
+        guard let v = value(name) else { return fallback }
+        let d: Double
+        switch v {
+        case .int(let i): d = Double(i)
+        case .double(let x): d = x
+        default: throw APIError.invalid(path + name, "must be a number, got \(v.typeName)")
+        }
+        guard d.isFinite, check(d) else { throw APIError.invalid(path + name, "must be \(rule), got \(JSON.double(d).serialized)") }
+        return d
+    }
+
+    func integer(_ name: String, default fallback: Int, _ check: (Int) -> Bool, _ rule: String) throws(APIError) -> Int {
+        guard let v = value(name) else { return fallback }
+        let i: Int
+        switch v {
+        case .int(let x): i = Int(x)
+        case .double(let x) where x == x.rounded() && abs(x) < 1e15: i = Int(x)
+        case .double(let x): throw APIError.invalid(path + name, "must be an integer, got \(x)")
+        default: throw APIError.invalid(path + name, "must be an integer, got \(v.typeName)")
+        }
+        guard check(i) else { throw APIError.invalid(path + name, "must be \(rule), got \(i)") }
+        return i
+    }
+
+    func optionalSeed(_ name: String) throws(APIError) -> UInt64? {
+        guard let v = value(name) else { return nil }
+        guard case .int(let i) = v, i >= 0 else { throw APIError.invalid(path + name, "must be a non-negative integer") }
+        return UInt64(i)
+    }
+
+    /// A string or a list of strings.
+    func strings(_ name: String, max: Int) throws(APIError) -> [String] {
+        guard let v = value(name) else { return [] }
+        let list: [String]
+        switch v {
+        case .string(let s): list = [s]
+        case .array(let items):
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let s) = item else {
+                    throw APIError.invalid(path + name, "must be a string or a list of strings, found \(item.typeName) in the list")
+                }
+                strings.append(s)
+            }
+            list = strings
+        default: throw APIError.invalid(path + name, "must be a string or a list of strings, got \(v.typeName)")
+        }
+        guard list.count <= max else { throw APIError.invalid(path + name, "at most \(max) entries, got \(list.count)") }
+        guard !list.contains(where: \.isEmpty) else { throw APIError.invalid(path + name, "entries must not be empty") }
+        return list
+    }
+}

@@ -1,0 +1,61 @@
+import HTTPTypes
+import LightServeCore
+
+/// Ingress's handle on the pipeline: submits requests to Tokenize, tells the scheduler when a
+/// client leaves, and reads the load figures. Reserves a waiting place first, so an overloaded
+/// server answers 503 at once instead of queueing without bound.
+public struct PipelineClient: Sendable {
+    private let tokenize: StageSender<GenerationRequest>
+    private let scheduler: StageSender<SchedulerMessage>
+    public let load: PipelineLoad
+    private let retryAfterSeconds: Int
+
+    public init(
+        tokenize: StageSender<GenerationRequest>, scheduler: StageSender<SchedulerMessage>, load: PipelineLoad,
+        retryAfterSeconds: Int = 1
+    ) {
+        self.tokenize = tokenize
+        self.scheduler = scheduler
+        self.load = load
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// Sends a request into the pipeline; its events arrive on the returned receiver.
+    public func submit(kind: RequestKind, input: PromptInput, options: GenerationOptions) async throws(APIError) -> RequestEvents {
+        guard load.isEngineHealthy else { throw APIError(.serviceUnavailable, "the engine is not running") }
+        guard load.reserveWaitingPlace() else { throw APIError(.overloaded(retryAfterSeconds: retryAfterSeconds)) }
+        let (stream, sink) = RequestEventSink.makeStream()
+        let request = GenerationRequest(kind: kind, input: input, options: options, events: sink)
+        load.addTokenizeDemand(request.demandEstimate)
+        do {
+            try await tokenize.send(request)
+        } catch {
+            load.removeTokenizeDemand(request.demandEstimate)
+            load.releaseWaitingPlace()
+            throw APIError(.serviceUnavailable, "the pipeline is shutting down")
+        }
+        return RequestEvents(request: request, stream: stream)
+    }
+
+    /// Tells the scheduler that the client of `request` is gone.
+    public func cancel(_ request: RequestID) async {
+        try? await scheduler.send(.cancel(request))
+    }
+}
+
+/// The events of one request, read by its handler and then by its response body writer: one
+/// after the other, never at once, which is what makes handing the iterator over safe.
+public final class RequestEvents: @unchecked Sendable {
+    public let request: GenerationRequest
+    private var iterator: AsyncStream<RequestEvent>.AsyncIterator
+
+    init(request: GenerationRequest, stream: AsyncStream<RequestEvent>) {
+        self.request = request
+        self.iterator = stream.makeAsyncIterator()
+    }
+
+    /// The next event; nil when the calling task is cancelled.
+    public func next() async -> RequestEvent? {
+        await iterator.next()
+    }
+}

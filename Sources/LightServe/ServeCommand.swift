@@ -1,0 +1,157 @@
+import ArgumentParser
+import Detokenize
+import Execute
+import Foundation
+import Hummingbird
+import Ingress
+import LightServeCore
+import Logging
+import Schedule
+import ServiceLifecycle
+import Tokenize
+import UnixSignals
+
+/// `lightserve serve`: the HTTP server. Loads the model, builds the stages and the bounded
+/// queues between them, and runs them next to Hummingbird until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the model over LightLLM's HTTP API.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(help: "Port to listen on (0 picks a free one and prints it).")
+    var port = 8080
+
+    @Option(help: "Name reported by /get_model_name (default: the model file's name).")
+    var modelName: String?
+
+    @Option(help: "KV cache size in MiB; sets --max-total-tokens when that is not given.")
+    var kvCacheMB = 1024
+
+    @Option(help: "KV cache token slots shared by all requests (default: from --kv-cache-mb).")
+    var maxTotalTokens: Int?
+
+    @Option(help: "Sequences decoding at once.")
+    var maxRunningRequests = 64
+
+    @Option(help: "Tokens one engine step may run (decode rows plus prompt chunks).")
+    var batchMaxTokens = 512
+
+    @Option(help: "Largest prompt + max_new_tokens of one request (default: the model's context length).")
+    var maxReqTotalLen: Int?
+
+    @Option(help: "Requests that may wait for admission; beyond this new requests get 503.")
+    var maxWaitingRequests = 256
+
+    @Option(help: "max_new_tokens when a request gives none.")
+    var defaultMaxNewTokens = 16
+
+    @Option(help: "Largest request body in bytes (413 above).")
+    var maxBodyBytes = 1 << 20
+
+    @Option(help: "Seconds running requests may take to finish after SIGTERM.")
+    var shutdownTimeout = 30
+
+    func validate() throws {
+        for (name, value) in [
+            ("--port", port), ("--kv-cache-mb", kvCacheMB), ("--max-running-requests", maxRunningRequests),
+            ("--batch-max-tokens", batchMaxTokens), ("--max-waiting-requests", maxWaitingRequests),
+            ("--default-max-new-tokens", defaultMaxNewTokens), ("--max-body-bytes", maxBodyBytes),
+            ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
+            ("--max-req-total-len", maxReqTotalLen ?? 1),
+        ] where value < (name == "--port" || name == "--shutdown-timeout" ? 0 : 1) {
+            throw ValidationError("\(name) must be positive, got \(value)")
+        }
+        guard batchMaxTokens >= maxRunningRequests else {
+            throw ValidationError("--batch-max-tokens (\(batchMaxTokens)) must be at least --max-running-requests (\(maxRunningRequests)): every running sequence needs a row in each step")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "lightserve")
+        logger.logLevel = .info
+        let path = try modelOptions.resolvedModelPath()
+        let model = try LlamaModel(path: path)
+        let tokenizer = try Tokenizer(gguf: model.file)
+        let c = model.configuration
+        let slots = maxTotalTokens ?? max(1, kvCacheMB << 20 / KVCache.bytesPerSlot(c))
+        let maxRequestLength = maxReqTotalLen ?? c.contextLength
+        let name = modelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        logger.info(
+            "model \(name): \(c.layerCount) layers, d=\(c.embeddingLength), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * KVCache.bytesPerSlot(c)) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
+
+        // The queues between stages, each bounded and observable.
+        let load = PipelineLoad(kvCapacity: slots, maxWaitingRequests: maxWaitingRequests)
+        let tokenizeQueue = StageChannel<GenerationRequest>(name: "tokenize", capacity: maxWaitingRequests)
+        let schedulerInbox = StageChannel<SchedulerMessage>(
+            name: "schedule", capacity: maxWaitingRequests + 2 * maxRunningRequests + 8)
+        let stepQueue = StageChannel<Step>(name: "execute", capacity: 2)
+        let tokenQueue = StageChannel<TokenBatch>(name: "detokenize", capacity: 64)
+        let toTokenize = tokenizeQueue.sender
+        let toScheduler = schedulerInbox.sender
+        let toExecute = stepQueue.sender
+        let toDetokenize = tokenQueue.sender
+
+        let stages = PipelineService(
+            tokenize: TokenizeStage(
+                tokenizer: tokenizer, maxRequestLength: maxRequestLength, inbox: tokenizeQueue, scheduler: toScheduler,
+                load: load),
+            schedule: SchedulerStage(
+                configuration: SchedulerConfiguration(
+                    kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
+                    stopTokens: tokenizer.vocabulary.stopIDs),
+                inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load),
+            execute: ExecuteStage(
+                model: model, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue, results: toScheduler,
+                load: load),
+            detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler))
+
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware())
+        LightLLMRoutes(
+            pipeline: PipelineClient(tokenize: toTokenize, scheduler: toScheduler, load: load),
+            configuration: IngressConfiguration(
+                modelName: name, maxBodyBytes: maxBodyBytes, defaultMaxNewTokens: defaultMaxNewTokens,
+                hasRewardHead: model.hasRewardHead)
+        ).register(on: router)
+        let host = self.host
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "LightServe"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                FileHandle.standardOutput.write(Data("LightServe listening on http://\(host):\(bound)\n".utf8))
+            },
+            logger: logger)
+
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: stages), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
+        // Stages shut down after the HTTP server (services stop in reverse order), so requests
+        // still running when SIGTERM arrives can finish.
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+/// Runs the four stage loops until graceful shutdown reaches it.
+struct PipelineService: Service {
+    let tokenize: TokenizeStage
+    let schedule: SchedulerStage
+    let execute: ExecuteStage
+    let detokenize: DetokenizeStage
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await tokenize.run() }
+            group.addTask { await schedule.run() }
+            group.addTask { await execute.run() }
+            group.addTask { await detokenize.run() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+}

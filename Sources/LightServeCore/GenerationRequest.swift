@@ -1,0 +1,85 @@
+/// The prompt as the client gave it.
+public enum PromptInput: Sendable, Equatable {
+    case text(String)
+    case tokens([Int32])
+}
+
+/// What the pipeline is asked to do with a prompt.
+public enum RequestKind: Sendable, Equatable {
+    /// Generate a continuation.
+    case generate
+    /// Apply the reward head to the prompt's last position (`/get_score`).
+    case score
+    /// Only count the prompt's tokens (`/tokens`).
+    case countTokens
+}
+
+/// Everything about a generation besides the prompt, validated by Ingress.
+public struct GenerationOptions: Sendable, Equatable {
+    public var maxNewTokens: Int
+    public var sampling: SamplingParameters
+    /// Texts that end a sequence when they appear in its output.
+    public var stopSequences: [String]
+    /// Whether a matched stop sequence stays in the text (LightLLM) or is cut (OpenAI).
+    public var includeStopSequence: Bool
+    /// Sequences generated; the `returnCount` with the best cumulative log-probability are returned.
+    public var bestOf: Int
+    public var returnCount: Int
+    public var skipSpecialTokens: Bool
+    public var addSpecialTokens: Bool
+    /// When false an end-of-sequence token contributes no text.
+    public var printEOSToken: Bool
+
+    public init(
+        maxNewTokens: Int = 16, sampling: SamplingParameters = .greedy, stopSequences: [String] = [],
+        includeStopSequence: Bool = true, bestOf: Int = 1, returnCount: Int = 1, skipSpecialTokens: Bool = true,
+        addSpecialTokens: Bool = true, printEOSToken: Bool = false
+    ) {
+        self.maxNewTokens = maxNewTokens
+        self.sampling = sampling
+        self.stopSequences = stopSequences
+        self.includeStopSequence = includeStopSequence
+        self.bestOf = bestOf
+        self.returnCount = returnCount
+        self.skipSpecialTokens = skipSpecialTokens
+        self.addSpecialTokens = addSpecialTokens
+        self.printEOSToken = printEOSToken
+    }
+}
+
+/// One client request as it travels the pipeline: immutable, shared by reference, and carrying
+/// the stream its events go back on.
+public final class GenerationRequest: Sendable {
+    public let id: RequestID
+    public let kind: RequestKind
+    public let input: PromptInput
+    public let options: GenerationOptions
+    public let events: RequestEventSink
+    public let receivedAt: ContinuousClock.Instant
+
+    public init(
+        id: RequestID = .next(), kind: RequestKind = .generate, input: PromptInput, options: GenerationOptions,
+        events: RequestEventSink, receivedAt: ContinuousClock.Instant = .now
+    ) {
+        self.id = id
+        self.kind = kind
+        self.input = input
+        self.options = options
+        self.events = events
+        self.receivedAt = receivedAt
+    }
+
+    /// An upper bound of the prompt's token count before tokenization: byte-level BPE never
+    /// makes more tokens than UTF-8 bytes (plus BOS/EOS).
+    public var promptTokenEstimate: Int {
+        switch input {
+        case .text(let text): text.utf8.count + 2
+        case .tokens(let ids): ids.count
+        }
+    }
+
+    /// Tokens this request may occupy at its peak, estimated before tokenization.
+    public var demandEstimate: Int {
+        kind == .generate ? promptTokenEstimate + options.maxNewTokens * options.bestOf : promptTokenEstimate
+    }
+}

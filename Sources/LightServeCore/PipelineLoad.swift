@@ -1,0 +1,110 @@
+import Synchronization
+
+/// Load figures of the whole pipeline, each written by the one stage that knows it and read
+/// with an atomic load by `/token_load`, `/metrics` and admission control.
+public final class PipelineLoad: Sendable {
+    /// KV token slots in the pool.
+    public let kvCapacity: Int
+    /// Requests allowed to wait (in Tokenize's queue and the scheduler's waiting line) at once.
+    public let maxWaitingRequests: Int
+
+    private let waiting = Atomic<Int>(0)
+    private let tokenizeDemand = Atomic<Int>(0)
+    private let heldSlots = Atomic<Int>(0)
+    private let predictedPeak = Atomic<Int>(0)
+    private let waitingDemand = Atomic<Int>(0)
+    private let scheduledWaiting = Atomic<Int>(0)
+    private let runningSequences = Atomic<Int>(0)
+    private let engineHealthy = Atomic<Bool>(true)
+
+    /// What the scheduler publishes after every change.
+    public struct ScheduleSnapshot: Sendable, Equatable {
+        /// Slots held by live sequences (prompt and generated tokens).
+        public var heldSlots = 0
+        /// Predicted peak slot use of the running batch if every sequence runs to its limit.
+        public var predictedPeak = 0
+        /// Σ (prompt + max_new_tokens) of requests waiting for admission.
+        public var waitingDemand = 0
+        public var waitingRequests = 0
+        public var runningSequences = 0
+
+        public init() {}
+    }
+
+    public init(kvCapacity: Int, maxWaitingRequests: Int) {
+        self.kvCapacity = kvCapacity
+        self.maxWaitingRequests = maxWaitingRequests
+    }
+
+    // MARK: Admission (Ingress reserves, the stage where waiting ends releases)
+
+    /// Takes a waiting place if one is free; false means the server is full (503).
+    public func reserveWaitingPlace() -> Bool {
+        var current = waiting.load(ordering: .relaxed)
+        while current < maxWaitingRequests {
+            let (exchanged, original) = waiting.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Gives a waiting place back: the request started running, was rejected or was cancelled.
+    public func releaseWaitingPlace() {
+        waiting.subtract(1, ordering: .acquiringAndReleasing)
+    }
+
+    /// Requests holding a waiting place.
+    public var waitingRequests: Int { waiting.load(ordering: .relaxed) }
+
+    // MARK: Demand still in Tokenize's queue (estimated from bytes, refined once tokenized)
+
+    public func addTokenizeDemand(_ tokens: Int) { tokenizeDemand.add(tokens, ordering: .relaxed) }
+    public func removeTokenizeDemand(_ tokens: Int) { tokenizeDemand.subtract(tokens, ordering: .relaxed) }
+    public var queuedTokenizeDemand: Int { tokenizeDemand.load(ordering: .relaxed) }
+
+    // MARK: Scheduler state
+
+    /// Called by the scheduler after every change; each figure is stored on its own, so a reader
+    /// may see figures from two consecutive publications side by side.
+    public func publish(_ snapshot: ScheduleSnapshot) {
+        heldSlots.store(snapshot.heldSlots, ordering: .relaxed)
+        predictedPeak.store(snapshot.predictedPeak, ordering: .relaxed)
+        waitingDemand.store(snapshot.waitingDemand, ordering: .relaxed)
+        scheduledWaiting.store(snapshot.waitingRequests, ordering: .relaxed)
+        runningSequences.store(snapshot.runningSequences, ordering: .relaxed)
+    }
+
+    public var schedule: ScheduleSnapshot {
+        var s = ScheduleSnapshot()
+        s.heldSlots = heldSlots.load(ordering: .relaxed)
+        s.predictedPeak = predictedPeak.load(ordering: .relaxed)
+        s.waitingDemand = waitingDemand.load(ordering: .relaxed)
+        s.waitingRequests = scheduledWaiting.load(ordering: .relaxed)
+        s.runningSequences = runningSequences.load(ordering: .relaxed)
+        return s
+    }
+
+    // MARK: Engine health
+
+    public var isEngineHealthy: Bool { engineHealthy.load(ordering: .relaxed) }
+    public func markEngineFailed() { engineHealthy.store(false, ordering: .relaxed) }
+
+    // MARK: Derived figures (LightLLM's /token_load)
+
+    public struct TokenLoad: Sendable, Equatable {
+        public var current: Double
+        public var logicalMax: Double
+        public var dynamicMax: Double
+    }
+
+    public var tokenLoad: TokenLoad {
+        let s = schedule
+        let capacity = Double(max(kvCapacity, 1))
+        return TokenLoad(
+            current: Double(s.heldSlots) / capacity,
+            logicalMax: Double(s.heldSlots + s.waitingDemand + queuedTokenizeDemand) / capacity,
+            dynamicMax: Double(s.predictedPeak) / capacity)
+    }
+}

@@ -1,0 +1,107 @@
+/// Tokenize → Schedule: a request with its prompt's token ids.
+public struct Admission: Sendable {
+    public let request: GenerationRequest
+    public let promptIDs: [Int32]
+
+    public init(request: GenerationRequest, promptIDs: [Int32]) {
+        self.request = request
+        self.promptIDs = promptIDs
+    }
+}
+
+/// Everything the scheduler reacts to, on its one inbox.
+public enum SchedulerMessage: Sendable {
+    /// A tokenized request asks to be scheduled.
+    case admit(Admission)
+    /// The client went away: drop the request and free its KV slots.
+    case cancel(RequestID)
+    /// Execute finished a step.
+    case stepCompleted(StepResult)
+    /// Detokenize saw a stop sequence in this sequence's text.
+    case stopSequence(SequenceID)
+    /// Execute could not run a step.
+    case stepFailed(step: UInt64, message: String)
+}
+
+/// Schedule → Execute: one engine step, every row of every sequence in it.
+public struct Step: Sendable {
+    public enum Output: Sendable {
+        /// A prompt chunk that is not the prompt's end.
+        case none
+        /// Sample the next token with this sequence's sampler.
+        case sample(SamplingState)
+        /// Apply the reward head.
+        case score
+    }
+
+    public struct Row: Sendable {
+        public var sequence: SequenceID
+        /// The tokens run now: a prompt chunk, or the one token sampled last step.
+        public var tokens: [Int32]
+        /// Position of `tokens[0]`.
+        public var position: Int
+        /// KV slot of every position `0 ..< position + tokens.count`.
+        public var slots: [Int32]
+        public var output: Output
+
+        public init(sequence: SequenceID, tokens: [Int32], position: Int, slots: [Int32], output: Output) {
+            self.sequence = sequence
+            self.tokens = tokens
+            self.position = position
+            self.slots = slots
+            self.output = output
+        }
+    }
+
+    public var number: UInt64
+    public var rows: [Row]
+
+    public init(number: UInt64, rows: [Row]) {
+        self.number = number
+        self.rows = rows
+    }
+
+    public var tokenCount: Int { rows.reduce(0) { $0 + $1.tokens.count } }
+}
+
+/// Execute → Schedule: what a step produced, row by row in the step's order.
+public struct StepResult: Sendable {
+    public enum Outcome: Sendable {
+        case none
+        case sampled(token: Int32, logprob: Float, state: SamplingState)
+        case scored(Float)
+    }
+
+    public var number: UInt64
+    public var outcomes: [Outcome]
+    /// Time the engine spent on the step.
+    public var duration: Duration
+
+    public init(number: UInt64, outcomes: [Outcome], duration: Duration) {
+        self.number = number
+        self.outcomes = outcomes
+        self.duration = duration
+    }
+}
+
+/// Schedule → Detokenize: the tokens of one step for every sequence, as one message.
+public struct TokenBatch: Sendable {
+    public enum Entry: Sendable {
+        /// A sequence's new token, with its finish reason if the scheduler ended it.
+        case token(GenerationRequest, sequence: Int, id: Int32, logprob: Float, finish: FinishReason?)
+        /// A sequence the scheduler dropped on Detokenize's word (a stop sequence): forget it.
+        case retired(SequenceID)
+        /// A scored prompt.
+        case score(GenerationRequest, value: Float, promptTokens: Int)
+        /// An engine failure for a request.
+        case failed(GenerationRequest, message: String)
+    }
+
+    public var step: UInt64
+    public var entries: [Entry]
+
+    public init(step: UInt64, entries: [Entry]) {
+        self.step = step
+        self.entries = entries
+    }
+}

@@ -1,0 +1,95 @@
+/// Why a sequence ended.
+public enum FinishReason: String, Sendable, Equatable {
+    /// An end-of-sequence token or a stop sequence.
+    case stop
+    /// `max_new_tokens` reached.
+    case length
+}
+
+/// One generated token as the client sees it.
+public struct GeneratedToken: Sendable, Equatable {
+    /// Which of the request's sequences it belongs to.
+    public var sequence: Int
+    public var id: Int32
+    /// The text this token completes; empty while a character is still incomplete.
+    public var text: String
+    public var logprob: Float
+    public var special: Bool
+    /// Tokens generated so far in this sequence, this one included.
+    public var index: Int
+    /// Set on a sequence's last token.
+    public var finishReason: FinishReason?
+
+    public init(sequence: Int, id: Int32, text: String, logprob: Float, special: Bool, index: Int, finishReason: FinishReason?) {
+        self.sequence = sequence
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+        self.special = special
+        self.index = index
+        self.finishReason = finishReason
+    }
+}
+
+/// Why a request could not be served. Ingress turns each case into an HTTP status.
+public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A field has the wrong type or an out-of-range value.
+    case invalidParameter(field: String, message: String)
+    /// The prompt plus the tokens to generate exceed a configured limit, or can never fit the KV cache.
+    case tooLong(String)
+    /// The request asks for something this model or server cannot do.
+    case unsupported(String)
+    /// The waiting queue is full.
+    case overloaded(retryAfterSeconds: Int)
+    /// The engine failed while serving the request.
+    case engineFailure(String)
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let field, let message): "\(field): \(message)"
+        case .tooLong(let message), .unsupported(let message), .engineFailure(let message): message
+        case .overloaded: "the server is at capacity; retry later"
+        }
+    }
+}
+
+/// What the pipeline reports back to the client's handler, in order.
+public enum RequestEvent: Sendable, Equatable {
+    /// The scheduler queued the request; streaming responses may now start.
+    case accepted(promptTokens: Int)
+    /// The request was refused before it started.
+    case rejected(RequestError)
+    /// New tokens (of one or several sequences).
+    case tokens([GeneratedToken])
+    /// The reward score (`/get_score`).
+    case score(Float, promptTokens: Int)
+    /// The prompt's token count (`/tokens`).
+    case tokenCount(Int)
+    /// The request failed after it was accepted.
+    case failed(String)
+}
+
+/// Where a request's events go: the handler's stream. Yielding reports whether anyone still
+/// listens, which is how the pipeline learns that a client went away.
+public struct RequestEventSink: Sendable {
+    private let continuation: AsyncStream<RequestEvent>.Continuation
+
+    /// A new stream of events and its sink; buffering is unbounded but a request produces at most
+    /// `bestOf × maxNewTokens` token events, so the buffer is bounded by the request itself.
+    public static func makeStream() -> (stream: AsyncStream<RequestEvent>, sink: RequestEventSink) {
+        let (stream, continuation) = AsyncStream<RequestEvent>.makeStream(bufferingPolicy: .unbounded)
+        return (stream, RequestEventSink(continuation: continuation))
+    }
+
+    /// Delivers `event`; false if the handler stopped listening (the client is gone).
+    @discardableResult
+    public func yield(_ event: RequestEvent) -> Bool {
+        if case .terminated = continuation.yield(event) { return false }
+        return true
+    }
+
+    /// Ends the stream.
+    public func finish() {
+        continuation.finish()
+    }
+}

@@ -1,0 +1,21 @@
+/// Everything the sampler of one sequence remembers between steps: its parameters, what it
+/// generated (for penalties and `min_new_tokens`) and its random stream. Owned by the scheduler
+/// and carried in each step, so the engine keeps no per-sequence state.
+public struct SamplingState: Sendable, Equatable {
+    public var parameters: SamplingParameters
+    /// Tokens that end generation, masked while fewer than `minNewTokens` tokens exist.
+    public var stopTokens: [Int32]
+    /// How often each token was generated so far.
+    public var counts: [Int32: Int] = [:]
+    public var generated = 0
+    /// The random stream's position.
+    public var randomState: UInt64
+
+    /// A fresh state; without a seed the random stream starts anywhere.
+    public init(parameters: SamplingParameters, stopTokens: [Int32], seedOffset: UInt64 = 0) {
+        self.parameters = parameters
+        self.stopTokens = stopTokens
+        var system = SystemRandomNumberGenerator()
+        self.randomState = (parameters.seed ?? system.next()) &+ seedOffset &* 0x9E37_79B9_7F4A_7C15
+    }
+}
