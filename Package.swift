@@ -68,6 +68,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
@@ -135,6 +136,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "LoadClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/LoadClient",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "TestSupport",
@@ -155,6 +167,22 @@ let package = Package(
         .testTarget(
             name: "ExecuteTests",
             dependencies: ["Execute", "GGUF", "LightServeCore", "Tokenize", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ScheduleTests",
+            dependencies: ["Schedule", "LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IngressTests",
+            dependencies: [
+                "Ingress", "LightServeCore", "GGUF", "LoadClient", "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The endpoint tests run the real server binary.
+                "LightServe",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

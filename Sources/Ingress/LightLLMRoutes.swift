@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import LightServeCore
+import NIOCore
 
 /// LightLLM's HTTP API over the pipeline: health and load probes, `/generate`,
 /// `/generate_stream` (server-sent events), `POST /`, `/tokens` and `/get_score`.
@@ -216,7 +217,13 @@ public struct LightLLMRoutes: Sendable {
     }
 
     private func readJSON(_ request: inout Request) async throws -> JSON {
-        let buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(
+                .contentTooLarge, "the request body is larger than the server accepts (\(configuration.maxBodyBytes) bytes, --max-body-bytes)")
+        }
         do {
             return try JSON.parse(buffer.readableBytesView)
         } catch {

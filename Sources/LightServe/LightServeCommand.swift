@@ -1,7 +1,23 @@
 import ArgumentParser
+import Logging
 
 @main
 struct LightServeCommand: AsyncParsableCommand {
+    /// Logs go to standard error; standard output carries results (and the listening address).
+    static func main() async {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "lightserve",
         abstract: "An LLM inference server for GGUF models on the CPU, speaking LightLLM's HTTP API.",

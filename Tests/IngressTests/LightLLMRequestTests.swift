@@ -1,0 +1,103 @@
+import HTTPTypes
+import LightServeCore
+import Testing
+
+@testable import Ingress
+
+@Suite struct LightLLMRequestTests {
+    static func parse(_ body: String) throws(APIError) -> LightLLMRequest {
+        let json: JSON
+        do {
+            json = try JSON.parse(Array(body.utf8))
+        } catch {
+            throw APIError(.badRequest, "bad json in test")
+        }
+        return try LightLLMRequest.parse(json, defaultMaxNewTokens: 16)
+    }
+
+    static func message(_ body: String) -> String? {
+        do {
+            _ = try parse(body)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func testDefaultsMatchLightLLM() throws {
+        let r = try Self.parse(#"{"inputs": "hi"}"#)
+        #expect(r.input == .text("hi"))
+        #expect(r.options.maxNewTokens == 16)
+        #expect(r.options.sampling == SamplingParameters())
+        #expect(r.options.bestOf == 1 && r.options.returnCount == 1)
+        #expect(r.options.skipSpecialTokens && r.options.addSpecialTokens && !r.options.printEOSToken)
+        #expect(r.options.includeStopSequence)
+        #expect(!r.returnDetails && r.stream == nil)
+    }
+
+    @Test func testEveryParameterIsRead() throws {
+        let r = try Self.parse(
+            #"{"inputs": [1, 2], "stream": true, "parameters": {"do_sample": true, "temperature": 0.7, "top_p": 0.9, "top_k": 40, "presence_penalty": 0.5, "frequency_penalty": 0.25, "repetition_penalty": 1.2, "ignore_eos": true, "max_new_tokens": 32, "min_new_tokens": 4, "stop_sequences": "END", "best_of": 4, "n": 2, "skip_special_tokens": false, "add_special_tokens": false, "print_eos_token": true, "return_details": true, "seed": 123}}"#
+        )
+        #expect(r.input == .tokens([1, 2]))
+        #expect(r.stream == true)
+        let s = r.options.sampling
+        #expect(s.doSample && s.temperature == 0.7 && s.topP == 0.9 && s.topK == 40)
+        #expect(s.presencePenalty == 0.5 && s.frequencyPenalty == 0.25 && s.repetitionPenalty == 1.2)
+        #expect(s.ignoreEOS && s.minNewTokens == 4 && s.seed == 123)
+        #expect(r.options.maxNewTokens == 32 && r.options.stopSequences == ["END"])
+        #expect(r.options.bestOf == 4 && r.options.returnCount == 2)
+        #expect(!r.options.skipSpecialTokens && !r.options.addSpecialTokens && r.options.printEOSToken)
+        #expect(r.returnDetails)
+    }
+
+    @Test func testNBestOfDefaultsToBestOf() throws {
+        #expect(try Self.parse(#"{"inputs": "x", "parameters": {"best_of": 3}}"#).options.returnCount == 3)
+    }
+
+    @Test(arguments: [
+        (#"{"parameters": {}}"#, "inputs: is required"),
+        (#"{"inputs": 5}"#, "inputs: must be a string or a list of token ids, got a number"),
+        (#"{"inputs": [1, -2]}"#, "inputs: a token list must hold non-negative integers"),
+        (#"{"inputs": "x", "parameters": 3}"#, "parameters: must be an object"),
+        (#"{"inputs": "x", "parameters": {"do_sample": 1}}"#, "parameters.do_sample: must be true or false, got a number"),
+        (#"{"inputs": "x", "parameters": {"temperature": 0}}"#, "parameters.temperature: must be greater than 0"),
+        (#"{"inputs": "x", "parameters": {"temperature": "hot"}}"#, "parameters.temperature: must be a number, got a string"),
+        (#"{"inputs": "x", "parameters": {"top_p": 1.5}}"#, "parameters.top_p: must be in (0, 1]"),
+        (#"{"inputs": "x", "parameters": {"top_k": 0}}"#, "parameters.top_k: must be -1 or at least 1"),
+        (#"{"inputs": "x", "parameters": {"presence_penalty": -1}}"#, "parameters.presence_penalty: must be at least 0"),
+        (#"{"inputs": "x", "parameters": {"repetition_penalty": 0.5}}"#, "parameters.repetition_penalty: must be at least 1"),
+        (#"{"inputs": "x", "parameters": {"max_new_tokens": 0}}"#, "parameters.max_new_tokens: must be at least 1"),
+        (#"{"inputs": "x", "parameters": {"max_new_tokens": 2.5}}"#, "parameters.max_new_tokens: must be an integer"),
+        (#"{"inputs": "x", "parameters": {"max_new_tokens": 4, "min_new_tokens": 5}}"#, "parameters.min_new_tokens: must be between 1 and max_new_tokens"),
+        (#"{"inputs": "x", "parameters": {"stop_sequences": [1]}}"#, "parameters.stop_sequences: must be a string or a list of strings"),
+        (#"{"inputs": "x", "parameters": {"stop_sequences": ["a","b","c","d","e","f","g","h","i","j","k"]}}"#, "parameters.stop_sequences: at most 10"),
+        (#"{"inputs": "x", "parameters": {"best_of": 9}}"#, "parameters.best_of: must be between 1 and 8"),
+        (#"{"inputs": "x", "parameters": {"best_of": 2, "n": 3}}"#, "parameters.n: must be between 1 and best_of"),
+        (#"{"inputs": "x", "parameters": {"seed": -1}}"#, "parameters.seed: must be a non-negative integer"),
+        (#"{"inputs": "x", "multimodal_params": {"images": [{"type": "url", "data": "x"}]}}"#, "multimodal_params.images: this model is text-only"),
+    ])
+    func testInvalidFieldIsNamedInTheMessage(body: String, expected: String) {
+        let message = Self.message(body)
+        #expect(message?.hasPrefix(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func testEmptyMultimodalParamsAreAccepted() throws {
+        _ = try Self.parse(#"{"inputs": "x", "multimodal_params": {"images": [], "audios": []}}"#)
+        _ = try Self.parse(#"{"inputs": "x", "multimodal_params": {}}"#)
+    }
+
+    @Test func testStreamingNeedsSingleSequence() throws {
+        let r = try Self.parse(#"{"inputs": "x", "parameters": {"best_of": 2, "n": 1}}"#)
+        #expect(throws: APIError.self) { try r.checkStreamable() }
+    }
+
+    @Test func testUnknownParametersAreIgnored() throws {
+        _ = try Self.parse(#"{"inputs": "x", "parameters": {"not_a_knob": [1, 2, 3]}, "extra": true}"#)
+    }
+
+    @Test func testJSONSerializationKeepsOrderEscapesAndFloats() {
+        let value: JSON = .object([("b", 1), ("a", .string("line\n\"q\"\u{1}")), ("f", 0.0), ("g", -0.5), ("n", nil)])
+        #expect(value.serialized == #"{"b":1,"a":"line\n\"q\"\u0001","f":0.0,"g":-0.5,"n":null}"#)
+    }
+}

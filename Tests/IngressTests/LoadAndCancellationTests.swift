@@ -1,0 +1,232 @@
+import Foundation
+import Ingress
+import LoadClient
+import TestSupport
+import Testing
+
+extension EndpointTests {
+    @Suite struct LoadAndCancellation {
+        static func countingPrompt(_ start: Int) -> String {
+            (start..<(start + 5)).map(String.init).joined(separator: ", ") + ","
+        }
+
+        @Test func testSixteenConcurrentStreamsEachGetTheirOwnTokens() async throws {
+            try await TestServer.with(["--max-running-requests", "16"]) { server in
+                let starts = (0..<16).map { 10 + 37 * $0 }
+                // Counting continues with large margins, so batched and single runs agree.
+                var alone: [String] = []
+                for start in starts {
+                    let (_, json) = try await server.postJSON(
+                        "/generate", #"{"inputs": "\#(Self.countingPrompt(start))", "parameters": {"max_new_tokens": 12}}"#)
+                    alone.append(json["generated_text"]?.array?.first?.string ?? "")
+                }
+                let streamed = try await withThrowingTaskGroup(of: (Int, Int, [JSON]).self) { group in
+                    for (i, start) in starts.enumerated() {
+                        group.addTask {
+                            let (status, events) = try await server.stream(
+                                "/generate_stream",
+                                #"{"inputs": "\#(Self.countingPrompt(start))", "parameters": {"max_new_tokens": 12}}"#)
+                            return (i, status, events)
+                        }
+                    }
+                    var results = [[JSON]](repeating: [], count: starts.count)
+                    for try await (i, status, events) in group {
+                        #expect(status == 200)
+                        results[i] = events
+                    }
+                    return results
+                }
+                for (i, events) in streamed.enumerated() {
+                    let text = events.compactMap { $0["token"]?["text"]?.string }.joined()
+                    #expect(events.count == 12)
+                    #expect(text == alone[i], "stream \(i)")
+                    #expect(text.hasPrefix(" \(starts[i] + 5),"), "stream \(i) continues its own count: \(text)")
+                }
+            }
+        }
+
+        @Test func testDisconnectMidStreamFreesItsKVSlots() async throws {
+            try await TestServer.with { server in
+                var events = 0
+                var parser = ServerSentEventParser()
+                try await HTTPClient.stream(
+                    port: server.port, path: "/generate_stream",
+                    body: #"{"inputs": "Tell me a long story.", "parameters": {"max_new_tokens": 500, "ignore_eos": true}}"#
+                ) { _ in
+                } onChunk: { chunk in
+                    events += parser.feed(chunk).count
+                    return events >= 3 ? .disconnect : .continue
+                }
+                #expect(try await server.waitForIdleKV() == 0)
+            }
+        }
+
+        @Test func testDisconnectDuringPrefillFreesItsKVSlots() async throws {
+            try await TestServer.with(["--batch-max-tokens", "128"]) { server in
+                let prompt = Array(repeating: "lorem ipsum dolor", count: 400).joined(separator: " ")
+                let body = #"{"inputs": "\#(prompt)", "parameters": {"max_new_tokens": 50}}"#
+                async let abandoned: Void = HTTPClient.abandon(port: server.port, path: "/generate", body: body, after: .milliseconds(400))
+                try await Task.sleep(for: .milliseconds(200))
+                let busy = try JSON.parse(try await server.get("/token_load").body)
+                #expect((busy["current_load"]?.number ?? 0) > 0, "the prompt should be in prefill")
+                try await abandoned
+                #expect(try await server.waitForIdleKV() == 0)
+            }
+        }
+
+        @Test func testOverloadAnswers503WithRetryAfterAtOnce() async throws {
+            try await TestServer.with(["--max-running-requests", "1", "--max-waiting-requests", "1"]) { server in
+                let long = #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 300, "ignore_eos": true}}"#
+                async let running = server.post("/generate", long)
+                try await Task.sleep(for: .milliseconds(300))
+                async let waiting = server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 2}}"#)
+                try await Task.sleep(for: .milliseconds(300))
+                let clock = ContinuousClock()
+                let start = clock.now
+                let rejected = try await server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 2}}"#)
+                #expect(clock.now - start < .seconds(2), "a full queue answers at once")
+                #expect(rejected.status == 503)
+                #expect(rejected.header("retry-after") != nil)
+                #expect(try JSON.parse(rejected.body)["message"]?.string?.isEmpty == false)
+                #expect(try await waiting.status == 200)
+                #expect(try await running.status == 200)
+            }
+        }
+
+        @Test func testTokenLoadCountsHeldPeakAndQueuedDemand() async throws {
+            try await TestServer.with(["--max-running-requests", "1", "--max-total-tokens", "4000"]) { server in
+                var parser = ServerSentEventParser()
+                var seen: [JSON] = []
+                try await HTTPClient.stream(
+                    port: server.port, path: "/generate_stream",
+                    body: #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 600, "ignore_eos": true}}"#
+                ) { _ in
+                } onChunk: { chunk in
+                    if !parser.feed(chunk).isEmpty && seen.isEmpty {
+                        // Running: queue a second request behind it, then read the figures.
+                        Task { _ = try? await server.post("/generate", #"{"inputs": "Hello", "parameters": {"max_new_tokens": 100}}"#) }
+                        try await Task.sleep(for: .milliseconds(300))
+                        seen.append(try JSON.parse(try await server.get("/token_load").body))
+                        return .disconnect
+                    }
+                    return .continue
+                }
+                let load = try #require(seen.first)
+                let current = try #require(load["current_load"]?.number)
+                let dynamic = try #require(load["dynamic_max_load"]?.number)
+                let logical = try #require(load["logical_max_load"]?.number)
+                #expect(current > 0)
+                #expect(dynamic >= current)
+                // The queued request's prompt and max_new_tokens count only in the logical figure.
+                #expect(logical >= current + 100.0 / 4000 - 1e-9)
+                #expect(try await server.waitForIdleKV() == 0)
+            }
+        }
+    }
+
+    @Suite struct BadInput {
+        static let server = ["--max-total-tokens", "128", "--max-req-total-len", "200", "--max-body-bytes", "2048"]
+
+        @Test(arguments: [
+            ("/generate", "{bad", 400, "not valid JSON"),
+            ("/generate", #"{"inputs": 5}"#, 400, "inputs:"),
+            ("/generate", #"{"inputs": "x", "parameters": {"top_p": 2}}"#, 400, "parameters.top_p"),
+            ("/generate", #"{"inputs": "x", "parameters": {"max_new_tokens": "many"}}"#, 400, "parameters.max_new_tokens"),
+            ("/generate", #"{"inputs": "What is AI?", "parameters": {"max_new_tokens": 250}}"#, 400, "--max-req-total-len"),
+            ("/generate", #"{"inputs": "What is AI?", "parameters": {"max_new_tokens": 150}}"#, 400, "KV slots"),
+            ("/generate", #"{"inputs": []}"#, 400, "empty"),
+            ("/generate", #"{"inputs": [1, 99999]}"#, 400, "outside the vocabulary"),
+            ("/generate", #"{"inputs": "x", "multimodal_params": {"images": ["abc"]}}"#, 400, "text-only"),
+            ("/generate_stream", #"{"inputs": "x", "parameters": {"best_of": 2}}"#, 400, "streaming needs"),
+            ("/generate_stream", #"{"inputs": "What is AI?", "parameters": {"max_new_tokens": 250}}"#, 400, "--max-req-total-len"),
+            ("/get_score", #"{"chat": "hi"}"#, 400, "no reward head"),
+            ("/tokens", #"{"text": 3}"#, 400, "text:"),
+            ("/nope", "{}", 404, "no route"),
+        ])
+        func testBadInputGetsItsStatusAndAMessage(path: String, body: String, status: Int, message: String) async throws {
+            try await TestServer.with(Self.server) { server in
+                let r = try await server.post(path, body)
+                #expect(r.status == status)
+                #expect(r.header("content-type") == "application/json")
+                let text = try JSON.parse(r.body)["message"]?.string ?? ""
+                #expect(text.contains(message), "\(text)")
+                // The server survives and frees nothing it did not hold.
+                #expect(try await server.get("/health").status == 200)
+                #expect(try await server.waitForIdleKV() == 0)
+            }
+        }
+
+        @Test func testBodyOverLimitIs413() async throws {
+            try await TestServer.with(Self.server) { server in
+                let r = try await server.post("/generate", #"{"inputs": "\#(String(repeating: "a", count: 4000))"}"#)
+                #expect(r.status == 413)
+                #expect(try JSON.parse(r.body)["message"]?.string?.contains("--max-body-bytes") == true)
+            }
+        }
+
+        @Test func testWrongMethodIs405WithAllow() async throws {
+            try await TestServer.with { server in
+                let r = try await server.get("/generate")
+                #expect(r.status == 405)
+                #expect(r.header("allow") == "POST")
+                let health = try await server.post("/health", "{}")
+                #expect(health.status == 405 && health.header("allow") == "GET, HEAD")
+            }
+        }
+    }
+
+    @Suite struct Score {
+        @Test func testScoreOfRewardModelMatchesFloatReference() async throws {
+            var synthetic = SyntheticLlama()
+            synthetic.rewardHead = true
+            let path = TestPaths.temporaryFile()
+            try synthetic.write(to: path)
+            try await TestServer.with(model: path) { server in
+                let chat = "<|im_start|>user\nHello<|im_end|>\n<|reward|>"
+                let (status, json) = try await server.postJSON("/get_score", #"{"chat": "<|im_start|>user\nHello<|im_end|>\n<|reward|>", "parameters": {}}"#)
+                #expect(status == 200)
+                // Byte-level vocabulary: control tokens are 256...259, everything else its bytes.
+                var ids: [Int32] = []
+                var rest = Substring(chat)
+                while !rest.isEmpty {
+                    if let (index, name) = SyntheticLlama.controlTokens.enumerated().first(where: { rest.hasPrefix($0.element) }) {
+                        ids.append(256 + Int32(index))
+                        rest = rest.dropFirst(name.count)
+                    } else {
+                        ids += rest.prefix(1).utf8.map { Int32($0) }
+                        rest = rest.dropFirst()
+                    }
+                }
+                let expected = Double(synthetic.referenceScore(ids))
+                let score = try #require(json["score"]?.number)
+                #expect(abs(score - expected) < 1e-3, "\(score) vs \(expected)")
+                #expect(json["prompt_tokens"] == .int(Int64(ids.count)))
+                #expect(json["finish_reason"] == .string("stop"))
+            }
+        }
+    }
+
+    @Suite struct Shutdown {
+        @Test func testSIGTERMLetsTheRunningStreamFinishThenExitsZero() async throws {
+            let server = try await TestServer.start()
+            var parser = ServerSentEventParser()
+            var events: [JSON] = []
+            var signalled = false
+            try await HTTPClient.stream(
+                port: server.port, path: "/generate_stream",
+                body: #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 40, "ignore_eos": true}}"#
+            ) { _ in
+            } onChunk: { chunk in
+                for event in parser.feed(chunk) { events.append(try JSON.parse(Array(event.utf8))) }
+                if !signalled && !events.isEmpty {
+                    signalled = true
+                    server.terminate()
+                }
+                return .continue
+            }
+            #expect(events.count == 40)
+            #expect(events.last?["finished"] == .bool(true))
+            #expect(await server.exitStatus() == 0)
+        }
+    }
+}

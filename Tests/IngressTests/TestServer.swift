@@ -1,0 +1,181 @@
+import Foundation
+import Ingress
+import LoadClient
+import NIOHTTP1
+import TestSupport
+
+/// A real `lightserve serve` process on a free port, with the real model, for endpoint tests.
+final class TestServer: Sendable {
+    enum Failure: Error, CustomStringConvertible {
+        case binaryMissing(String)
+        case didNotStart(String)
+        var description: String {
+            switch self {
+            case .binaryMissing(let path): "no lightserve binary at \(path)"
+            case .didNotStart(let output): "the server did not start: \(output)"
+            }
+        }
+    }
+
+    let port: Int
+    private let process: Process
+    let logPath: String
+
+    /// The binary built next to the test bundle (the test target depends on it).
+    static var binary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lightserve").path
+    }
+
+    private init(process: Process, port: Int, logPath: String) {
+        self.process = process
+        self.port = port
+        self.logPath = logPath
+    }
+
+    /// Starts a server with a small KV pool unless `arguments` say otherwise.
+    static func start(_ arguments: [String] = [], model: String? = nil) async throws -> TestServer {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw Failure.binaryMissing(binary) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        var args = ["serve", "--model", try model ?? TestModel.path(), "--host", "127.0.0.1", "--port", "0"]
+        if !arguments.contains("--kv-cache-mb") && !arguments.contains("--max-total-tokens") {
+            args += ["--kv-cache-mb", "128"]
+        }
+        process.arguments = args + arguments
+        let stdout = Pipe()
+        let logPath = TestPaths.temporaryFile(".log")
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardOutput = stdout
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        let line = await Self.firstLine(of: stdout.fileHandleForReading, timeout: 60)
+        guard let line, let portText = line.split(separator: ":").last, let port = Int(portText) else {
+            process.terminate()
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw Failure.didNotStart((line ?? "no output") + "\n" + log)
+        }
+        return TestServer(process: process, port: port, logPath: logPath)
+    }
+
+    private static func firstLine(of handle: FileHandle, timeout: Double) async -> String? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes: [UInt8] = []
+                let deadline = Date().addingTimeInterval(timeout)
+                while Date() < deadline {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    bytes += data
+                    if let newline = bytes.firstIndex(of: 0x0A) {
+                        continuation.resume(returning: String(decoding: bytes[..<newline], as: UTF8.self))
+                        return
+                    }
+                }
+                continuation.resume(returning: nil)
+            }
+        }
+    }
+
+    /// Runs `body` against a fresh server and stops the server afterwards, also when `body` throws.
+    static func with<T>(_ arguments: [String] = [], model: String? = nil, _ body: (TestServer) async throws -> T) async throws -> T {
+        let server = try await start(arguments, model: model)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    @discardableResult
+    func stop() async -> Int32 {
+        if process.isRunning { process.interrupt() }
+        let process = self.process
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
+    }
+
+    /// Sends SIGTERM without waiting.
+    func terminate() {
+        kill(process.processIdentifier, SIGTERM)
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func exitStatus() async -> Int32 { await stop() }
+
+    // MARK: Requests
+
+    func get(_ path: String) async throws -> HTTPClient.Response {
+        try await HTTPClient.send(port: port, method: .GET, path: path)
+    }
+
+    func post(_ path: String, _ body: String, headers: [(String, String)] = []) async throws -> HTTPClient.Response {
+        try await HTTPClient.send(port: port, method: .POST, path: path, body: body, headers: headers)
+    }
+
+    /// POSTs and parses the JSON response body.
+    func postJSON(_ path: String, _ body: String) async throws -> (status: Int, json: JSON) {
+        let response = try await post(path, body)
+        return (response.status, try JSON.parse(response.body))
+    }
+
+    /// Streams a request and returns its status and events as JSON.
+    func stream(_ path: String, _ body: String) async throws -> (status: Int, events: [JSON]) {
+        var status = 0
+        var parser = ServerSentEventParser()
+        var events: [JSON] = []
+        try await HTTPClient.stream(port: port, path: path, body: body) { head in
+            status = head.status
+        } onChunk: { chunk in
+            for event in parser.feed(chunk) { events.append(try JSON.parse(Array(event.utf8))) }
+            return .continue
+        }
+        return (status, events)
+    }
+
+    /// Polls `/token_load` until `current_load` is 0 or `seconds` pass; returns the last figure.
+    func waitForIdleKV(seconds: Double = 10) async throws -> Double {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var current = -1.0
+        while ContinuousClock.now < deadline {
+            let load = try JSON.parse(try await get("/token_load").body)
+            current = load["current_load"]?.number ?? -1
+            if current == 0 { return 0 }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return current
+    }
+}
+
+extension JSON {
+    var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
+    var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    var array: [JSON]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    var bool: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+}

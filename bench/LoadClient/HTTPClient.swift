@@ -1,0 +1,149 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A minimal HTTP/1.1 client over SwiftNIO for the tests and the load generator: one request
+/// per connection, the response body delivered chunk by chunk as it arrives, and the
+/// connection closed whenever the caller stops reading (that is how tests disconnect).
+public enum HTTPClient {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+
+        public var text: String { String(decoding: body, as: UTF8.self) }
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case noResponse
+        public var description: String { "the server closed the connection without a response" }
+    }
+
+    /// What a streaming reader wants after each chunk.
+    public enum Next: Sendable {
+        case `continue`
+        /// Close the connection now (the client goes away).
+        case disconnect
+    }
+
+    /// Sends a request and collects the whole response.
+    public static func send(
+        host: String = "127.0.0.1", port: Int, method: HTTPMethod = .POST, path: String, body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> Response {
+        var response: Response?
+        try await stream(host: host, port: port, method: method, path: path, body: body, headers: headers) { head in
+            response = Response(status: head.status, headers: head.headers, body: [])
+        } onChunk: { chunk in
+            response?.body += chunk
+            return .continue
+        }
+        guard let response else { throw Failure.noResponse }
+        return response
+    }
+
+    /// Sends a request, waits `delay`, and closes the connection without reading a response:
+    /// a client that gives up.
+    public static func abandon(
+        host: String = "127.0.0.1", port: Int, method: HTTPMethod = .POST, path: String, body: String, after delay: Duration
+    ) async throws {
+        let channel = try await connect(host: host, port: port)
+        try await channel.executeThenClose { _, outbound in
+            try await write(method: method, host: host, port: port, path: path, body: body, headers: [], to: outbound)
+            try await Task.sleep(for: delay)
+        }
+    }
+
+    /// Sends a request and hands the response head, then each body chunk, to the callbacks.
+    public static func stream(
+        host: String = "127.0.0.1", port: Int, method: HTTPMethod = .POST, path: String, body: String? = nil,
+        headers: [(String, String)] = [],
+        onHead: (_ head: (status: Int, headers: [(String, String)])) async throws -> Void,
+        onChunk: (_ chunk: [UInt8]) async throws -> Next
+    ) async throws {
+        let channel = try await connect(host: host, port: port)
+        try await channel.executeThenClose { inbound, outbound in
+            try await write(method: method, host: host, port: port, path: path, body: body, headers: headers, to: outbound)
+            for try await part in inbound {
+                switch part {
+                case .head(let response):
+                    try await onHead((Int(response.status.code), response.headers.map { ($0.name, $0.value) }))
+                case .body(let buffer):
+                    if try await onChunk(Array(buffer.readableBytesView)) == .disconnect { return }
+                case .end:
+                    return
+                }
+            }
+        }
+    }
+}
+
+extension HTTPClient {
+    fileprivate typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    fileprivate static func connect(host: String, port: Int) async throws -> Connection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    fileprivate static func write(
+        method: HTTPMethod, host: String, port: Int, path: String, body: String?, headers: [(String, String)],
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+    ) async throws {
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        head.headers.add(name: "Host", value: "\(host):\(port)")
+        head.headers.add(name: "Connection", value: "close")
+        let bytes = body.map { ByteBuffer(string: $0) }
+        if let bytes {
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: String(bytes.readableBytes))
+        }
+        for (name, value) in headers { head.headers.replaceOrAdd(name: name, value: value) }
+        // One write: the server may answer and close as soon as the last body byte arrives,
+        // so a separate write of the (empty) end part could find the connection closed.
+        var parts: [HTTPClientRequestPart] = [.head(head)]
+        if let bytes { parts.append(.body(.byteBuffer(bytes))) }
+        parts.append(.end(nil))
+        try await outbound.write(contentsOf: parts)
+    }
+}
+
+/// Splits a `text/event-stream` body into the payloads of its `data:` lines, across chunks.
+public struct ServerSentEventParser: Sendable {
+    private var buffer: [UInt8] = []
+
+    public init() {}
+
+    /// Feeds a chunk; returns the events it completed.
+    public mutating func feed(_ chunk: [UInt8]) -> [String] {
+        buffer += chunk
+        var events: [String] = []
+        while let end = Self.blankLine(in: buffer) {
+            let block = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
+            buffer.removeFirst(end.upperBound)
+            for line in block.split(separator: "\n", omittingEmptySubsequences: true) where line.hasPrefix("data:") {
+                var payload = line.dropFirst(5)
+                if payload.first == " " { payload = payload.dropFirst() }
+                events.append(String(payload))
+            }
+        }
+        return events
+    }
+
+    private static func blankLine(in bytes: [UInt8]) -> Range<Int>? {
+        guard bytes.count >= 2 else { return nil }
+        for i in 0..<(bytes.count - 1) where bytes[i] == 0x0A && bytes[i + 1] == 0x0A {
+            return i..<(i + 2)
+        }
+        return nil
+    }
+}
