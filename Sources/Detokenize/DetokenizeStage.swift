@@ -38,9 +38,12 @@ public actor DetokenizeStage {
         var messages: [SchedulerMessage] = []
         for entry in batch.entries {
             switch entry {
-            case .token(let request, let index, let id, let logprob, let finish):
-                guard let token = text(of: request, sequence: index, id: id, logprob: logprob, finish: finish, messages: &messages)
+            case .token(let request, let index, let id, let logprob, let alternatives, let finish):
+                guard
+                    var token = text(of: request, sequence: index, id: id, logprob: logprob, finish: finish, messages: &messages)
                 else { continue }
+                token.token = standalone(id, logprob)
+                token.alternatives = alternatives.map { standalone($0.id, $0.logprob) }
                 if tokensByRequest[request.id] == nil {
                     tokensByRequest[request.id] = (request, [])
                     order.append(request.id)
@@ -66,6 +69,12 @@ public actor DetokenizeStage {
         for message in messages {
             try? await scheduler.send(message)
         }
+    }
+
+    /// A token's own text and bytes, as OpenAI's logprobs report each token.
+    private func standalone(_ id: Int32, _ logprob: Float) -> TokenAlternative {
+        let bytes = vocabulary.contains(id) ? Array(vocabulary.bytes(of: id)) : []
+        return TokenAlternative(id: id, logprob: logprob, text: String(decoding: bytes, as: UTF8.self), bytes: bytes)
     }
 
     /// The client-facing token for a generated id, or nil if its sequence already stopped.

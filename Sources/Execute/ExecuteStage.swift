@@ -60,7 +60,8 @@ public actor ExecuteStage {
                     case .sample(let state):
                         var sampler = Sampler(state: state)
                         let choice = sampler.sample(outputs.logits(index)!)
-                        return .sampled(token: choice.token, logprob: choice.logprob, state: sampler.state)
+                        return .sampled(
+                            token: choice.token, logprob: choice.logprob, alternatives: choice.alternatives, state: sampler.state)
                     }
                 }
             }

@@ -14,6 +14,8 @@ public struct Sampler: Sendable {
     public struct Choice: Sendable, Equatable {
         public var token: Int32
         public var logprob: Float
+        /// The `topLogprobs` most likely tokens of the same distribution, best first.
+        public var alternatives: [TokenLogprob] = []
     }
 
     public init(state: SamplingState) {
@@ -30,14 +32,17 @@ public struct Sampler: Sendable {
         if state.generated < parameters.minNewTokens {
             for token in state.stopTokens where Int(token) < logits.count { logits[Int(token)] = -.infinity }
         }
-        let choice: Choice
+        var choice: Choice
         if parameters.isGreedy {
             let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
-            let bestLogit = logits[best]
-            let logPartition = ls_softmax(logits.baseAddress, Int32(logits.count))
-            choice = Choice(token: Int32(best), logprob: bestLogit - logPartition)
+            _ = ls_softmax(logits.baseAddress, Int32(logits.count))
+            choice = Choice(token: Int32(best), logprob: logf(logits[best]))
         } else {
             choice = draw(logits)
+        }
+        if parameters.topLogprobs > 0 {
+            // `logits` now holds the probabilities the choice came from.
+            choice.alternatives = Self.mostLikely(UnsafeBufferPointer(logits), count: parameters.topLogprobs)
         }
         state.counts[choice.token, default: 0] += 1
         state.generated += 1
@@ -81,6 +86,20 @@ public struct Sampler: Sendable {
         }
         let probability = probabilities[Int(chosen)]
         return Choice(token: chosen, logprob: probability > 0 ? logf(probability) : -.infinity)
+    }
+
+    /// The `count` most probable tokens with their log-probabilities, best first.
+    static func mostLikely(_ probabilities: UnsafeBufferPointer<Float>, count: Int) -> [TokenLogprob] {
+        var best: [(id: Int32, p: Float)] = []
+        best.reserveCapacity(count + 1)
+        var floor: Float = -1
+        for (i, p) in probabilities.enumerated() where p > floor || best.count < count {
+            let at = best.firstIndex { $0.p < p } ?? best.count
+            best.insert((Int32(i), p), at: at)
+            if best.count > count { best.removeLast() }
+            if best.count == count { floor = best[count - 1].p }
+        }
+        return best.map { TokenLogprob(id: $0.id, logprob: $0.p > 0 ? logf($0.p) : -.infinity) }
     }
 
     /// The most probable tokens, best first, kept while fewer than `topK` (when positive) and

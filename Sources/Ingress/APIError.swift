@@ -10,24 +10,29 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// Seconds a client should wait before retrying (503).
     public var retryAfter: Int?
+    /// The request field at fault, if one is (OpenAI's `param`).
+    public var parameter: String?
 
-    public init(_ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil) {
+    public init(_ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil, parameter: String? = nil) {
         self.status = status
         self.message = message
         self.retryAfter = retryAfter
+        self.parameter = parameter
     }
 
     public var description: String { "\(status.code) \(message)" }
 
     /// A malformed or out-of-range field, named in the message.
     public static func invalid(_ field: String, _ message: String) -> APIError {
-        APIError(.badRequest, "\(field): \(message)")
+        APIError(.badRequest, "\(field): \(message)", parameter: field)
     }
 
     /// The status and message for a pipeline error.
     public init(_ error: RequestError) {
         switch error {
-        case .invalidParameter, .tooLong, .unsupported:
+        case .invalidParameter(let field, _):
+            self.init(.badRequest, error.description, parameter: field)
+        case .tooLong, .unsupported:
             self.init(.badRequest, error.description)
         case .overloaded(let seconds):
             self.init(.serviceUnavailable, error.description, retryAfter: seconds)
@@ -36,32 +41,50 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The JSON response.
-    public var response: Response {
+    /// The JSON response in LightLLM's shape.
+    public var response: Response { response(body: JSON.object([("message", .string(message))])) }
+
+    /// The JSON response in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`.
+    public var openAIResponse: Response {
+        let type =
+            switch status.code {
+            case 500...: "server_error"
+            case 404: "not_found_error"
+            default: "invalid_request_error"
+            }
+        return response(body: .object([
+            ("error", .object([
+                ("message", .string(message)), ("type", .string(type)), ("param", parameter.map { .string($0) } ?? .null),
+                ("code", status == .serviceUnavailable ? .string("overloaded") : .null),
+            ]))
+        ]))
+    }
+
+    private func response(body: JSON) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        let body = JSON.object([("message", .string(message))]).serialized
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
     }
 }
 
 /// Turns every error a handler throws, Hummingbird's own included (404, 413), into an
-/// ``APIError`` response, so no client ever sees a body that is not `{"message": ...}`.
+/// ``APIError`` response: OpenAI's shape under `/v1/`, LightLLM's `{"message": ...}` elsewhere.
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let error: APIError
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            return error.response
-        } catch let error as HTTPError {
-            let message = error.body ?? Self.defaultMessage(error.status, request: request)
-            return APIError(error.status, message).response
-        } catch {
-            context.logger.error("unhandled error: \(error)")
-            return APIError(.internalServerError, "internal error: \(error)").response
+        } catch let thrown as APIError {
+            error = thrown
+        } catch let thrown as HTTPError {
+            error = APIError(thrown.status, thrown.body ?? Self.defaultMessage(thrown.status, request: request))
+        } catch let thrown {
+            context.logger.error("unhandled error: \(thrown)")
+            error = APIError(.internalServerError, "internal error: \(thrown)")
         }
+        return request.uri.path.hasPrefix("/v1/") ? error.openAIResponse : error.response
     }
 
     private static func defaultMessage(_ status: HTTPResponse.Status, request: Request) -> String {

@@ -29,9 +29,11 @@ struct GenerationCollector {
         }
     }
 
-    /// The returned sequences, best first (in sequence order when only one is asked for).
+    /// The returned sequences: all of them in order when every generated one is returned,
+    /// otherwise the `returnCount` best by cumulative log-probability, best first.
     var best: [Sequence] {
-        Array(sequences.enumerated().sorted { a, b in
+        guard returnCount < sequences.count else { return sequences }
+        return Array(sequences.enumerated().sorted { a, b in
             a.element.logprobSum != b.element.logprobSum ? a.element.logprobSum > b.element.logprobSum : a.offset < b.offset
         }.prefix(returnCount).map(\.element))
     }

@@ -1,3 +1,18 @@
+import Tokenize
+
+/// The model's chat template with the texts of its BOS and EOS tokens.
+public struct ChatSetup: Sendable {
+    public var template: ChatTemplate
+    public var bosToken: String
+    public var eosToken: String
+
+    public init(template: ChatTemplate, bosToken: String, eosToken: String) {
+        self.template = template
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+    }
+}
+
 /// What Ingress needs to know about the server and the model it fronts.
 public struct IngressConfiguration: Sendable {
     /// The name `/get_model_name` and the OpenAI endpoints report.
@@ -10,12 +25,24 @@ public struct IngressConfiguration: Sendable {
     public var hasRewardHead: Bool
     /// Seconds a client is told to wait after a 503.
     public var retryAfterSeconds: Int
+    /// The chat template, if the model (or `--chat-template`) has one.
+    public var chat: ChatSetup?
+    /// Tokens a chat completion may generate when the request sets no limit.
+    public var chatMaxNewTokens: Int
+    /// Unix time the server started (OpenAI's model `created`).
+    public var startedAt: Int
 
-    public init(modelName: String, maxBodyBytes: Int, defaultMaxNewTokens: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1) {
+    public init(
+        modelName: String, maxBodyBytes: Int, defaultMaxNewTokens: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
+        chat: ChatSetup? = nil, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
+    ) {
         self.modelName = modelName
         self.maxBodyBytes = maxBodyBytes
         self.defaultMaxNewTokens = defaultMaxNewTokens
         self.hasRewardHead = hasRewardHead
         self.retryAfterSeconds = retryAfterSeconds
+        self.chat = chat
+        self.chatMaxNewTokens = chatMaxNewTokens
+        self.startedAt = startedAt
     }
 }

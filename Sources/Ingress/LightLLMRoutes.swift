@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import LightServeCore
-import NIOCore
 
 /// LightLLM's HTTP API over the pipeline: health and load probes, `/generate`,
 /// `/generate_stream` (server-sent events), `POST /`, `/tokens` and `/get_score`.
@@ -12,10 +11,12 @@ import NIOCore
 public struct LightLLMRoutes: Sendable {
     let pipeline: PipelineClient
     let configuration: IngressConfiguration
+    private let support: HandlerSupport
 
     public init(pipeline: PipelineClient, configuration: IngressConfiguration) {
         self.pipeline = pipeline
         self.configuration = configuration
+        self.support = HandlerSupport(pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes)
     }
 
     /// Methods each route answers; any other method gets 405.
@@ -112,15 +113,7 @@ public struct LightLLMRoutes: Sendable {
     /// connection: Hummingbird can watch a request's inbound side only once, and that watch
     /// belongs to the long phase that follows, where a disconnect is seen at once.
     private func streamResponse(_ request: Request, events: RequestEvents) async throws -> Response {
-        var admitted: Int?
-        while admitted == nil, let event = await events.next() {
-            if case .accepted(let count) = event { admitted = count }
-            try Self.failIfTerminal(event)
-        }
-        guard let promptTokens = admitted else {
-            await pipeline.cancel(events.request.id)
-            throw CancellationError()
-        }
+        let promptTokens = try await support.awaitAdmission([events])[0]
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await whileConnected(request, events) {
@@ -155,11 +148,11 @@ public struct LightLLMRoutes: Sendable {
             throw APIError.invalid("text", "is required and must be a string")
         }
         let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: true))
-        let events = try await pipeline.submit(kind: .countTokens, input: .text(text), options: options)
+        let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options)
         let completed = request
         return try await whileConnected(completed, events) {
             while let event = await events.next() {
-                if case .tokenCount(let count) = event { return json(.object([("ntokens", .int(Int64(count)))])) }
+                if case .tokenized(let ids) = event { return json(.object([("ntokens", .int(Int64(ids.count)))])) }
                 try Self.failIfTerminal(event)
             }
             throw CancellationError()
@@ -193,52 +186,21 @@ public struct LightLLMRoutes: Sendable {
 
     // MARK: Helpers
 
-    /// Runs `operation` and cancels it when the client's connection closes; either way a
-    /// request that did not complete is withdrawn from the pipeline. Call at most once per
-    /// request: it consumes the connection's inbound side.
+    private func readJSON(_ request: inout Request) async throws -> JSON {
+        try await support.readJSON(&request)
+    }
+
     private func whileConnected<Value: Sendable>(
         _ request: Request, _ events: RequestEvents, _ operation: () async throws -> Value
     ) async throws -> Value {
-        do {
-            return try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
-        } catch {
-            if !(error is APIError) { await pipeline.cancel(events.request.id) }
-            throw error
-        }
+        try await support.whileConnected(request, [events], operation)
     }
 
-    /// Throws for events that end a request with an error; other events pass.
     private static func failIfTerminal(_ event: RequestEvent) throws {
-        switch event {
-        case .rejected(let error): throw APIError(error)
-        case .failed(let message): throw APIError(.internalServerError, message)
-        default: break
-        }
-    }
-
-    private func readJSON(_ request: inout Request) async throws -> JSON {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(
-                .contentTooLarge, "the request body is larger than the server accepts (\(configuration.maxBodyBytes) bytes, --max-body-bytes)")
-        }
-        do {
-            return try JSON.parse(buffer.readableBytesView)
-        } catch {
-            throw APIError(.badRequest, "the body is not valid JSON")
-        }
+        try HandlerSupport.failIfTerminal(event)
     }
 
     private static func sse(_ event: JSON) -> ByteBuffer {
         ByteBuffer(string: "data:" + event.serialized + "\n\n")
     }
-}
-
-/// A JSON response.
-func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
-    Response(
-        status: status, headers: [.contentType: "application/json"],
-        body: .init(byteBuffer: ByteBuffer(string: value.serialized)))
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Detokenize
 import Execute
 import Foundation
+import GGUF
 import Hummingbird
 import Ingress
 import LightServeCore
@@ -55,12 +56,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds running requests may take to finish after SIGTERM.")
     var shutdownTimeout = 30
 
+    @Option(help: "Jinja chat template file, instead of the model's tokenizer.chat_template.")
+    var chatTemplate: String?
+
+    @Option(help: "Tokens a chat completion may generate when the request sets no max_tokens.")
+    var chatMaxNewTokens = 1024
+
     func validate() throws {
         for (name, value) in [
             ("--port", port), ("--kv-cache-mb", kvCacheMB), ("--max-running-requests", maxRunningRequests),
             ("--batch-max-tokens", batchMaxTokens), ("--max-waiting-requests", maxWaitingRequests),
             ("--default-max-new-tokens", defaultMaxNewTokens), ("--max-body-bytes", maxBodyBytes),
             ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
+            ("--chat-max-new-tokens", chatMaxNewTokens),
             ("--max-req-total-len", maxReqTotalLen ?? 1),
         ] where value < (name == "--port" || name == "--shutdown-timeout" ? 0 : 1) {
             throw ValidationError("\(name) must be positive, got \(value)")
@@ -109,14 +117,16 @@ struct ServeCommand: AsyncParsableCommand {
                 load: load),
             detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler))
 
+        let ingress = IngressConfiguration(
+            modelName: name, maxBodyBytes: maxBodyBytes, defaultMaxNewTokens: defaultMaxNewTokens,
+            hasRewardHead: model.hasRewardHead, chat: try chatSetup(model: model, vocabulary: tokenizer.vocabulary),
+            chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
+        let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, load: load)
         let router = Router()
         router.add(middleware: APIErrorMiddleware())
-        LightLLMRoutes(
-            pipeline: PipelineClient(tokenize: toTokenize, scheduler: toScheduler, load: load),
-            configuration: IngressConfiguration(
-                modelName: name, maxBodyBytes: maxBodyBytes, defaultMaxNewTokens: defaultMaxNewTokens,
-                hasRewardHead: model.hasRewardHead)
-        ).register(on: router)
+        LightLLMRoutes(pipeline: client, configuration: ingress).register(on: router)
+        OpenAIRoutes(pipeline: client, configuration: ingress).register(on: router)
+        UtilityRoutes(pipeline: client, configuration: ingress).register(on: router)
         let host = self.host
         let app = Application(
             router: router,
@@ -134,6 +144,28 @@ struct ServeCommand: AsyncParsableCommand {
         // Stages shut down after the HTTP server (services stop in reverse order), so requests
         // still running when SIGTERM arrives can finish.
         try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+extension ServeCommand {
+    /// The chat template from `--chat-template` or the model, with its BOS/EOS texts.
+    func chatSetup(model: LlamaModel, vocabulary: Vocabulary) throws -> ChatSetup? {
+        let source: String
+        if let chatTemplate {
+            source = try String(contentsOfFile: chatTemplate, encoding: .utf8)
+        } else if let embedded = try model.file.string("tokenizer.chat_template") {
+            source = embedded
+        } else {
+            return nil
+        }
+        let template: ChatTemplate
+        do {
+            template = try ChatTemplate(source)
+        } catch {
+            throw ValidationError("the chat template\(chatTemplate.map { " in \($0)" } ?? "") cannot be used: \(error)")
+        }
+        func text(_ id: Int32?) -> String { id.map { vocabulary.tokens[Int($0)] } ?? "" }
+        return ChatSetup(template: template, bosToken: text(vocabulary.bosID), eosToken: text(vocabulary.eosID))
     }
 }
 

@@ -10,8 +10,10 @@ public enum RequestKind: Sendable, Equatable {
     case generate
     /// Apply the reward head to the prompt's last position (`/get_score`).
     case score
-    /// Only count the prompt's tokens (`/tokens`).
-    case countTokens
+    /// Only tokenize the prompt (`/tokens`, `/tokenize`).
+    case tokenize
+    /// Turn token ids back into text (`/detokenize`).
+    case detokenize
 }
 
 /// Everything about a generation besides the prompt, validated by Ingress.
@@ -29,6 +31,9 @@ public struct GenerationOptions: Sendable, Equatable {
     public var addSpecialTokens: Bool
     /// When false an end-of-sequence token contributes no text.
     public var printEOSToken: Bool
+    /// Lower `maxNewTokens` to what the server's request length leaves after the prompt
+    /// (OpenAI chat without `max_tokens`), instead of rejecting the request.
+    public var clampToContext = false
 
     public init(
         maxNewTokens: Int = 16, sampling: SamplingParameters = .greedy, stopSequences: [String] = [],
@@ -67,6 +72,11 @@ public final class GenerationRequest: Sendable {
         self.options = options
         self.events = events
         self.receivedAt = receivedAt
+    }
+
+    /// The same request with other options (Tokenize settles limits that depend on the prompt).
+    public func with(options: GenerationOptions) -> GenerationRequest {
+        GenerationRequest(id: id, kind: kind, input: input, options: options, events: events, receivedAt: receivedAt)
     }
 
     /// An upper bound of the prompt's token count before tokenization: byte-level BPE never

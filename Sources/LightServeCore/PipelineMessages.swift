@@ -68,7 +68,7 @@ public struct Step: Sendable {
 public struct StepResult: Sendable {
     public enum Outcome: Sendable {
         case none
-        case sampled(token: Int32, logprob: Float, state: SamplingState)
+        case sampled(token: Int32, logprob: Float, alternatives: [TokenLogprob], state: SamplingState)
         case scored(Float)
     }
 
@@ -88,7 +88,8 @@ public struct StepResult: Sendable {
 public struct TokenBatch: Sendable {
     public enum Entry: Sendable {
         /// A sequence's new token, with its finish reason if the scheduler ended it.
-        case token(GenerationRequest, sequence: Int, id: Int32, logprob: Float, finish: FinishReason?)
+        case token(
+            GenerationRequest, sequence: Int, id: Int32, logprob: Float, alternatives: [TokenLogprob], finish: FinishReason?)
         /// A sequence the scheduler dropped on Detokenize's word (a stop sequence): forget it.
         case retired(SequenceID)
         /// A scored prompt.

@@ -6,6 +6,33 @@ public enum FinishReason: String, Sendable, Equatable {
     case length
 }
 
+/// A token and its log-probability.
+public struct TokenLogprob: Sendable, Equatable {
+    public var id: Int32
+    public var logprob: Float
+
+    public init(id: Int32, logprob: Float) {
+        self.id = id
+        self.logprob = logprob
+    }
+}
+
+/// A likely alternative to a chosen token, with its text on its own.
+public struct TokenAlternative: Sendable, Equatable {
+    public var id: Int32
+    public var logprob: Float
+    /// The token's bytes decoded alone (a partial UTF-8 character shows as U+FFFD).
+    public var text: String
+    public var bytes: [UInt8]
+
+    public init(id: Int32, logprob: Float, text: String, bytes: [UInt8]) {
+        self.id = id
+        self.logprob = logprob
+        self.text = text
+        self.bytes = bytes
+    }
+}
+
 /// One generated token as the client sees it.
 public struct GeneratedToken: Sendable, Equatable {
     /// Which of the request's sequences it belongs to.
@@ -19,8 +46,15 @@ public struct GeneratedToken: Sendable, Equatable {
     public var index: Int
     /// Set on a sequence's last token.
     public var finishReason: FinishReason?
+    /// The token decoded alone, with its bytes (OpenAI's `logprobs` report these).
+    public var token: TokenAlternative
+    /// The most likely tokens at this step, best first, when asked for.
+    public var alternatives: [TokenAlternative]
 
-    public init(sequence: Int, id: Int32, text: String, logprob: Float, special: Bool, index: Int, finishReason: FinishReason?) {
+    public init(
+        sequence: Int, id: Int32, text: String, logprob: Float, special: Bool, index: Int, finishReason: FinishReason?,
+        token: TokenAlternative? = nil, alternatives: [TokenAlternative] = []
+    ) {
         self.sequence = sequence
         self.id = id
         self.text = text
@@ -28,6 +62,8 @@ public struct GeneratedToken: Sendable, Equatable {
         self.special = special
         self.index = index
         self.finishReason = finishReason
+        self.token = token ?? TokenAlternative(id: id, logprob: logprob, text: text, bytes: Array(text.utf8))
+        self.alternatives = alternatives
     }
 }
 
@@ -63,8 +99,10 @@ public enum RequestEvent: Sendable, Equatable {
     case tokens([GeneratedToken])
     /// The reward score (`/get_score`).
     case score(Float, promptTokens: Int)
-    /// The prompt's token count (`/tokens`).
-    case tokenCount(Int)
+    /// The prompt's token ids (`/tokens`, `/tokenize`).
+    case tokenized([Int32])
+    /// The text of token ids (`/detokenize`).
+    case detokenized(String)
     /// The request failed after it was accepted.
     case failed(String)
 }

@@ -19,6 +19,9 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     public var minNewTokens: Int
     /// Fixes the random stream: the same seed and inputs give the same output.
     public var seed: UInt64?
+    /// How many of the most likely alternatives to report with each chosen token (OpenAI's
+    /// `top_logprobs`); 0 for none.
+    public var topLogprobs: Int = 0
 
     public init(
         doSample: Bool = false, temperature: Float = 1, topP: Float = 1, topK: Int = -1, presencePenalty: Float = 0,

@@ -141,14 +141,15 @@ public struct SchedulerStateMachine {
             case .scored(let value):
                 entries.append(.score(running[i].request, value: value, promptTokens: running[i].prompt.count))
                 running[i].ended = true
-            case .sampled(let token, let logprob, let state):
+            case .sampled(let token, let logprob, let alternatives, let state):
                 running[i].sampling = state
                 running[i].generated += 1
                 let s = running[i]
                 let finish: FinishReason? =
                     !s.sampling.parameters.ignoreEOS && s.sampling.stopTokens.contains(token)
                     ? .stop : (s.generated >= s.maxNewTokens ? .length : nil)
-                entries.append(.token(s.request, sequence: s.id.index, id: token, logprob: logprob, finish: finish))
+                entries.append(.token(
+                    s.request, sequence: s.id.index, id: token, logprob: logprob, alternatives: alternatives, finish: finish))
                 if finish != nil {
                     running[i].ended = true
                 } else {

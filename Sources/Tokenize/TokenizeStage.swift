@@ -2,7 +2,7 @@ import LightServeCore
 
 /// The Tokenize stage: turns each request's prompt into token ids, checks what can only be
 /// checked with ids in hand (emptiness, vocabulary range, total length), and hands the request
-/// to the scheduler — or answers it directly when only a count was asked for.
+/// to the scheduler — or answers it directly when only tokens or text were asked for.
 public actor TokenizeStage {
     private let tokenizer: Tokenizer
     /// Prompt plus new tokens a request may total (`--max-req-total-len`).
@@ -27,45 +27,82 @@ public actor TokenizeStage {
         guard var jobs = inbox.take() else { return }
         while let request = await jobs.next() {
             load.removeTokenizeDemand(request.demandEstimate)
-            switch prepare(request) {
-            case .success(let ids) where request.kind == .countTokens:
-                request.events.yield(.tokenCount(ids.count))
+            switch request.kind {
+            case .detokenize:
+                request.events.yield(detokenize(request))
                 load.releaseWaitingPlace()
-            case .success(let ids):
-                do {
-                    try await scheduler.send(.admit(Admission(request: request, promptIDs: ids)))
-                } catch {
-                    request.events.yield(.rejected(.engineFailure("the scheduler is not running")))
+            case .tokenize:
+                request.events.yield(tokenizeOnly(request))
+                load.releaseWaitingPlace()
+            case .generate, .score:
+                switch prepare(request) {
+                case .success(let admission):
+                    do {
+                        try await scheduler.send(.admit(admission))
+                    } catch {
+                        request.events.yield(.rejected(.engineFailure("the scheduler is not running")))
+                        load.releaseWaitingPlace()
+                    }
+                case .failure(let error):
+                    request.events.yield(.rejected(error))
                     load.releaseWaitingPlace()
                 }
-            case .failure(let error):
-                request.events.yield(.rejected(error))
-                load.releaseWaitingPlace()
             }
         }
     }
 
-    /// The prompt's ids, or why the request cannot run.
-    func prepare(_ request: GenerationRequest) -> Result<[Int32], RequestError> {
+    /// The prompt's ids and the request with its limits settled, or why it cannot run.
+    func prepare(_ request: GenerationRequest) -> Result<Admission, RequestError> {
         let ids: [Int32]
+        switch promptIDs(request) {
+        case .success(let found): ids = found
+        case .failure(let error): return .failure(error)
+        }
+        guard !ids.isEmpty else { return .failure(.invalidParameter(field: "inputs", message: "the prompt is empty")) }
+        var request = request
+        if request.kind == .generate && request.options.clampToContext {
+            var options = request.options
+            options.maxNewTokens = min(options.maxNewTokens, maxRequestLength - ids.count)
+            options.sampling.minNewTokens = min(options.sampling.minNewTokens, max(options.maxNewTokens, 1))
+            if options.maxNewTokens >= 1 { request = request.with(options: options) }
+        }
+        let newTokens = request.kind == .generate ? request.options.maxNewTokens : 0
+        if ids.count + newTokens > maxRequestLength {
+            return .failure(.tooLong(
+                "the prompt has \(ids.count) tokens; with max_new_tokens \(newTokens) that is \(ids.count + newTokens), over the server's limit of \(maxRequestLength) (--max-req-total-len)"))
+        }
+        return .success(Admission(request: request, promptIDs: ids))
+    }
+
+    private func promptIDs(_ request: GenerationRequest) -> Result<[Int32], RequestError> {
         switch request.input {
         case .text(let text):
-            ids = tokenizer.encode(text, parseSpecial: true, addSpecial: request.options.addSpecialTokens)
+            return .success(tokenizer.encode(text, parseSpecial: true, addSpecial: request.options.addSpecialTokens))
         case .tokens(let given):
             if let bad = given.first(where: { !tokenizer.vocabulary.contains($0) }) {
                 return .failure(.invalidParameter(
                     field: "inputs", message: "token id \(bad) is outside the vocabulary (0..<\(tokenizer.vocabulary.count))"))
             }
-            ids = given
+            return .success(given)
         }
-        guard request.kind == .countTokens || !ids.isEmpty else {
-            return .failure(.invalidParameter(field: "inputs", message: "the prompt is empty"))
+    }
+
+    private func tokenizeOnly(_ request: GenerationRequest) -> RequestEvent {
+        switch promptIDs(request) {
+        case .success(let ids): .tokenized(ids)
+        case .failure(let error): .rejected(error)
         }
-        let newTokens = request.kind == .generate ? request.options.maxNewTokens : 0
-        if request.kind != .countTokens && ids.count + newTokens > maxRequestLength {
-            return .failure(.tooLong(
-                "the prompt has \(ids.count) tokens; with max_new_tokens \(newTokens) that is \(ids.count + newTokens), over the server's limit of \(maxRequestLength) (--max-req-total-len)"))
+    }
+
+    /// The text of a `/detokenize` request's ids.
+    private func detokenize(_ request: GenerationRequest) -> RequestEvent {
+        guard case .tokens(let ids) = request.input else {
+            return .rejected(.invalidParameter(field: "ids", message: "must be a list of token ids"))
         }
-        return .success(ids)
+        do {
+            return .detokenized(try tokenizer.decode(ids, skipSpecial: request.options.skipSpecialTokens))
+        } catch {
+            return .rejected(.invalidParameter(field: "ids", message: error.description))
+        }
     }
 }

@@ -44,14 +44,14 @@ import Testing
             case .score: return .scored(0.5)
             case .sample(var state):
                 state.generated += 1
-                return .sampled(token: token, logprob: -0.1, state: state)
+                return .sampled(token: token, logprob: -0.1, alternatives: [], state: state)
             }
         }
         return machine.stepCompleted(StepResult(number: step.number, outcomes: outcomes, duration: .zero))
     }
 
     static func finishes(_ entries: [TokenBatch.Entry]) -> [FinishReason?] {
-        entries.compactMap { if case .token(_, _, _, _, let finish) = $0 { finish } else { nil } }
+        entries.compactMap { if case .token(_, _, _, _, _, let finish) = $0 { finish } else { nil } }
     }
 
     @Test func testPeakPredictionFollowsLightLLMsFormula() {

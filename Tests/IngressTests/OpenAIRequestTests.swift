@@ -1,0 +1,84 @@
+import LightServeCore
+import Testing
+import Tokenize
+
+@testable import Ingress
+
+@Suite struct OpenAIRequestTests {
+    static func parse(_ body: String, _ endpoint: OpenAIRequest.Endpoint = .chat) throws -> OpenAIRequest {
+        try OpenAIRequest.parse(JSON.parse(Array(body.utf8)), endpoint: endpoint, defaultMaxTokens: 16, chatMaxTokens: 512)
+    }
+
+    static func message(_ body: String, _ endpoint: OpenAIRequest.Endpoint = .chat) -> String? {
+        do {
+            _ = try parse(body, endpoint)
+            return nil
+        } catch let error as APIError {
+            return error.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func testChatDefaultsSampleAtTemperatureOneAndRunToTheContext() throws {
+        let r = try Self.parse(#"{"model": "m", "messages": [{"role": "user", "content": "hi"}]}"#)
+        #expect(r.options.sampling.doSample && r.options.sampling.temperature == 1)
+        #expect(r.options.maxNewTokens == 512 && r.options.clampToContext)
+        #expect(!r.options.includeStopSequence, "OpenAI cuts the stop text")
+        #expect(!r.options.addSpecialTokens, "the template places special tokens itself")
+        #expect(r.messages == [.message(role: "user", content: "hi")])
+    }
+
+    @Test func testTemperatureZeroIsGreedy() throws {
+        let r = try Self.parse(#"{"messages": [{"role": "user", "content": "hi"}], "temperature": 0}"#)
+        #expect(r.options.sampling.isGreedy)
+    }
+
+    @Test func testCompletionFields() throws {
+        let r = try Self.parse(
+            #"{"prompt": ["a", "b"], "max_tokens": 7, "n": 2, "best_of": 3, "logprobs": 2, "echo": false, "stop": "x", "seed": 5, "top_k": 4, "min_tokens": 2}"#,
+            .completions)
+        #expect(r.prompts == [.text("a"), .text("b")])
+        #expect(r.options.maxNewTokens == 7 && r.options.returnCount == 2 && r.options.bestOf == 3)
+        #expect(r.options.sampling.topLogprobs == 2 && r.logprobs)
+        #expect(r.options.stopSequences == ["x"] && r.options.sampling.seed == 5 && r.options.sampling.topK == 4)
+        #expect(r.options.sampling.minNewTokens == 2)
+        #expect(try Self.parse(#"{"prompt": [1, 2, 3]}"#, .completions).prompts == [.tokens([1, 2, 3])])
+        #expect(try Self.parse(#"{"prompt": [[1], [2, 3]]}"#, .completions).prompts == [.tokens([1]), .tokens([2, 3])])
+    }
+
+    @Test func testContentPartsAreJoinedAndOtherFieldsKept() throws {
+        let r = try Self.parse(
+            #"{"messages": [{"role": "user", "name": "bob", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}"#)
+        #expect(r.messages == [.object([("role", .string("user")), ("name", .string("bob")), ("content", .string("ab"))])])
+    }
+
+    @Test(arguments: [
+        (#"{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}"#, "tools: is not supported"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "logit_bias": {"5": 1}}"#, "logit_bias: is not supported"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}"#, "response_format"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "frobnicate": 1}"#, "frobnicate: is not a recognised parameter"),
+        (#"{"messages": []}"#, "messages: is required"),
+        (#"{"messages": [{"content": "x"}]}"#, "messages[0].role"),
+        (#"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}"#, "messages[0].content[0]: only text parts"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "temperature": 3}"#, "temperature: must be between 0 and 2"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3}"#, "top_logprobs: needs logprobs: true"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": true}}"#, "stream_options: is only allowed"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "stop": ["a", "b", "c", "d", "e"]}"#, "stop: at most 4"),
+    ])
+    func testUnsupportedOrInvalidFieldsAreNamed(body: String, expected: String) {
+        let message = Self.message(body)
+        #expect(message?.contains(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func testEmptyLogitBiasAndTextResponseFormatAreAccepted() throws {
+        _ = try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "logit_bias": {}, "response_format": {"type": "text"}, "user": "u"}"#)
+    }
+
+    @Test func testCompletionOnlyRules() {
+        #expect(Self.message(#"{"prompt": "x", "suffix": "y"}"#, .completions)?.contains("suffix") == true)
+        #expect(Self.message(#"{"prompt": "x", "echo": true, "logprobs": 1}"#, .completions)?.contains("echo") == true)
+        #expect(Self.message(#"{"prompt": "x", "n": 3, "best_of": 2}"#, .completions)?.contains("best_of") == true)
+        #expect(Self.message(#"{"prompt": "x", "messages": []}"#, .completions)?.contains("messages") == true)
+    }
+}
