@@ -17,18 +17,25 @@ public actor DetokenizeStage {
     private let scheduler: StageSender<SchedulerMessage>
     private var sequences: [SequenceID: SequenceText] = [:]
     private var inbox: StageChannel<TokenBatch>?
+    private let trace: TraceRecorder
 
-    public init(vocabulary: Vocabulary, inbox: consuming sending StageChannel<TokenBatch>, scheduler: StageSender<SchedulerMessage>) {
+    public init(
+        vocabulary: Vocabulary, inbox: consuming sending StageChannel<TokenBatch>, scheduler: StageSender<SchedulerMessage>,
+        trace: TraceRecorder
+    ) {
         self.vocabulary = vocabulary
         self.inbox = .some(inbox)
         self.scheduler = scheduler
+        self.trace = trace
     }
 
     /// Serves the inbox until the calling task is cancelled.
     public func run() async {
         guard var batches = inbox.take() else { return }
         while let batch = await batches.next() {
+            let start = ContinuousClock.now
             await process(batch)
+            trace.record(.stage("detokenize"), "step \(batch.step)", from: start, to: .now, [("entries", "\(batch.entries.count)")])
         }
     }
 

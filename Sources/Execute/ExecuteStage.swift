@@ -8,6 +8,7 @@ public actor ExecuteStage {
     private let runner: ModelRunner
     private let results: StageSender<SchedulerMessage>
     private let load: PipelineLoad
+    private let trace: TraceRecorder
     private var inbox: StageChannel<Step>?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -17,8 +18,9 @@ public actor ExecuteStage {
     ///   - threads: compute threads, this stage's own thread included.
     public init(
         model: LlamaModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
-        results: StageSender<SchedulerMessage>, load: PipelineLoad
+        results: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
     ) {
+        self.trace = trace
         self.executor = DedicatedThreadExecutor(name: "lightserve-execute")
         self.runner = ModelRunner(model: model, kvSlots: kvSlots, threads: threads)
         self.inbox = .some(inbox)
@@ -31,7 +33,15 @@ public actor ExecuteStage {
     public func run() async {
         guard var steps = inbox.take() else { return }
         while let step = await steps.next() {
+            let start = ContinuousClock.now
             let message = execute(step)
+            if trace.isEnabled {
+                let decode = step.rows.filter { $0.tokens.count == 1 && $0.position > 0 }.count
+                trace.record(
+                    .stage("execute"), "step \(step.number)", from: start, to: .now,
+                    [("rows", "\(step.rows.count)"), ("tokens", "\(step.tokenCount)"), ("decode_rows", "\(decode)"),
+                     ("prefill_tokens", "\(step.tokenCount - decode)")])
+            }
             try? await results.send(message)
         }
         load.markEngineFailed()

@@ -27,7 +27,7 @@ public struct LightLLMRoutes: Sendable {
         ("/get_score", [.post]),
     ]
 
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register(on router: Router<ServerRequestContext>) {
         router.get("/health") { _, _ in health() }
         router.head("/health") { _, _ in health() }
         router.get("/healthz") { _, _ in health() }
@@ -44,11 +44,11 @@ public struct LightLLMRoutes: Sendable {
                 ("dynamic_max_load", .double(load.dynamicMax)),
             ]))
         }
-        router.post("/generate") { request, _ in try await generate(request, stream: false) }
-        router.post("/generate_stream") { request, _ in try await generate(request, stream: true) }
-        router.post("/") { request, _ in try await generate(request, stream: nil) }
-        router.post("/tokens") { request, _ in try await countTokens(request) }
-        router.post("/get_score") { request, _ in try await score(request) }
+        router.post("/generate") { request, context in try await generate(request, context, stream: false) }
+        router.post("/generate_stream") { request, context in try await generate(request, context, stream: true) }
+        router.post("/") { request, context in try await generate(request, context, stream: nil) }
+        router.post("/tokens") { request, context in try await countTokens(request, context) }
+        router.post("/get_score") { request, context in try await score(request, context) }
         Self.registerMethodNotAllowed(Self.routes, on: router)
     }
 
@@ -76,13 +76,14 @@ public struct LightLLMRoutes: Sendable {
             ? json(.object([("message", "Ok")])) : json(.object([("message", "Error")]), status: .serviceUnavailable)
     }
 
-    private func generate(_ request: Request, stream: Bool?) async throws -> Response {
+    private func generate(_ request: Request, _ context: ServerRequestContext, stream: Bool?) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
         let parsed = try LightLLMRequest.parse(body, defaultMaxNewTokens: configuration.defaultMaxNewTokens)
         let streaming = stream ?? parsed.stream ?? false
         if streaming { try parsed.checkStreamable() }
-        let events = try await pipeline.submit(kind: .generate, input: parsed.input, options: parsed.options)
+        let events = try await pipeline.submit(
+            kind: .generate, input: parsed.input, options: parsed.options, context: context, endpoint: request.uri.path)
         if streaming {
             return try await streamResponse(request, events: events)
         }
@@ -140,7 +141,7 @@ public struct LightLLMRoutes: Sendable {
         })
     }
 
-    private func countTokens(_ request: Request) async throws -> Response {
+    private func countTokens(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
         let fields = try ParameterReader(body)
@@ -148,7 +149,7 @@ public struct LightLLMRoutes: Sendable {
             throw APIError.invalid("text", "is required and must be a string")
         }
         let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: true))
-        let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options)
+        let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options, context: context, endpoint: "/tokens")
         let completed = request
         return try await whileConnected(completed, events) {
             while let event = await events.next() {
@@ -159,7 +160,7 @@ public struct LightLLMRoutes: Sendable {
         }
     }
 
-    private func score(_ request: Request) async throws -> Response {
+    private func score(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
         _ = try ParameterReader(body["parameters"], path: "parameters.")
@@ -169,7 +170,8 @@ public struct LightLLMRoutes: Sendable {
         guard configuration.hasRewardHead else {
             throw APIError(.badRequest, "this model has no reward head (cls.output.weight); /get_score needs a reward model")
         }
-        let events = try await pipeline.submit(kind: .score, input: .text(chat), options: GenerationOptions(maxNewTokens: 0))
+        let events = try await pipeline.submit(
+            kind: .score, input: .text(chat), options: GenerationOptions(maxNewTokens: 0), context: context, endpoint: "/get_score")
         let completed = request
         return try await whileConnected(completed, events) {
             while let event = await events.next() {

@@ -18,7 +18,7 @@ public struct OpenAIRoutes: Sendable {
         self.support = HandlerSupport(pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes)
     }
 
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register(on router: Router<ServerRequestContext>) {
         router.get("/v1/models") { _, _ in json(.object([("object", "list"), ("data", .array([modelObject]))])) }
         router.get("/v1/models/{id}") { _, context in
             guard context.parameters.get("id") == configuration.modelName else {
@@ -26,8 +26,8 @@ public struct OpenAIRoutes: Sendable {
             }
             return json(modelObject)
         }
-        router.post("/v1/completions") { request, _ in try await complete(request, endpoint: .completions) }
-        router.post("/v1/chat/completions") { request, _ in try await complete(request, endpoint: .chat) }
+        router.post("/v1/completions") { request, context in try await complete(request, context, endpoint: .completions) }
+        router.post("/v1/chat/completions") { request, context in try await complete(request, context, endpoint: .chat) }
         LightLLMRoutes.registerMethodNotAllowed(
             [("/v1/models", [.get]), ("/v1/completions", [.post]), ("/v1/chat/completions", [.post])], on: router)
     }
@@ -41,7 +41,7 @@ public struct OpenAIRoutes: Sendable {
 
     // MARK: Completions
 
-    private func complete(_ request: Request, endpoint: OpenAIRequest.Endpoint) async throws -> Response {
+    private func complete(_ request: Request, _ context: ServerRequestContext, endpoint: OpenAIRequest.Endpoint) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
         let parsed = try OpenAIRequest.parse(
@@ -65,13 +65,14 @@ public struct OpenAIRoutes: Sendable {
         var submitted: [RequestEvents] = []
         do {
             for prompt in prompts {
-                submitted.append(try await pipeline.submit(kind: .generate, input: prompt, options: parsed.options))
+                submitted.append(try await pipeline.submit(
+                    kind: .generate, input: prompt, options: parsed.options, context: context, endpoint: request.uri.path))
             }
         } catch {
             await support.cancel(submitted)
             throw error
         }
-        let echoes = parsed.echo ? try await echoTexts(prompts) : Array(repeating: "", count: prompts.count)
+        let echoes = parsed.echo ? try await echoTexts(prompts, context) : Array(repeating: "", count: prompts.count)
         let responses = OpenAIResponses(
             id: (endpoint == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
             created: Int(Date().timeIntervalSince1970), model: configuration.modelName, endpoint: endpoint)
@@ -170,14 +171,16 @@ public struct OpenAIRoutes: Sendable {
     }
 
     /// The prompts' text, for `echo`: text prompts as given, token prompts decoded.
-    private func echoTexts(_ prompts: [PromptInput]) async throws -> [String] {
+    private func echoTexts(_ prompts: [PromptInput], _ context: ServerRequestContext) async throws -> [String] {
         var texts: [String] = []
         for prompt in prompts {
             switch prompt {
             case .text(let text):
                 texts.append(text)
             case .tokens:
-                let events = try await pipeline.submit(kind: .detokenize, input: prompt, options: GenerationOptions(skipSpecialTokens: false))
+                let events = try await pipeline.submit(
+                    kind: .detokenize, input: prompt, options: GenerationOptions(skipSpecialTokens: false), context: context,
+                    endpoint: "/v1/completions")
                 var text = ""
                 while let event = await events.next() {
                     if case .detokenized(let decoded) = event {

@@ -7,25 +7,36 @@ import LightServeCore
 public struct PipelineClient: Sendable {
     private let tokenize: StageSender<GenerationRequest>
     private let scheduler: StageSender<SchedulerMessage>
-    public let load: PipelineLoad
+    public let monitor: PipelineMonitor
+    let metrics: ServerMetrics
     private let retryAfterSeconds: Int
 
+    public var load: PipelineLoad { monitor.load }
+
     public init(
-        tokenize: StageSender<GenerationRequest>, scheduler: StageSender<SchedulerMessage>, load: PipelineLoad,
-        retryAfterSeconds: Int = 1
+        tokenize: StageSender<GenerationRequest>, scheduler: StageSender<SchedulerMessage>, monitor: PipelineMonitor,
+        metrics: ServerMetrics, retryAfterSeconds: Int = 1
     ) {
         self.tokenize = tokenize
         self.scheduler = scheduler
-        self.load = load
+        self.monitor = monitor
+        self.metrics = metrics
         self.retryAfterSeconds = retryAfterSeconds
     }
 
     /// Sends a request into the pipeline; its events arrive on the returned receiver.
-    public func submit(kind: RequestKind, input: PromptInput, options: GenerationOptions) async throws(APIError) -> RequestEvents {
+    public func submit(
+        kind: RequestKind, input: PromptInput, options: GenerationOptions, context: ServerRequestContext, endpoint: String
+    ) async throws(APIError) -> RequestEvents {
         guard load.isEngineHealthy else { throw APIError(.serviceUnavailable, "the engine is not running") }
-        guard load.reserveWaitingPlace() else { throw APIError(.overloaded(retryAfterSeconds: retryAfterSeconds)) }
+        guard load.reserveWaitingPlace() else {
+            metrics.rejected()
+            throw APIError(.overloaded(retryAfterSeconds: retryAfterSeconds))
+        }
         let (stream, sink) = RequestEventSink.makeStream()
-        let request = GenerationRequest(kind: kind, input: input, options: options, events: sink)
+        let request = GenerationRequest(
+            kind: kind, input: input, options: options, events: sink, receivedAt: context.receivedAt,
+            clientRequestID: context.requestID)
         load.addTokenizeDemand(request.demandEstimate)
         do {
             try await tokenize.send(request)
@@ -34,7 +45,9 @@ public struct PipelineClient: Sendable {
             load.releaseWaitingPlace()
             throw APIError(.serviceUnavailable, "the pipeline is shutting down")
         }
-        return RequestEvents(request: request, stream: stream)
+        return RequestEvents(
+            request: request, stream: stream,
+            observer: RequestObserver(trace: monitor.trace, metrics: metrics, endpoint: endpoint, traceID: context.traceID))
     }
 
     /// Tells the scheduler that the client of `request` is gone.
@@ -44,18 +57,28 @@ public struct PipelineClient: Sendable {
 }
 
 /// The events of one request, read by its handler and then by its response body writer: one
-/// after the other, never at once, which is what makes handing the iterator over safe.
+/// after the other, never at once, which is what makes handing the iterator over safe. It also
+/// watches the events go by, and when the last reader lets go it records the request's latency
+/// figures and its outer trace span.
 public final class RequestEvents: @unchecked Sendable {
     public let request: GenerationRequest
     private var iterator: AsyncStream<RequestEvent>.AsyncIterator
+    private var observation: RequestObservation
 
-    init(request: GenerationRequest, stream: AsyncStream<RequestEvent>) {
+    init(request: GenerationRequest, stream: AsyncStream<RequestEvent>, observer: RequestObserver) {
         self.request = request
         self.iterator = stream.makeAsyncIterator()
+        self.observation = RequestObservation(observer: observer)
     }
 
     /// The next event; nil when the calling task is cancelled.
     public func next() async -> RequestEvent? {
-        await iterator.next()
+        let event = await iterator.next()
+        if let event { observation.observe(event) }
+        return event
+    }
+
+    deinit {
+        observation.complete(request)
     }
 }

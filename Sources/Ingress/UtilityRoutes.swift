@@ -16,10 +16,10 @@ public struct UtilityRoutes: Sendable {
         self.support = HandlerSupport(pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes)
     }
 
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register(on router: Router<ServerRequestContext>) {
         router.post("/apply_chat_template") { request, _ in try await applyChatTemplate(request) }
-        router.post("/tokenize") { request, _ in try await tokenize(request) }
-        router.post("/detokenize") { request, _ in try await detokenize(request) }
+        router.post("/tokenize") { request, context in try await tokenize(request, context) }
+        router.post("/detokenize") { request, context in try await detokenize(request, context) }
         LightLLMRoutes.registerMethodNotAllowed(
             [("/apply_chat_template", [.post]), ("/tokenize", [.post]), ("/detokenize", [.post])], on: router)
     }
@@ -53,7 +53,7 @@ public struct UtilityRoutes: Sendable {
     }
 
     /// `{"text"}` (or llama.cpp's `{"content"}`) → `{"ids"}`.
-    private func tokenize(_ request: Request) async throws -> Response {
+    private func tokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
         let fields = try ParameterReader(body)
@@ -61,7 +61,7 @@ public struct UtilityRoutes: Sendable {
             throw APIError.invalid("text", "is required and must be a string")
         }
         let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: false))
-        let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options)
+        let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options, context: context, endpoint: "/tokenize")
         while let event = await events.next() {
             if case .tokenized(let ids) = event { return json(.object([("ids", .array(ids.map { .int(Int64($0)) }))])) }
             try HandlerSupport.failIfTerminal(event)
@@ -71,7 +71,7 @@ public struct UtilityRoutes: Sendable {
 
     /// `{"ids"}` (or llama.cpp's `{"tokens"}`) → `{"text"}`; special tokens shown unless
     /// `skip_special_tokens` is true.
-    private func detokenize(_ request: Request) async throws -> Response {
+    private func detokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
         let fields = try ParameterReader(body)
@@ -86,7 +86,7 @@ public struct UtilityRoutes: Sendable {
             ids.append(id)
         }
         let options = GenerationOptions(skipSpecialTokens: try fields.bool("skip_special_tokens", default: false))
-        let events = try await pipeline.submit(kind: .detokenize, input: .tokens(ids), options: options)
+        let events = try await pipeline.submit(kind: .detokenize, input: .tokens(ids), options: options, context: context, endpoint: "/detokenize")
         while let event = await events.next() {
             if case .detokenized(let text) = event { return json(.object([("text", .string(text))])) }
             try HandlerSupport.failIfTerminal(event)

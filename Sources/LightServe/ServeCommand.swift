@@ -7,6 +7,8 @@ import Hummingbird
 import Ingress
 import LightServeCore
 import Logging
+import Metrics
+import Prometheus
 import Schedule
 import ServiceLifecycle
 import Tokenize
@@ -62,13 +64,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens a chat completion may generate when the request sets no max_tokens.")
     var chatMaxNewTokens = 1024
 
+    @Option(help: "Write the pipeline's trace as Chrome trace-event JSON to this file (open it in Perfetto).")
+    var traceFile: String?
+
+    @Option(help: "Trace events kept in memory for /debug/trace and --trace-file; 0 turns tracing off.")
+    var traceEvents = 200_000
+
     func validate() throws {
         for (name, value) in [
             ("--port", port), ("--kv-cache-mb", kvCacheMB), ("--max-running-requests", maxRunningRequests),
             ("--batch-max-tokens", batchMaxTokens), ("--max-waiting-requests", maxWaitingRequests),
             ("--default-max-new-tokens", defaultMaxNewTokens), ("--max-body-bytes", maxBodyBytes),
             ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
-            ("--chat-max-new-tokens", chatMaxNewTokens),
+            ("--chat-max-new-tokens", chatMaxNewTokens), ("--trace-events", traceEvents + 1),
             ("--max-req-total-len", maxReqTotalLen ?? 1),
         ] where value < (name == "--port" || name == "--shutdown-timeout" ? 0 : 1) {
             throw ValidationError("\(name) must be positive, got \(value)")
@@ -91,6 +99,13 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "model \(name): \(c.layerCount) layers, d=\(c.embeddingLength), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * KVCache.bytesPerSlot(c)) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
 
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(Self.metricsFactory(registry))
+        let trace = TraceRecorder(capacity: traceEvents)
+        if traceFile != nil && traceEvents == 0 {
+            throw ValidationError("--trace-file needs tracing on (--trace-events above 0)")
+        }
+
         // The queues between stages, each bounded and observable.
         let load = PipelineLoad(kvCapacity: slots, maxWaitingRequests: maxWaitingRequests)
         let tokenizeQueue = StageChannel<GenerationRequest>(name: "tokenize", capacity: maxWaitingRequests)
@@ -102,31 +117,37 @@ struct ServeCommand: AsyncParsableCommand {
         let toScheduler = schedulerInbox.sender
         let toExecute = stepQueue.sender
         let toDetokenize = tokenQueue.sender
+        let gauges = [tokenizeQueue.gauge, schedulerInbox.gauge, stepQueue.gauge, tokenQueue.gauge]
 
         let stages = PipelineService(
             tokenize: TokenizeStage(
                 tokenizer: tokenizer, maxRequestLength: maxRequestLength, inbox: tokenizeQueue, scheduler: toScheduler,
-                load: load),
+                load: load, trace: trace),
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
                     stopTokens: tokenizer.vocabulary.stopIDs),
-                inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load),
+                inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load, trace: trace),
             execute: ExecuteStage(
                 model: model, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue, results: toScheduler,
-                load: load),
-            detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler))
+                load: load, trace: trace),
+            detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler, trace: trace))
 
         let ingress = IngressConfiguration(
             modelName: name, maxBodyBytes: maxBodyBytes, defaultMaxNewTokens: defaultMaxNewTokens,
             hasRewardHead: model.hasRewardHead, chat: try chatSetup(model: model, vocabulary: tokenizer.vocabulary),
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
-        let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, load: load)
-        let router = Router()
+        let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
+        let metrics = ServerMetrics()
+        let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, monitor: monitor, metrics: metrics)
+        let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: RequestObservationMiddleware(metrics: metrics, endpoints: Self.endpoints))
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: APIErrorMiddleware())
         LightLLMRoutes(pipeline: client, configuration: ingress).register(on: router)
         OpenAIRoutes(pipeline: client, configuration: ingress).register(on: router)
         UtilityRoutes(pipeline: client, configuration: ingress).register(on: router)
+        DebugRoutes(monitor: monitor, metrics: metrics, registry: registry).register(on: router)
         let host = self.host
         let app = Application(
             router: router,
@@ -137,9 +158,11 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: stages)]
+        if let traceFile { services.append(.init(service: TraceFileWriter(recorder: trace, path: traceFile))) }
+        services.append(.init(service: app))
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: stages), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
         // Stages shut down after the HTTP server (services stop in reverse order), so requests
         // still running when SIGTERM arrives can finish.
@@ -148,6 +171,28 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// Every route, for the metrics' `endpoint` label.
+    static let endpoints: Set<String> = [
+        "/health", "/healthz", "/liveness", "/readiness", "/get_model_name", "/token_load", "/generate",
+        "/generate_stream", "/", "/tokens", "/get_score", "/v1/models", "/v1/completions", "/v1/chat/completions",
+        "/apply_chat_template", "/tokenize", "/detokenize", "/metrics", "/debug/stages", "/debug/trace",
+    ]
+
+    /// swift-prometheus behind swift-metrics, with buckets that suit token counts and latencies.
+    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let tokens: [Double] = [1, 4, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
+        factory.valueHistogramBuckets = [ServerMetrics.Name.promptTokens: tokens, ServerMetrics.Name.generatedTokens: tokens]
+        let seconds: [Duration] = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                   .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
+        factory.durationHistogramBuckets = [
+            ServerMetrics.Name.timeToFirstToken: seconds, ServerMetrics.Name.requestDuration: seconds,
+            ServerMetrics.Name.timePerOutputToken: [.milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
+                                                     .milliseconds(100), .milliseconds(200), .milliseconds(500), .seconds(1)],
+        ]
+        return factory
+    }
+
     /// The chat template from `--chat-template` or the model, with its BOS/EOS texts.
     func chatSetup(model: LlamaModel, vocabulary: Vocabulary) throws -> ChatSetup? {
         let source: String

@@ -60,11 +60,17 @@ public final class GenerationRequest: Sendable {
     public let input: PromptInput
     public let options: GenerationOptions
     public let events: RequestEventSink
+    /// When the HTTP request arrived.
     public let receivedAt: ContinuousClock.Instant
+    /// When it entered the pipeline (Tokenize's queue).
+    public let submittedAt: ContinuousClock.Instant
+    /// The client's `X-Request-Id` (or one made up), for logs.
+    public let clientRequestID: String
 
     public init(
         id: RequestID = .next(), kind: RequestKind = .generate, input: PromptInput, options: GenerationOptions,
-        events: RequestEventSink, receivedAt: ContinuousClock.Instant = .now
+        events: RequestEventSink, receivedAt: ContinuousClock.Instant = .now, submittedAt: ContinuousClock.Instant = .now,
+        clientRequestID: String = ""
     ) {
         self.id = id
         self.kind = kind
@@ -72,11 +78,15 @@ public final class GenerationRequest: Sendable {
         self.options = options
         self.events = events
         self.receivedAt = receivedAt
+        self.submittedAt = submittedAt
+        self.clientRequestID = clientRequestID
     }
 
     /// The same request with other options (Tokenize settles limits that depend on the prompt).
     public func with(options: GenerationOptions) -> GenerationRequest {
-        GenerationRequest(id: id, kind: kind, input: input, options: options, events: events, receivedAt: receivedAt)
+        GenerationRequest(
+            id: id, kind: kind, input: input, options: options, events: events, receivedAt: receivedAt,
+            submittedAt: submittedAt, clientRequestID: clientRequestID)
     }
 
     /// An upper bound of the prompt's token count before tokenization: byte-level BPE never

@@ -16,6 +16,8 @@ public final class PipelineLoad: Sendable {
     private let scheduledWaiting = Atomic<Int>(0)
     private let runningSequences = Atomic<Int>(0)
     private let engineHealthy = Atomic<Bool>(true)
+    private let prefixLookups = Atomic<Int>(0)
+    private let prefixHits = Atomic<Int>(0)
 
     /// What the scheduler publishes after every change.
     public struct ScheduleSnapshot: Sendable, Equatable {
@@ -84,6 +86,20 @@ public final class PipelineLoad: Sendable {
         s.waitingRequests = scheduledWaiting.load(ordering: .relaxed)
         s.runningSequences = runningSequences.load(ordering: .relaxed)
         return s
+    }
+
+    // MARK: Prefix cache (written by the scheduler)
+
+    /// Records a prompt's prefix-cache lookup: `reused` of its `total` tokens came from cache.
+    public func recordPrefixLookup(reused: Int, total: Int) {
+        prefixLookups.add(total, ordering: .relaxed)
+        prefixHits.add(reused, ordering: .relaxed)
+    }
+
+    /// Fraction of prompt tokens whose KV came from the prefix cache, since start.
+    public var prefixCacheHitRatio: Double {
+        let lookups = prefixLookups.load(ordering: .relaxed)
+        return lookups == 0 ? 0 : Double(prefixHits.load(ordering: .relaxed)) / Double(lookups)
     }
 
     // MARK: Engine health

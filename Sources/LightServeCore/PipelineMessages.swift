@@ -2,10 +2,13 @@
 public struct Admission: Sendable {
     public let request: GenerationRequest
     public let promptIDs: [Int32]
+    /// When tokenization finished: the request waits for admission from here.
+    public let tokenizedAt: ContinuousClock.Instant
 
-    public init(request: GenerationRequest, promptIDs: [Int32]) {
+    public init(request: GenerationRequest, promptIDs: [Int32], tokenizedAt: ContinuousClock.Instant = .now) {
         self.request = request
         self.promptIDs = promptIDs
+        self.tokenizedAt = tokenizedAt
     }
 }
 

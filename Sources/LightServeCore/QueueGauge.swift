@@ -1,11 +1,14 @@
 import Synchronization
 
-/// The observable state of one queue between stages: its configured capacity, how many items
-/// wait in it now, and how many ever passed through. Written by the queue's two ends, read by
-/// anyone (load figures, metrics) with an atomic load.
+/// The observable state of one queue between stages and of the stage that drains it: its
+/// configured capacity, how many items wait now, how many ever passed through, and how long the
+/// stage spent on each. Written by the queue's two ends, read by anyone (load figures, metrics,
+/// `/debug/stages`).
 public final class QueueGauge: Sendable {
     public let name: String
     public let capacity: Int
+    /// Service time per item of the stage reading this queue.
+    public let service = ServiceStatistics()
     private let depthCounter = Atomic<Int>(0)
     private let enqueuedCounter = Atomic<Int>(0)
 

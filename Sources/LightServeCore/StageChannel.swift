@@ -20,10 +20,20 @@ public struct StageChannel<Element: Sendable>: ~Copyable {
         sender = StageSender(source: pair.source, gauge: gauge)
     }
 
+    /// When the item handed out last was returned: a stage asks for the next item right after
+    /// finishing the previous one, so the time in between is that item's service time.
+    private var handedOutAt: ContinuousClock.Instant?
+
     /// The next item, or nil once every sender finished or the calling task is cancelled.
     public mutating func next(isolation: isolated (any Actor)? = #isolation) async -> Element? {
+        if let handedOutAt {
+            let now = ContinuousClock.now
+            gauge.service.record(duration: now - handedOutAt, end: now)
+        }
+        handedOutAt = nil
         guard let element = await channel.next() else { return nil }
         gauge.didDequeue()
+        handedOutAt = .now
         return element
     }
 }

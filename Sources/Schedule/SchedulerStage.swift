@@ -8,17 +8,21 @@ public actor SchedulerStage {
     private let steps: StageSender<Step>
     private let tokens: StageSender<TokenBatch>
     private let load: PipelineLoad
+    private let trace: TraceRecorder
     private var inbox: StageChannel<SchedulerMessage>?
+    /// The step Execute runs now and when it was sent, for the requests' trace spans.
+    private var inFlight: (step: Step, sentAt: ContinuousClock.Instant)?
 
     public init(
         configuration: SchedulerConfiguration, inbox: consuming sending StageChannel<SchedulerMessage>,
-        steps: StageSender<Step>, tokens: StageSender<TokenBatch>, load: PipelineLoad
+        steps: StageSender<Step>, tokens: StageSender<TokenBatch>, load: PipelineLoad, trace: TraceRecorder
     ) {
         self.machine = SchedulerStateMachine(configuration: configuration)
         self.inbox = .some(inbox)
         self.steps = steps
         self.tokens = tokens
         self.load = load
+        self.trace = trace
     }
 
     /// Serves the inbox until the calling task is cancelled.
@@ -26,16 +30,38 @@ public actor SchedulerStage {
         guard var inbox = inbox.take() else { return }
         load.publish(machine.snapshot)
         while let message = await inbox.next() {
-            let actions: [SchedulerStateMachine.Action] =
-                switch message {
-                case .admit(let admission): machine.admit(admission)
-                case .cancel(let id): machine.cancel(id)
-                case .stepCompleted(let result): machine.stepCompleted(result)
-                case .stopSequence(let id): machine.stopSequence(id)
-                case .stepFailed(let number, let message): machine.stepFailed(number, message: message)
-                }
+            let actions: [SchedulerStateMachine.Action]
+            switch message {
+            case .admit(let admission):
+                actions = machine.admit(admission)
+            case .cancel(let id):
+                actions = machine.cancel(id)
+            case .stepCompleted(let result):
+                traceStep(result.number)
+                actions = machine.stepCompleted(result)
+            case .stopSequence(let id):
+                actions = machine.stopSequence(id)
+            case .stepFailed(let number, let message):
+                traceStep(number)
+                actions = machine.stepFailed(number, message: message)
+            }
             await perform(actions)
             load.publish(machine.snapshot)
+        }
+    }
+
+    /// A span per request for its part in the step that just returned: prefill chunk or decode.
+    private func traceStep(_ number: UInt64) {
+        guard let (step, sentAt) = inFlight, step.number == number else { return }
+        inFlight = nil
+        guard trace.isEnabled else { return }
+        let now = ContinuousClock.now
+        let batch = [("step", "\(number)"), ("batch_rows", "\(step.rows.count)"), ("batch_tokens", "\(step.tokenCount)")]
+        for row in step.rows {
+            let decode = row.tokens.count == 1 && row.position > 0
+            trace.record(
+                .request(row.sequence.request), decode ? "decode" : "prefill", from: sentAt, to: now,
+                batch + [("tokens", "\(row.tokens.count)"), ("sequence", "\(row.sequence.index)")])
         }
     }
 
@@ -51,11 +77,15 @@ public actor SchedulerStage {
             case .reject(let request, let error):
                 request.events.yield(.rejected(error))
             case .runStep(let step):
+                inFlight = (step, .now)
                 try? await steps.send(step)
             case .emit(let batch):
                 try? await tokens.send(batch)
             case .releaseWaitingPlaces(let count):
                 for _ in 0..<count { load.releaseWaitingPlace() }
+            case .admitted(let request, let since):
+                trace.record(.request(request.id), "queued (admission)", from: since)
+                trace.record(.stage("schedule"), "admit", from: .now, to: .now, [("request", "\(request.id)")])
             }
         }
     }

@@ -19,11 +19,14 @@ public struct SchedulerStateMachine {
         case emit(TokenBatch)
         /// This many requests stopped waiting (admitted, rejected or cancelled).
         case releaseWaitingPlaces(Int)
+        /// The request joined the running batch after waiting since the instant given.
+        case admitted(GenerationRequest, waitingSince: ContinuousClock.Instant)
     }
 
     struct Waiting {
         let request: GenerationRequest
         let prompt: [Int32]
+        var since: ContinuousClock.Instant = .now
     }
 
     struct Sequence {
@@ -105,7 +108,7 @@ public struct SchedulerStateMachine {
                 .releaseWaitingPlaces(1),
             ]
         }
-        waiting.append(Waiting(request: request, prompt: admission.promptIDs))
+        waiting.append(Waiting(request: request, prompt: admission.promptIDs, since: admission.tokenizedAt))
         return [.accept(request, promptTokens: admission.promptIDs.count)] + scheduleIfIdle()
     }
 
@@ -213,7 +216,8 @@ public struct SchedulerStateMachine {
         var budget = configuration.batchMaxTokens - decoding.count
         let backlog = running.reduce(0) { $0 + ($1.prompt.count - $1.prefilled) }
         let admitted = admitWaiting(budget: budget - backlog)
-        if admitted > 0 { actions.append(.releaseWaitingPlaces(admitted)) }
+        if !admitted.isEmpty { actions.append(.releaseWaitingPlaces(admitted.count)) }
+        actions += admitted.map { .admitted($0.request, waitingSince: $0.since) }
 
         var rows: [Step.Row] = []
         for i in decoding {
@@ -247,9 +251,9 @@ public struct SchedulerStateMachine {
 
     /// Moves waiting requests into the running batch in arrival order while LightLLM's rule
     /// holds: the batch stays within `maxRunningSequences`, its predicted peak KV use within the
-    /// pool, and the step has prompt budget left. Returns how many requests were admitted.
-    private mutating func admitWaiting(budget: Int) -> Int {
-        var admitted = 0
+    /// pool, and the step has prompt budget left. Returns the admitted requests.
+    private mutating func admitWaiting(budget: Int) -> [Waiting] {
+        var admitted: [Waiting] = []
         var budget = budget
         var load = running.map { (held: $0.held, remaining: $0.remaining) }
         while let next = waiting.first, budget > 0 {
@@ -269,7 +273,7 @@ public struct SchedulerStateMachine {
                         parameters: request.options.sampling, stopTokens: stopTokens, seedOffset: UInt64(index))))
             }
             budget -= next.prompt.count * count
-            admitted += 1
+            admitted.append(next)
         }
         return admitted
     }

@@ -9,23 +9,31 @@ public actor TokenizeStage {
     private let maxRequestLength: Int
     private let scheduler: StageSender<SchedulerMessage>
     private let load: PipelineLoad
+    private let trace: TraceRecorder
     private var inbox: StageChannel<GenerationRequest>?
 
     public init(
         tokenizer: Tokenizer, maxRequestLength: Int, inbox: consuming sending StageChannel<GenerationRequest>,
-        scheduler: StageSender<SchedulerMessage>, load: PipelineLoad
+        scheduler: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
     ) {
         self.tokenizer = tokenizer
         self.maxRequestLength = maxRequestLength
         self.inbox = .some(inbox)
         self.scheduler = scheduler
         self.load = load
+        self.trace = trace
     }
 
     /// Serves the inbox until the calling task is cancelled.
     public func run() async {
         guard var jobs = inbox.take() else { return }
         while let request = await jobs.next() {
+            let start = ContinuousClock.now
+            trace.record(.request(request.id), "queued (tokenize)", from: request.submittedAt, to: start)
+            defer {
+                trace.record(.request(request.id), "tokenize", from: start)
+                trace.record(.stage("tokenize"), "tokenize", from: start, to: .now, [("request", "\(request.id)")])
+            }
             load.removeTokenizeDemand(request.demandEstimate)
             switch request.kind {
             case .detokenize:

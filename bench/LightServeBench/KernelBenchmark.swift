@@ -3,6 +3,7 @@ import Execute
 import ExecuteKernels
 import Foundation
 import GGUF
+import LightServeCore
 
 /// The model's matrix products at decode and prefill batch sizes, on both kernel paths, as
 /// effective weight bandwidth and GFLOP/s; the in-run baseline is plain memory read bandwidth.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Execute
 import Foundation
 import GGUF
+import LightServeCore
 import Tokenize
 
 /// Encoding speed of a long prompt.

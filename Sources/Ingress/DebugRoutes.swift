@@ -1,0 +1,89 @@
+import HTTPTypes
+import Hummingbird
+import LightServeCore
+import Prometheus
+
+/// Insight into the running server: `/metrics` (Prometheus text), `/debug/stages` (per-stage
+/// queue, throughput and service-time figures) and `/debug/trace` (the last seconds of the
+/// trace as Chrome trace JSON or an SVG timeline).
+public struct DebugRoutes: Sendable {
+    let monitor: PipelineMonitor
+    let metrics: ServerMetrics
+    let registry: PrometheusCollectorRegistry
+
+    public init(monitor: PipelineMonitor, metrics: ServerMetrics, registry: PrometheusCollectorRegistry) {
+        self.monitor = monitor
+        self.metrics = metrics
+        self.registry = registry
+    }
+
+    public func register(on router: Router<ServerRequestContext>) {
+        router.get("/metrics") { _, _ in
+            metrics.refresh(from: monitor)
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/debug/stages") { _, _ in json(stages()) }
+        router.get("/debug/trace") { request, _ in try trace(request) }
+        LightLLMRoutes.registerMethodNotAllowed(
+            [("/metrics", [.get]), ("/debug/stages", [.get]), ("/debug/trace", [.get])], on: router)
+    }
+
+    /// Per stage: queue depth and capacity, items per second, busy fraction, p50/p99 service time.
+    func stages() -> JSON {
+        let window = monitor.queues.first?.service.window.seconds ?? 60
+        return .object([
+            ("window_seconds", .double(window)),
+            ("stages", .array(monitor.queues.map { queue in
+                let s = queue.service.summary()
+                return .object([
+                    ("stage", .string(queue.name)), ("queue_depth", .int(Int64(queue.depth))),
+                    ("queue_capacity", .int(Int64(queue.capacity))), ("enqueued_total", .int(Int64(queue.enqueued))),
+                    ("items", .int(Int64(s.items))), ("items_per_second", .double(round3(s.itemsPerSecond))),
+                    ("busy_fraction", .double(round3(s.busyFraction))),
+                    ("p50_ms", .double(round3(s.p50.seconds * 1000))), ("p99_ms", .double(round3(s.p99.seconds * 1000))),
+                ])
+            })),
+            ("kv", .object([
+                ("capacity", .int(Int64(monitor.load.kvCapacity))),
+                ("held", .int(Int64(monitor.load.schedule.heldSlots))),
+                ("predicted_peak", .int(Int64(monitor.load.schedule.predictedPeak))),
+                ("running_sequences", .int(Int64(monitor.load.schedule.runningSequences))),
+                ("waiting_requests", .int(Int64(monitor.load.waitingRequests))),
+                ("prefix_cache_hit_ratio", .double(round3(monitor.load.prefixCacheHitRatio))),
+            ])),
+        ])
+    }
+
+    /// `?seconds=N` (default 10) of trace, `&format=svg` for a timeline picture.
+    private func trace(_ request: Request) throws -> Response {
+        guard monitor.trace.isEnabled else {
+            throw APIError(.badRequest, "tracing is off (--trace-events 0)")
+        }
+        let query = request.uri.queryParameters
+        let seconds = try query.get("seconds").map { text throws(APIError) -> Double in
+            guard let value = Double(String(text)), value > 0, value <= 3600 else {
+                throw APIError.invalid("seconds", "must be a number of seconds between 0 and 3600")
+            }
+            return value
+        } ?? 10
+        let since = ContinuousClock.now - Duration.milliseconds(Int64(seconds * 1000))
+        let spans = monitor.trace.spans(endingAfter: since)
+        let format = query.get("format").map { String($0) } ?? "json"
+        switch format {
+        case "json":
+            return json(ChromeTrace.document(spans, origin: monitor.trace.origin))
+        case "svg":
+            return Response(
+                status: .ok, headers: [.contentType: "image/svg+xml"],
+                body: .init(byteBuffer: ByteBuffer(string: TraceTimelineSVG.render(spans))))
+        case let other:
+            throw APIError.invalid("format", "must be json or svg, got '\(other)'")
+        }
+    }
+
+    private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}

@@ -1,0 +1,73 @@
+import LightServeCore
+
+/// Where a request's figures go when it completes.
+struct RequestObserver: Sendable {
+    let trace: TraceRecorder
+    let metrics: ServerMetrics
+    let endpoint: String
+    let traceID: String?
+}
+
+/// What a request's events showed: its prompt size, when tokens arrived, how it ended. At
+/// completion it becomes latency metrics and the request's outer trace span.
+struct RequestObservation {
+    let observer: RequestObserver
+    private var promptTokens = 0
+    private var generated = 0
+    private var firstTokenAt: ContinuousClock.Instant?
+    private var lastTokenAt: ContinuousClock.Instant?
+    private var finishedSequences = 0
+    private var outcome: String?
+
+    init(observer: RequestObserver) {
+        self.observer = observer
+    }
+
+    mutating func observe(_ event: RequestEvent) {
+        let now = ContinuousClock.now
+        switch event {
+        case .accepted(let count):
+            promptTokens = count
+        case .tokens(let tokens):
+            firstTokenAt = firstTokenAt ?? now
+            lastTokenAt = now
+            generated += tokens.count
+            finishedSequences += tokens.filter { $0.finishReason != nil }.count
+            if let reason = tokens.last(where: { $0.finishReason != nil })?.finishReason { outcome = "finished (\(reason.rawValue))" }
+        case .rejected(let error):
+            outcome = "rejected: \(error)"
+        case .failed(let message):
+            outcome = "failed: \(message)"
+        case .score(_, let count):
+            promptTokens = count
+            outcome = "scored"
+        case .tokenized(let ids):
+            promptTokens = ids.count
+            outcome = "tokenized"
+        case .detokenized:
+            outcome = "detokenized"
+        }
+    }
+
+    func complete(_ request: GenerationRequest) {
+        let now = ContinuousClock.now
+        let ended = outcome ?? "cancelled"
+        if request.kind == .generate, generated > 0 {
+            let perToken = generated > 1 ? lastTokenAt.flatMap { last in firstTokenAt.map { (last - $0) / (generated - 1) } } : nil
+            observer.metrics.generation(
+                promptTokens: promptTokens, generatedTokens: generated,
+                timeToFirstToken: firstTokenAt.map { $0 - request.receivedAt }, timePerOutputToken: perToken)
+        }
+        let trace = observer.trace
+        guard trace.isEnabled else { return }
+        let track = TraceRecorder.Track.request(request.id)
+        trace.record(track, "received", from: request.receivedAt, to: request.submittedAt)
+        if let firstTokenAt { trace.record(track, "first token", from: firstTokenAt, to: firstTokenAt) }
+        var arguments = [
+            ("endpoint", observer.endpoint), ("outcome", ended), ("prompt_tokens", "\(promptTokens)"),
+            ("generated_tokens", "\(generated)"), ("request_id", request.clientRequestID),
+        ]
+        if let traceID = observer.traceID { arguments.append(("trace_id", traceID)) }
+        trace.record(track, ended == "cancelled" ? "request (cancelled)" : "request", from: request.receivedAt, to: now, arguments)
+    }
+}

@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Gives every request an id (the client's `X-Request-Id` or a new one, echoed back and added to
+/// the log metadata), notes its W3C trace, and records its count, status and duration once the
+/// response body has been written, streams included.
+public struct RequestObservationMiddleware: RouterMiddleware {
+    public typealias Context = ServerRequestContext
+
+    let metrics: ServerMetrics
+    /// Route paths used as the `endpoint` label; anything else is "unmatched" (bounded cardinality).
+    let endpoints: Set<String>
+
+    public init(metrics: ServerMetrics, endpoints: Set<String>) {
+        self.metrics = metrics
+        self.endpoints = endpoints
+    }
+
+    static let requestIDField = HTTPField.Name("X-Request-Id")!
+    static let traceparentField = HTTPField.Name("traceparent")!
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.receivedAt = .now
+        let given = request.headers[Self.requestIDField].flatMap { $0.isEmpty || $0.count > 128 ? nil : $0 }
+        context.requestID = given ?? Self.makeID()
+        context.traceID = request.headers[Self.traceparentField].flatMap(Self.traceID(fromTraceparent:))
+        context.logger[metadataKey: "request_id"] = "\(context.requestID)"
+        if let traceID = context.traceID { context.logger[metadataKey: "trace_id"] = "\(traceID)" }
+
+        var response = try await next(request, context)
+        response.headers[Self.requestIDField] = context.requestID
+        let endpoint = label(for: request.uri.path)
+        let status = Int(response.status.code)
+        let started = context.receivedAt
+        let metrics = self.metrics
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { metrics.requestCompleted(endpoint: endpoint, status: status, duration: .now - started) }
+            try await body.write(writer)
+        }
+        return response
+    }
+
+    private func label(for path: String) -> String {
+        if endpoints.contains(path) { return path }
+        if path.hasPrefix("/v1/models/") { return "/v1/models/{id}" }
+        return "unmatched"
+    }
+
+    /// 16 random bytes in hex.
+    static func makeID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    /// The 32-hex-digit trace id of a `traceparent` (`00-<trace id>-<parent id>-<flags>`).
+    static func traceID(fromTraceparent header: String) -> String? {
+        let parts = header.split(separator: "-")
+        guard parts.count >= 4, parts[1].count == 32, parts[1].allSatisfy(\.isHexDigit),
+            parts[1] != String(repeating: "0", count: 32)
+        else { return nil }
+        return String(parts[1])
+    }
+}
