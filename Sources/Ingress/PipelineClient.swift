@@ -1,5 +1,7 @@
 import HTTPTypes
 import LightServeCore
+import ServiceContextModule
+import Tracing
 
 /// Ingress's handle on the pipeline: submits requests to Tokenize, tells the scheduler when a
 /// client leaves, and reads the load figures. Reserves a waiting place first, so an overloaded
@@ -47,7 +49,9 @@ public struct PipelineClient: Sendable {
         }
         return RequestEvents(
             request: request, stream: stream,
-            observer: RequestObserver(trace: monitor.trace, metrics: metrics, endpoint: endpoint, traceID: context.traceID))
+            observer: RequestObserver(
+                trace: monitor.trace, metrics: metrics, endpoint: endpoint, traceID: context.traceID,
+                context: ServiceContext.current ?? .topLevel, tracer: InstrumentationSystem.tracer))
     }
 
     /// Tells the scheduler that the client of `request` is gone.

@@ -1,4 +1,6 @@
 import LightServeCore
+import ServiceContextModule
+import Tracing
 
 /// Where a request's figures go when it completes.
 struct RequestObserver: Sendable {
@@ -6,6 +8,11 @@ struct RequestObserver: Sendable {
     let metrics: ServerMetrics
     let endpoint: String
     let traceID: String?
+    /// The HTTP request's distributed-tracing context (its server span, and any `traceparent`
+    /// the bootstrapped instrument extracted).
+    let context: ServiceContext
+    /// Where the pipeline span goes (the bootstrapped tracer in the server).
+    let tracer: any Tracer
 }
 
 /// What a request's events showed: its prompt size, when tokens arrived, how it ended. At
@@ -58,6 +65,7 @@ struct RequestObservation {
                 promptTokens: promptTokens, generatedTokens: generated,
                 timeToFirstToken: firstTokenAt.map { $0 - request.receivedAt }, timePerOutputToken: perToken)
         }
+        emitDistributedSpan(request, outcome: ended, end: now)
         let trace = observer.trace
         guard trace.isEnabled else { return }
         let track = TraceRecorder.Track.request(request.id)
@@ -69,5 +77,26 @@ struct RequestObservation {
         ]
         if let traceID = observer.traceID { arguments.append(("trace_id", traceID)) }
         trace.record(track, ended == "cancelled" ? "request (cancelled)" : "request", from: request.receivedAt, to: now, arguments)
+    }
+
+    /// One swift-distributed-tracing span for the request's time in the pipeline, a child of the
+    /// HTTP server span, so an OpenTelemetry exporter bootstrapped by the operator sees it. The
+    /// stage-by-stage detail stays in LightServe's own trace.
+    private func emitDistributedSpan(_ request: GenerationRequest, outcome: String, end: ContinuousClock.Instant) {
+        let tracer = observer.tracer
+        let wallNow = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let clockNow = ContinuousClock.now
+        func wall(_ instant: ContinuousClock.Instant) -> DefaultTracerClock.Instant {
+            let ago = max(0, (clockNow - instant).seconds)
+            return DefaultTracerClock.Instant(nanosecondsSinceEpoch: wallNow - UInt64(ago * 1e9))
+        }
+        let span = tracer.startSpan(
+            "lightserve.pipeline", context: observer.context, ofKind: .internal, at: wall(request.submittedAt))
+        span.attributes["lightserve.request"] = "\(request.id)"
+        span.attributes["lightserve.outcome"] = outcome
+        span.attributes["lightserve.prompt_tokens"] = promptTokens
+        span.attributes["lightserve.generated_tokens"] = generated
+        if let firstTokenAt { span.addEvent(SpanEvent(name: "first_token", at: wall(firstTokenAt))) }
+        span.end(at: wall(end))
     }
 }
