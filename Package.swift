@@ -135,6 +135,7 @@ let package = Package(
                 "ExecuteKernels",
                 "GGUF",
                 "LightServeCore",
+                "LoadClient",
                 "Tokenize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

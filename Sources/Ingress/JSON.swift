@@ -20,7 +20,9 @@ public enum JSON: Sendable, Equatable {
         case (.double(let x), .double(let y)): x == y
         case (.string(let x), .string(let y)): x == y
         case (.array(let x), .array(let y)): x == y
-        case (.object(let x), .object(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        // Objects compare as sets of members: key order carries no meaning in JSON.
+        case (.object(let x), .object(let y)):
+            x.count == y.count && x.allSatisfy { member in y.contains { $0.0 == member.0 && $0.1 == member.1 } }
         default: false
         }
     }

@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens a chat completion may generate when the request sets no max_tokens.")
     var chatMaxNewTokens = 1024
 
+    @Flag(help: "Do not reuse the KV of prompt prefixes seen before.")
+    var noPrefixCache = false
+
     @Option(help: "Write the pipeline's trace as Chrome trace-event JSON to this file (open it in Perfetto).")
     var traceFile: String?
 
@@ -126,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
-                    stopTokens: tokenizer.vocabulary.stopIDs),
+                    stopTokens: tokenizer.vocabulary.stopIDs, prefixCaching: !noPrefixCache),
                 inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load, trace: trace),
             execute: ExecuteStage(
                 model: model, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue, results: toScheduler,

@@ -29,6 +29,9 @@ public final class PipelineLoad: Sendable {
         public var waitingDemand = 0
         public var waitingRequests = 0
         public var runningSequences = 0
+        /// Prompt tokens looked up in the prefix cache since start, and how many were found.
+        public var prefixTokensLookedUp = 0
+        public var prefixTokensReused = 0
 
         public init() {}
     }
@@ -76,6 +79,8 @@ public final class PipelineLoad: Sendable {
         waitingDemand.store(snapshot.waitingDemand, ordering: .relaxed)
         scheduledWaiting.store(snapshot.waitingRequests, ordering: .relaxed)
         runningSequences.store(snapshot.runningSequences, ordering: .relaxed)
+        prefixLookups.store(snapshot.prefixTokensLookedUp, ordering: .relaxed)
+        prefixHits.store(snapshot.prefixTokensReused, ordering: .relaxed)
     }
 
     public var schedule: ScheduleSnapshot {
@@ -88,13 +93,7 @@ public final class PipelineLoad: Sendable {
         return s
     }
 
-    // MARK: Prefix cache (written by the scheduler)
-
-    /// Records a prompt's prefix-cache lookup: `reused` of its `total` tokens came from cache.
-    public func recordPrefixLookup(reused: Int, total: Int) {
-        prefixLookups.add(total, ordering: .relaxed)
-        prefixHits.add(reused, ordering: .relaxed)
-    }
+    // MARK: Prefix cache (published by the scheduler)
 
     /// Fraction of prompt tokens whose KV came from the prefix cache, since start.
     public var prefixCacheHitRatio: Double {

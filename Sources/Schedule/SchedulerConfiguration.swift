@@ -8,13 +8,16 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var batchMaxTokens: Int
     /// The model's end-of-sequence tokens.
     public var stopTokens: [Int32]
+    /// Reuse the KV of prompt prefixes seen before (`--no-prefix-cache` turns it off).
+    public var prefixCaching: Bool
 
-    public init(kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, stopTokens: [Int32]) {
+    public init(kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, stopTokens: [Int32], prefixCaching: Bool = true) {
         precondition(maxRunningSequences >= 1 && batchMaxTokens >= maxRunningSequences,
                      "a step must have room for one token of every running sequence")
         self.kvCapacity = kvCapacity
         self.maxRunningSequences = maxRunningSequences
         self.batchMaxTokens = batchMaxTokens
         self.stopTokens = stopTokens
+        self.prefixCaching = prefixCaching
     }
 }

@@ -34,6 +34,11 @@ public struct SchedulerStateMachine {
         let request: GenerationRequest
         let prompt: [Int32]
         var slots: [Int32] = []
+        /// Slots this sequence allocated and frees when it leaves (the rest belong to the
+        /// prefix cache).
+        var ownSlots: [Int32] = []
+        /// Its deepest locked prefix-cache node.
+        var cacheNode = PrefixCache.root
         var sampling: SamplingState
         var generated = 0
         /// The token sampled last, to be run in the next step.
@@ -55,6 +60,9 @@ public struct SchedulerStateMachine {
     private var waiting: [Waiting] = []
     private var running: [Sequence] = []
     private var pool: SlotPool
+    private var cache = PrefixCache()
+    private var prefixTokensLookedUp = 0
+    private var prefixTokensReused = 0
     private var stepCounter: UInt64 = 0
     /// The step Execute is running, and the sequence of each of its rows.
     private var inFlight: (number: UInt64, rows: [SequenceID])?
@@ -69,16 +77,22 @@ public struct SchedulerStateMachine {
     public var waitingCount: Int { waiting.count }
     public var runningCount: Int { running.count }
     public var isStepInFlight: Bool { inFlight != nil }
-    public var usedSlots: Int { pool.usedCount }
+    /// Slots held by live sequences (cached prefixes nobody uses are not counted: they can be
+    /// evicted whenever the pool needs room).
+    public var usedSlots: Int { pool.usedCount - cache.evictableSlots }
+    /// Slots the prefix cache holds.
+    public var cachedSlots: Int { cache.cachedSlots }
 
     /// The load figures to publish.
     public var snapshot: PipelineLoad.ScheduleSnapshot {
         var s = PipelineLoad.ScheduleSnapshot()
-        s.heldSlots = pool.usedCount
+        s.heldSlots = usedSlots
         s.predictedPeak = PeakPrediction.peak(running.map { ($0.held, $0.remaining) })
         s.waitingDemand = waiting.reduce(0) { $0 + Self.demand($1) }
         s.waitingRequests = waiting.count
         s.runningSequences = running.count
+        s.prefixTokensLookedUp = prefixTokensLookedUp
+        s.prefixTokensReused = prefixTokensReused
         return s
     }
 
@@ -142,9 +156,11 @@ public struct SchedulerStateMachine {
             case .none:
                 break
             case .scored(let value):
+                cachePrompt(of: i)
                 entries.append(.score(running[i].request, value: value, promptTokens: running[i].prompt.count))
                 running[i].ended = true
             case .sampled(let token, let logprob, let alternatives, let state):
+                if running[i].generated == 0 { cachePrompt(of: i) }
                 running[i].sampling = state
                 running[i].generated += 1
                 let s = running[i]
@@ -197,7 +213,8 @@ public struct SchedulerStateMachine {
         var entries: [TokenBatch.Entry] = []
         running.removeAll { s in
             guard s.ended else { return false }
-            pool.release(s.slots)
+            pool.release(s.ownSlots)
+            cache.release(s.cacheNode)
             if s.notifyRetired { entries.append(.retired(s.id)) }
             return true
         }
@@ -221,9 +238,10 @@ public struct SchedulerStateMachine {
 
         var rows: [Step.Row] = []
         for i in decoding {
-            guard let token = running[i].pending, let slot = pool.allocate(1) else { continue }
+            guard let token = running[i].pending, let slot = allocate(1) else { continue }
             let position = running[i].slots.count
             running[i].slots += slot
+            running[i].ownSlots += slot
             running[i].pending = nil
             rows.append(Step.Row(
                 sequence: running[i].id, tokens: [token], position: position, slots: running[i].slots,
@@ -232,8 +250,9 @@ public struct SchedulerStateMachine {
         for i in running.indices where running[i].isPrefilling && budget > 0 {
             let start = running[i].prefilled
             let count = min(running[i].prompt.count - start, budget)
-            guard let slots = pool.allocate(count) else { break }
+            guard let slots = allocate(count) else { break }
             running[i].slots += slots
+            running[i].ownSlots += slots
             budget -= count
             let output: Step.Output =
                 start + count < running[i].prompt.count
@@ -247,6 +266,22 @@ public struct SchedulerStateMachine {
         inFlight = (stepCounter, rows.map(\.sequence))
         actions.append(.runStep(Step(number: stepCounter, rows: rows)))
         return actions
+    }
+
+    /// `count` free slots, evicting unused cached prefixes if the pool runs short.
+    private mutating func allocate(_ count: Int) -> [Int32]? {
+        if pool.freeCount < count { pool.release(cache.evict(count - pool.freeCount)) }
+        return pool.allocate(count)
+    }
+
+    /// Hands sequence `i`'s prompt slots to the prefix cache once their KV is computed.
+    private mutating func cachePrompt(of i: Int) {
+        guard configuration.prefixCaching else { return }
+        let prompt = running[i].prompt
+        let (node, alreadyCached) = cache.insert(prompt, slots: Array(running[i].slots[..<prompt.count]), replacing: running[i].cacheNode)
+        running[i].cacheNode = node
+        let handedOver = Set(running[i].slots[alreadyCached..<prompt.count])
+        running[i].ownSlots.removeAll { handedOver.contains($0) }
     }
 
     /// Moves waiting requests into the running batch in arrival order while LightLLM's rule
@@ -267,10 +302,19 @@ public struct SchedulerStateMachine {
             load = candidate
             for index in 0..<count {
                 let stopTokens = request.kind == .generate ? configuration.stopTokens : []
-                running.append(Sequence(
+                var sequence = Sequence(
                     id: SequenceID(request: request.id, index: index), request: request, prompt: next.prompt,
                     sampling: SamplingState(
-                        parameters: request.options.sampling, stopTokens: stopTokens, seedOffset: UInt64(index))))
+                        parameters: request.options.sampling, stopTokens: stopTokens, seedOffset: UInt64(index)))
+                if configuration.prefixCaching {
+                    // At least the last prompt token runs, for its logits.
+                    let (slots, node) = cache.acquire(next.prompt, limit: next.prompt.count - 1)
+                    sequence.slots = slots
+                    sequence.cacheNode = node
+                    prefixTokensLookedUp += next.prompt.count
+                    prefixTokensReused += slots.count
+                }
+                running.append(sequence)
             }
             budget -= next.prompt.count * count
             admitted.append(next)

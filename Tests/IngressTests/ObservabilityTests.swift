@@ -168,3 +168,33 @@ extension EndpointTests {
         }
     }
 }
+
+extension EndpointTests {
+    @Suite struct PrefixCache {
+        static let system = "You are a meticulous assistant who answers questions about geography with short, factual sentences and no speculation."
+
+        static func chat(_ question: String) -> String {
+            #"{"messages": [{"role": "system", "content": "\#(system)"}, {"role": "user", "content": "\#(question)"}], "max_tokens": 8, "temperature": 0}"#
+        }
+
+        @Test func testRepeatedSystemPromptIsServedFromTheCacheWithTheSameAnswer() async throws {
+            let questions = ["What is the capital of France?", "What is the capital of Spain?"]
+            let uncached = try await TestServer.with(["--no-prefix-cache"]) { server in
+                var answers: [JSON?] = []
+                for q in questions { answers.append(try await server.postJSON("/v1/chat/completions", Self.chat(q)).json["choices"]) }
+                let stages = try JSON.parse(try await server.get("/debug/stages").body)
+                #expect(stages["kv"]?["prefix_cache_hit_ratio"]?.number == 0)
+                return answers
+            }
+            try await TestServer.with { server in
+                var answers: [JSON?] = []
+                for q in questions { answers.append(try await server.postJSON("/v1/chat/completions", Self.chat(q)).json["choices"]) }
+                #expect(answers[0] == uncached[0] && answers[1] == uncached[1])
+                let stages = try JSON.parse(try await server.get("/debug/stages").body)
+                let ratio = try #require(stages["kv"]?["prefix_cache_hit_ratio"]?.number)
+                #expect(ratio > 0.3, "the second request reuses the shared system prompt")
+                #expect(stages["kv"]?["held"] == .int(0), "cached prefixes are not held by anyone")
+            }
+        }
+    }
+}

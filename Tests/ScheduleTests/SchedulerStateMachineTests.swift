@@ -11,14 +11,18 @@ import Testing
             kvCapacity: capacity, maxRunningSequences: maxRunning, batchMaxTokens: batchMaxTokens, stopTokens: [eos]))
     }
 
+    /// A request whose prompt shares no prefix with any other (ids start at its own offset),
+    /// unless `tokens` are given.
     static func admission(
-        prompt: Int, maxNew: Int, kind: RequestKind = .generate, bestOf: Int = 1, ignoreEOS: Bool = false
+        prompt: Int, maxNew: Int, kind: RequestKind = .generate, bestOf: Int = 1, ignoreEOS: Bool = false,
+        tokens: [Int32]? = nil
     ) -> Admission {
         var options = GenerationOptions(maxNewTokens: maxNew, bestOf: bestOf, returnCount: bestOf)
         options.sampling.ignoreEOS = ignoreEOS
         let request = GenerationRequest(
             kind: kind, input: .tokens([]), options: options, events: RequestEventSink.makeStream().sink)
-        return Admission(request: request, promptIDs: (0..<Int32(prompt)).map { 100 + $0 })
+        let first = Int32(truncatingIfNeeded: request.id.value % 1000) * 1000
+        return Admission(request: request, promptIDs: tokens ?? (0..<Int32(prompt)).map { first + $0 })
     }
 
     static func steps(_ actions: [SchedulerStateMachine.Action]) -> [Step] {
