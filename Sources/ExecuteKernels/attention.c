@@ -23,6 +23,7 @@ typedef struct {
     int segment;  // -1 for a direct item
     int row;      // query row (direct) or query head (sgemm)
     int kv_head;  // direct items only
+    int head;     // direct items: one query head of the group, or -1 for all of them
 } attention_item;
 
 typedef struct {
@@ -46,37 +47,109 @@ typedef struct {
 
 #define LS_MAX_GROUP 16
 
-static void attend(const attention_job *job, int row, int kv_head, float *scores) {
+/// One row against one KV head's keys and values: all query heads of the group (`only` < 0), or
+/// just query head `only` (when there are too few rows to keep every thread busy otherwise).
+static void attend(const attention_job *job, int row, int kv_head, int only, float *scores) {
     const ls_attention_segment *seg = &job->segments[job->row_segment[row]];
     int len = seg->position + (row - seg->row) + 1;
     int hd = job->head_dim;
     int group = job->heads / job->kv_heads;
     int kv_dim = job->kv_heads * hd;
     float scale = 1.0f / sqrtf((float)hd);
-    const float *q = job->q + (size_t)row * job->ldq + (size_t)kv_head * group * hd;
-
-    // Scores for every query head of the group: scores[g * len + j].
-    for (int j = 0; j < len; j++) {
-        const float *k = job->k + (size_t)seg->slots[j] * kv_dim + (size_t)kv_head * hd;
-        for (int g = 0; g < group; g++) {
-            const float *qg = q + g * hd;
-            __m256 acc = _mm256_setzero_ps();
-            for (int d = 0; d < hd; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d), _mm256_loadu_ps(k + d), acc);
-            scores[g * len + j] = ls_hsum(acc) * scale;
-        }
+    int first = kv_head * group;
+    if (only >= 0) {
+        first = only;
+        group = 1;
     }
-    for (int g = 0; g < group; g++) ls_softmax(scores + g * len, len);
+    const float *q = job->q + (size_t)row * job->ldq + (size_t)first * hd;
+    const float *k_base = job->k + (size_t)kv_head * hd;
+    const float *v_base = job->v + (size_t)kv_head * hd;
+    float *out = job->out + (size_t)row * job->ldo + (size_t)first * hd;
 
-    float *out = job->out + (size_t)row * job->ldo + (size_t)kv_head * group * hd;
-    for (int g = 0; g < group; g++)
-        for (int d = 0; d < hd; d++) out[g * hd + d] = 0;
-    for (int j = 0; j < len; j++) {
-        const float *v = job->v + (size_t)seg->slots[j] * kv_dim + (size_t)kv_head * hd;
-        for (int g = 0; g < group; g++) {
-            __m256 p = _mm256_set1_ps(scores[g * len + j]);
-            float *o = out + g * hd;
-            for (int d = 0; d < hd; d += 8)
-                _mm256_storeu_ps(o + d, _mm256_fmadd_ps(p, _mm256_loadu_ps(v + d), _mm256_loadu_ps(o + d)));
+    for (int g = 0; g < group; g++) {
+        const float *qg = q + g * hd;
+        float *sc = scores + g * len;
+        if (hd == 64) {
+            // Query in registers; eight keys' dot products reduced together (one horizontal
+            // reduction per eight keys instead of one per key).
+            __m256 q0 = _mm256_loadu_ps(qg), q1 = _mm256_loadu_ps(qg + 8), q2 = _mm256_loadu_ps(qg + 16),
+                   q3 = _mm256_loadu_ps(qg + 24), q4 = _mm256_loadu_ps(qg + 32), q5 = _mm256_loadu_ps(qg + 40),
+                   q6 = _mm256_loadu_ps(qg + 48), q7 = _mm256_loadu_ps(qg + 56);
+            int j = 0;
+            for (; j + 8 <= len; j += 8) {
+                __m256 dots[8];
+                for (int u = 0; u < 8; u++) {
+                    const float *k = k_base + (size_t)seg->slots[j + u] * kv_dim;
+                    __m256 a = _mm256_mul_ps(q0, _mm256_loadu_ps(k));
+                    __m256 b = _mm256_mul_ps(q1, _mm256_loadu_ps(k + 8));
+                    a = _mm256_fmadd_ps(q2, _mm256_loadu_ps(k + 16), a);
+                    b = _mm256_fmadd_ps(q3, _mm256_loadu_ps(k + 24), b);
+                    a = _mm256_fmadd_ps(q4, _mm256_loadu_ps(k + 32), a);
+                    b = _mm256_fmadd_ps(q5, _mm256_loadu_ps(k + 40), b);
+                    a = _mm256_fmadd_ps(q6, _mm256_loadu_ps(k + 48), a);
+                    b = _mm256_fmadd_ps(q7, _mm256_loadu_ps(k + 56), b);
+                    dots[u] = _mm256_add_ps(a, b);
+                }
+                __m256 s01 = _mm256_hadd_ps(dots[0], dots[1]), s23 = _mm256_hadd_ps(dots[2], dots[3]);
+                __m256 s45 = _mm256_hadd_ps(dots[4], dots[5]), s67 = _mm256_hadd_ps(dots[6], dots[7]);
+                __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
+                __m256 lo = _mm256_permute2f128_ps(s0123, s4567, 0x20), hi = _mm256_permute2f128_ps(s0123, s4567, 0x31);
+                _mm256_storeu_ps(sc + j, _mm256_mul_ps(_mm256_add_ps(lo, hi), _mm256_set1_ps(scale)));
+            }
+            for (; j < len; j++) {
+                const float *k = k_base + (size_t)seg->slots[j] * kv_dim;
+                __m256 a = _mm256_mul_ps(q0, _mm256_loadu_ps(k));
+                a = _mm256_fmadd_ps(q1, _mm256_loadu_ps(k + 8), a);
+                a = _mm256_fmadd_ps(q2, _mm256_loadu_ps(k + 16), a);
+                a = _mm256_fmadd_ps(q3, _mm256_loadu_ps(k + 24), a);
+                a = _mm256_fmadd_ps(q4, _mm256_loadu_ps(k + 32), a);
+                a = _mm256_fmadd_ps(q5, _mm256_loadu_ps(k + 40), a);
+                a = _mm256_fmadd_ps(q6, _mm256_loadu_ps(k + 48), a);
+                a = _mm256_fmadd_ps(q7, _mm256_loadu_ps(k + 56), a);
+                sc[j] = ls_hsum(a) * scale;
+            }
+        } else {
+            for (int j = 0; j < len; j++) {
+                const float *k = k_base + (size_t)seg->slots[j] * kv_dim;
+                __m256 acc = _mm256_setzero_ps();
+                for (int d = 0; d < hd; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d), _mm256_loadu_ps(k + d), acc);
+                sc[j] = ls_hsum(acc) * scale;
+            }
+        }
+        ls_softmax(sc, len);
+
+        // Output accumulated in registers, then stored once.
+        float *o = out + g * hd;
+        if (hd == 64) {
+            __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+            for (int j = 0; j < len; j++) {
+                const float *v = v_base + (size_t)seg->slots[j] * kv_dim;
+                __m256 p = _mm256_set1_ps(sc[j]);
+                o0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v), o0);
+                o1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8), o1);
+                o2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 16), o2);
+                o3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 24), o3);
+                o4 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 32), o4);
+                o5 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 40), o5);
+                o6 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 48), o6);
+                o7 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 56), o7);
+            }
+            _mm256_storeu_ps(o, o0);
+            _mm256_storeu_ps(o + 8, o1);
+            _mm256_storeu_ps(o + 16, o2);
+            _mm256_storeu_ps(o + 24, o3);
+            _mm256_storeu_ps(o + 32, o4);
+            _mm256_storeu_ps(o + 40, o5);
+            _mm256_storeu_ps(o + 48, o6);
+            _mm256_storeu_ps(o + 56, o7);
+        } else {
+            for (int d = 0; d < hd; d++) o[d] = 0;
+            for (int j = 0; j < len; j++) {
+                const float *v = v_base + (size_t)seg->slots[j] * kv_dim;
+                __m256 p = _mm256_set1_ps(sc[j]);
+                for (int d = 0; d < hd; d += 8)
+                    _mm256_storeu_ps(o + d, _mm256_fmadd_ps(p, _mm256_loadu_ps(v + d), _mm256_loadu_ps(o + d)));
+            }
         }
     }
 }
@@ -117,7 +190,7 @@ static void attention_worker(void *ctx, int worker, int workers) {
         if (index >= job->item_count) return;
         const attention_item *item = &job->items[index];
         if (item->segment < 0)
-            attend(job, item->row, item->kv_head, scratch);
+            attend(job, item->row, item->kv_head, item->head, scratch);
         else
             attend_chunk(job, &job->segments[item->segment], item->row, scratch);
     }
@@ -136,6 +209,7 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const float *k_cache,
     // Work items: sgemm items (long chunks, one per query head) first, as they are the
     // largest, then direct items (one per row and KV head).
     int item_count = 0;
+    int direct_rows = 0;
     size_t scratch = sizeof(float) * (size_t)max_len * (size_t)(heads / kv_heads);
     for (int s = 0; s < segment_count; s++) {
         int T = segments[s].count, L = segments[s].position + segments[s].count;
@@ -144,9 +218,13 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const float *k_cache,
             size_t need = sizeof(float) * ((size_t)2 * L * head_dim + (size_t)T * L);
             scratch = need > scratch ? need : scratch;
         } else {
-            item_count += T * kv_heads;
+            direct_rows += T;
         }
     }
+    // Few rows (a lone decode row has only kv_heads items): split per query head instead, so
+    // every thread has work; keys are then read once per query head, from cache.
+    int per_head = direct_rows * kv_heads < 4 * ls_runtime_threads(rt);
+    item_count += direct_rows * (per_head ? heads : kv_heads);
     uint8_t *shared = ls_shared(rt, sizeof(int) * (size_t)rows + sizeof(attention_item) * (size_t)item_count + 64);
     int *row_segment = (int *)shared;
     attention_item *items = (attention_item *)(shared + ((sizeof(int) * (size_t)rows + 63) / 64 * 64));
@@ -154,12 +232,18 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const float *k_cache,
     for (int s = 0; s < segment_count; s++) {
         for (int r = 0; r < segments[s].count; r++) row_segment[segments[s].row + r] = s;
         if (segments[s].count >= LS_GEMM_ATTENTION_ROWS)
-            for (int h = 0; h < heads; h++) items[n++] = (attention_item){s, h, 0};
+            for (int h = 0; h < heads; h++) items[n++] = (attention_item){s, h, 0, -1};
     }
+    int group = heads / kv_heads;
     for (int s = 0; s < segment_count; s++) {
         if (segments[s].count >= LS_GEMM_ATTENTION_ROWS) continue;
-        for (int r = 0; r < segments[s].count; r++)
-            for (int h = 0; h < kv_heads; h++) items[n++] = (attention_item){-1, segments[s].row + r, h};
+        for (int r = 0; r < segments[s].count; r++) {
+            if (per_head) {
+                for (int h = 0; h < heads; h++) items[n++] = (attention_item){-1, segments[s].row + r, h / group, h};
+            } else {
+                for (int h = 0; h < kv_heads; h++) items[n++] = (attention_item){-1, segments[s].row + r, h, -1};
+            }
+        }
     }
     ls_reserve_scratch(rt, scratch);
     attention_job job = {

@@ -41,20 +41,19 @@ void ls_dequantize(int type, const void *src, float *dst, int n) {
     }
     case LS_TYPE_Q4_0:
         for (int b = 0; b < n / 32; b++, p += 18) {
-            float d = ls_half_to_float(*(const uint16_t *)p);
+            float d = _mm_cvtss_f32(ls_half2_to_float(p));
             store_nibbles(p + 2, _mm256_set1_ps(d), _mm256_set1_ps(-8 * d), dst + 32 * b);
         }
         return;
     case LS_TYPE_Q4_1:
         for (int b = 0; b < n / 32; b++, p += 20) {
-            float d = ls_half_to_float(*(const uint16_t *)p);
-            float m = ls_half_to_float(*(const uint16_t *)(p + 2));
-            store_nibbles(p + 4, _mm256_set1_ps(d), _mm256_set1_ps(m), dst + 32 * b);
+            __m128 dm = ls_half2_to_float(p);
+            store_nibbles(p + 4, _mm256_broadcastss_ps(dm), _mm256_broadcastss_ps(_mm_movehdup_ps(dm)), dst + 32 * b);
         }
         return;
     case LS_TYPE_Q8_0:
         for (int b = 0; b < n / 32; b++, p += 34) {
-            __m256 d = _mm256_set1_ps(ls_half_to_float(*(const uint16_t *)p));
+            __m256 d = _mm256_broadcastss_ps(ls_half2_to_float(p));
             for (int j = 0; j < 32; j += 8) {
                 __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + j)));
                 _mm256_storeu_ps(dst + 32 * b + j, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));

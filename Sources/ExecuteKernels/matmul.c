@@ -81,14 +81,15 @@ static inline __attribute__((always_inline)) void dot_nibbles(const uint8_t *w, 
                                                                const qrow *rows, int R, float *result) {
     const __m128i mask = _mm_set1_epi8(0x0F);
     __m256 acc[LS_GROUP];
-    float offset[LS_GROUP];
+    __m128 offset[LS_GROUP];  // lane 0: even blocks, lane 1: odd blocks (two chains, not one)
     for (int r = 0; r < R; r++) {
         acc[r] = _mm256_setzero_ps();
-        offset[r] = 0;
+        offset[r] = _mm_setzero_ps();
     }
     for (int b = 0; b < blocks; b++, w += stride) {
-        float d = ls_half_to_float(*(const uint16_t *)w);
-        float m = has_min ? ls_half_to_float(*(const uint16_t *)(w + 2)) : -8.0f * d;
+        __m128 dm = ls_half2_to_float(w);  // Q4_0: lane 1 holds quant bytes, unused
+        float d = _mm_cvtss_f32(dm);
+        __m128 m = has_min ? _mm_movehdup_ps(dm) : _mm_set_ss(-8.0f * d);
         __m128i raw = _mm_loadu_si128((const __m128i *)(w + (has_min ? 4 : 2)));
         __m256i lo = _mm256_cvtepu8_epi16(_mm_and_si128(raw, mask));
         __m256i hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), mask));
@@ -97,10 +98,14 @@ static inline __attribute__((always_inline)) void dot_nibbles(const uint8_t *w, 
             __m256i p = _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256((const __m256i *)a)),
                                          _mm256_madd_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 16))));
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * rows[r].scale[b]), acc[r]);
-            offset[r] += m * rows[r].sum[b];
+            __m128 term = _mm_mul_ps(m, _mm_load_ss(&rows[r].sum[b]));  // [m*sum, 0, 0, 0]
+            offset[r] = _mm_add_ps(offset[r], (b & 1) ? _mm_unpacklo_ps(_mm_setzero_ps(), term) : term);
         }
     }
-    for (int r = 0; r < R; r++) result[r] = ls_hsum(acc[r]) + offset[r];
+    for (int r = 0; r < R; r++) {
+        __m128 o = offset[r];
+        result[r] = ls_hsum(acc[r]) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+    }
 }
 
 static inline __attribute__((always_inline)) void dot_q8_0(const uint8_t *w, int blocks, const qrow *rows, int R,
@@ -108,7 +113,7 @@ static inline __attribute__((always_inline)) void dot_q8_0(const uint8_t *w, int
     __m256 acc[LS_GROUP];
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
     for (int b = 0; b < blocks; b++, w += 34) {
-        float d = ls_half_to_float(*(const uint16_t *)w);
+        float d = _mm_cvtss_f32(ls_half2_to_float(w));
         __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 2)));
         __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 18)));
         for (int r = 0; r < R; r++) {
@@ -158,6 +163,7 @@ typedef struct {
     int chunk_start[9];
     _Atomic int next;
     int fused;
+    _Atomic int share_next[LS_MAX_THREADS];  // next chunk of each worker's share (fused path)
     const qrow *qrows;  // quantized activations when any product has block-quantized weights
     ls_runtime *rt;
 } matmul_job;
@@ -201,10 +207,43 @@ static void run_sgemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n
                 op->cols, op->accumulate ? 1.0f : 0.0f, op->out + n0, op->ldo);
 }
 
+/// Runs rows [begin, end) of the products' rows taken end to end.
+static void fused_rows(matmul_job *job, int begin, int end, float *scratch) {
+    int offset = 0;
+    for (int i = 0; i < job->count && begin < end; i++) {
+        const ls_matmul_op *op = &job->ops[i];
+        int n0 = begin - offset, n1 = end - offset;
+        if (n0 < op->rows && n1 > 0) run_fused_chunk(job, op, n0 > 0 ? n0 : 0, n1 < op->rows ? n1 : op->rows, scratch);
+        offset += op->rows;
+    }
+}
+
+/// The fused path streams weights from memory, so each worker owns one contiguous share of all
+/// the products' rows and walks it front to back in chunks (long sequential runs for the
+/// hardware prefetchers); a worker done with its share then takes chunks of the others', so a
+/// worker the OS delayed does not hold up the join. Decode went from ~100 to ~160 tok/s
+/// against interleaved chunks handed out by one counter.
+#define LS_FUSED_CHUNK 32
+static void fused_worker(matmul_job *job, int worker, int workers, float *scratch) {
+    int total = 0;
+    for (int i = 0; i < job->count; i++) total += job->ops[i].rows;
+    for (int k = 0; k < workers; k++) {
+        int share = (worker + k) % workers;
+        int begin = (int)((long)total * share / workers);
+        int end = (int)((long)total * (share + 1) / workers);
+        for (;;) {
+            int chunk = atomic_fetch_add_explicit(&job->share_next[share], 1, memory_order_relaxed);
+            int n0 = begin + chunk * LS_FUSED_CHUNK;
+            if (n0 >= end) break;
+            fused_rows(job, n0, n0 + LS_FUSED_CHUNK < end ? n0 + LS_FUSED_CHUNK : end, scratch);
+        }
+    }
+}
+
 static void matmul_worker(void *ctx, int worker, int workers) {
-    (void)workers;
     matmul_job *job = ctx;
     float *scratch = ls_scratch(job->rt, worker);
+    if (job->fused) return fused_worker(job, worker, workers, scratch);
     int total = job->chunk_start[job->count];
     for (;;) {
         int index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
@@ -229,6 +268,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     }
     matmul_job job = {.x = x, .m = m, .ldx = ldx, .ops = ops, .count = count, .rt = rt};
     atomic_init(&job.next, 0);
+    for (int i = 0; i < LS_MAX_THREADS; i++) atomic_init(&job.share_next[i], 0);
     int threads = ls_runtime_threads(rt);
     int fused = m <= quantized_max_rows;
     job.fused = fused;
