@@ -130,7 +130,7 @@ public final class ModelRunner {
         let n = Int32(rows)
         let rt = runtime.handle
 
-        ls_rmsnorm(s.x, Int32(d), layer.attentionNorm, s.h, Int32(d), n, Int32(d), c.rmsEpsilon)
+        ls_rmsnorm_parallel(rt, s.x, Int32(d), layer.attentionNorm, s.h, Int32(d), n, Int32(d), c.rmsEpsilon)
         var qkv = [
             layer.query.operation(output: s.q, outputStride: d, accumulate: false),
             layer.key.operation(output: s.k, outputStride: kvd, accumulate: false),
@@ -155,13 +155,13 @@ public final class ModelRunner {
         var projection = layer.attentionOutput.operation(output: s.x, outputStride: d, accumulate: true)
         ls_matmul(rt, s.attention, n, Int32(d), &projection, 1)
 
-        ls_rmsnorm(s.x, Int32(d), layer.feedForwardNorm, s.h, Int32(d), n, Int32(d), c.rmsEpsilon)
+        ls_rmsnorm_parallel(rt, s.x, Int32(d), layer.feedForwardNorm, s.h, Int32(d), n, Int32(d), c.rmsEpsilon)
         var gateUp = [
             layer.gate.operation(output: s.gate, outputStride: ff, accumulate: false),
             layer.up.operation(output: s.up, outputStride: ff, accumulate: false),
         ]
         ls_matmul(rt, s.h, n, Int32(d), &gateUp, 2)
-        ls_swiglu(s.gate, Int32(ff), s.up, Int32(ff), s.gate, Int32(ff), n, Int32(ff))
+        ls_swiglu_parallel(rt, s.gate, Int32(ff), s.up, Int32(ff), s.gate, Int32(ff), n, Int32(ff))
         var down = layer.down.operation(output: s.x, outputStride: d, accumulate: true)
         ls_matmul(rt, s.gate, n, Int32(ff), &down, 1)
     }

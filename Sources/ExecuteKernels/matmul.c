@@ -15,8 +15,12 @@
 
 #include "internal.h"
 
-// Crossover measured with `bench/run kernels`: the fused kernel wins up to 4 rows, sgemm from 8.
-static int quantized_max_rows = 4;
+// Crossover measured with `bench/run kernels` (hot cache): the fused and widened-integer
+// kernels win up to 16 rows, sgemm from 32.
+static int quantized_max_rows = 16;
+static int tile_floats = 262144;
+
+void ls_set_sgemm_tile_floats(int floats) { tile_floats = floats; }
 
 void ls_set_quantized_max_rows(int rows) { quantized_max_rows = rows; }
 int ls_quantized_max_rows(void) { return quantized_max_rows; }
@@ -151,6 +155,65 @@ static void dot_quantized(int type, const uint8_t *w, int cols, const qrow *rows
     }
 }
 
+// MARK: Many rows: each weight row widened once, reused for every activation row
+
+/// Widens one weight row to 16-bit integers with its per-block scale and offset (Q4_1's
+/// minimum, Q4_0's -8·d, 0 for Q8_0), so the many activation rows of a batch each pay only the
+/// multiply-adds.
+static void widen_row(int type, const uint8_t *w, int blocks, int16_t *q, float *d, float *m) {
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    for (int b = 0; b < blocks; b++) {
+        if (type == LS_TYPE_Q8_0) {
+            const uint8_t *blk = w + 34 * b;
+            d[b] = _mm_cvtss_f32(ls_half2_to_float(blk));
+            m[b] = 0;
+            _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2))));
+            _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18))));
+        } else {
+            int has_min = type == LS_TYPE_Q4_1;
+            const uint8_t *blk = w + (has_min ? 20 : 18) * b;
+            __m128 dm = ls_half2_to_float(blk);
+            d[b] = _mm_cvtss_f32(dm);
+            m[b] = has_min ? _mm_cvtss_f32(_mm_movehdup_ps(dm)) : -8.0f * d[b];
+            __m128i raw = _mm_loadu_si128((const __m128i *)(blk + (has_min ? 4 : 2)));
+            _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_cvtepu8_epi16(_mm_and_si128(raw, mask)));
+            _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), mask)));
+        }
+    }
+}
+
+/// One widened weight row against activation rows `rows[0..R)`.
+static inline __attribute__((always_inline)) void dot_widened(const int16_t *q, const float *d, const float *m, int blocks,
+                                                               const qrow *rows, int R, float *result) {
+    __m256 acc[LS_GROUP];
+    __m256 offset[LS_GROUP];
+    for (int r = 0; r < R; r++) {
+        acc[r] = _mm256_setzero_ps();
+        offset[r] = _mm256_setzero_ps();
+    }
+    for (int b = 0; b < blocks; b++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 32 * b + 16));
+        __m256 db = _mm256_broadcast_ss(d + b);
+        for (int r = 0; r < R; r++) {
+            const int16_t *a = rows[r].q + 32 * b;
+            __m256i p = _mm256_add_epi32(_mm256_madd_epi16(w0, _mm256_loadu_si256((const __m256i *)a)),
+                                         _mm256_madd_epi16(w1, _mm256_loadu_si256((const __m256i *)(a + 16))));
+            __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(rows[r].scale + b));
+            acc[r] = _mm256_fmadd_ps(scaled, db, acc[r]);
+        }
+    }
+    // The offsets (minimum × block sum) as one dot product over the blocks per row.
+    for (int r = 0; r < R; r++) {
+        int b = 0;
+        for (; b + 8 <= blocks; b += 8)
+            offset[r] = _mm256_fmadd_ps(_mm256_loadu_ps(m + b), _mm256_loadu_ps(rows[r].sum + b), offset[r]);
+        float tail = 0;
+        for (; b < blocks; b++) tail += m[b] * rows[r].sum[b];
+        result[r] = ls_hsum(acc[r]) + ls_hsum(offset[r]) + tail;
+    }
+}
+
 // MARK: Work distribution
 
 typedef struct {
@@ -170,9 +233,30 @@ typedef struct {
 
 static void run_fused_chunk(const matmul_job *job, const ls_matmul_op *op, int n0, int n1, float *scratch) {
     const uint8_t *w = op->weights;
+    int blocks = op->cols / 32;
     for (int n = n0; n < n1; n++) {
         const uint8_t *row = w + (size_t)n * op->row_bytes;
-        if (is_block_quantized(op->type)) {
+        if (is_block_quantized(op->type) && job->m > LS_GROUP) {
+            // Many rows: widen the weight row once (into L1-resident scratch), reuse it for all.
+            int16_t *q = (int16_t *)scratch;
+            float *d = (float *)(q + op->cols);
+            float *m = d + blocks;
+            widen_row(op->type, row, blocks, q, d, m);
+            for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
+                int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
+                float result[LS_GROUP];
+                switch (R) {
+                case 1: dot_widened(q, d, m, blocks, job->qrows + r0, 1, result); break;
+                case 2: dot_widened(q, d, m, blocks, job->qrows + r0, 2, result); break;
+                case 3: dot_widened(q, d, m, blocks, job->qrows + r0, 3, result); break;
+                default: dot_widened(q, d, m, blocks, job->qrows + r0, 4, result); break;
+                }
+                for (int r = 0; r < R; r++) {
+                    float *o = op->out + (size_t)(r0 + r) * op->ldo + n;
+                    *o = op->accumulate ? *o + result[r] : result[r];
+                }
+            }
+        } else if (is_block_quantized(op->type)) {
             for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
                 int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
                 float result[LS_GROUP];
@@ -287,11 +371,14 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
             job.qrows = rows;
         }
         for (int i = 0; i < count; i++) job.chunk_rows[i] = 16;
-        scratch = (size_t)max_cols * sizeof(float);
+        // Room for a widened row (16-bit values, then per-block scales and offsets) or a float row.
+        scratch = (size_t)max_cols * sizeof(float) + 64;
     } else {
-        // Tiles of about 256 KB of float32 weights, at least one per worker per product.
+        // Tiles of float32 weights, at least one per worker per product. Each sgemm call packs
+        // the activations again, so tiles are large (~1 MB): at 32 rows, 256 KB tiles made the
+        // output head alone ~440 calls per step, 5% of the time in repacking.
         for (int i = 0; i < count; i++) {
-            int tile = (65536 / ops[i].cols) & ~15;
+            int tile = (tile_floats / ops[i].cols) & ~15;
             if (tile < 16) tile = 16;
             int tiles = (ops[i].rows + tile - 1) / tile;
             tiles = (tiles + threads - 1) / threads * threads;

@@ -16,6 +16,9 @@ struct KernelBenchmark: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Input row counts to time.")
     var rows: [Int] = [1, 2, 4, 8, 16, 32, 64, 512]
 
+    @Option(name: .long, help: "Float32 weights dequantized per sgemm call (the tile size).")
+    var tileFloats: Int?
+
     func run() throws {
         let file = try GGUFFile(path: model.path)
         let names = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
@@ -24,6 +27,7 @@ struct KernelBenchmark: ParsableCommand {
         let runtime = ls_runtime_create(Int32(model.threads))
         defer { ls_runtime_destroy(runtime) }
         let bandwidth = EngineBenchmark.readBandwidthGBs()
+        if let tileFloats { ls_set_sgemm_tile_floats(Int32(tileFloats)) }
         let savedThreshold = ls_quantized_max_rows()
         defer { ls_set_quantized_max_rows(savedThreshold) }
 

@@ -56,6 +56,9 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
 void ls_set_quantized_max_rows(int rows);
 int ls_quantized_max_rows(void);
 
+/// Float32 weights dequantized per sgemm call (tunable for benchmarks).
+void ls_set_sgemm_tile_floats(int floats);
+
 /// Dequantizes `n` elements (a whole number of blocks) of type `type` into `dst`.
 void ls_dequantize(int type, const void *src, float *dst, int n);
 
@@ -82,6 +85,13 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const float *k_cache,
 
 /// `out[r] = x[r] / rms(x[r]) * weight` for `rows` rows of `dim`.
 void ls_rmsnorm(const float *x, int ldx, const float *weight, float *out, int ldo, int rows, int dim, float eps);
+
+/// ``ls_rmsnorm`` and ``ls_swiglu`` with their rows spread over the runtime's threads (worth it
+/// from a few dozen rows: prefill chunks and wide decode batches).
+void ls_rmsnorm_parallel(ls_runtime *rt, const float *x, int ldx, const float *weight, float *out, int ldo, int rows,
+                         int dim, float eps);
+void ls_swiglu_parallel(ls_runtime *rt, const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows,
+                        int n);
 
 /// Rotates adjacent pairs `(2i, 2i+1)` of the first `rotary_dim` dims of each head by the
 /// row's angles: `cos_sin` holds, per row, `rotary_dim/2` cosines then `rotary_dim/2` sines.
