@@ -10,13 +10,15 @@ public final class KVCache {
     public let capacity: Int
     let layerCount: Int
     let kvDimension: Int
-    /// `[layer][slot][kvDimension]`, keys then values.
-    let keys: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>
+    /// `[layer][slot][kvDimension]` half-precision values, keys then values. Half precision
+    /// halves what decode attention reads (it is bound by reading the whole context every step)
+    /// and doubles the slots a given pool holds.
+    let keys: UnsafeMutablePointer<UInt16>
+    let values: UnsafeMutablePointer<UInt16>
 
     /// Bytes one token slot takes across all layers.
     public static func bytesPerSlot(_ configuration: LlamaConfiguration) -> Int {
-        2 * configuration.layerCount * configuration.kvDimension * MemoryLayout<Float>.size
+        2 * configuration.layerCount * configuration.kvDimension * MemoryLayout<UInt16>.size
     }
 
     public init(configuration: LlamaConfiguration, capacity: Int) {
@@ -27,11 +29,11 @@ public final class KVCache {
         let count = layerCount * capacity * kvDimension
         // calloc of this size maps fresh zero pages: memory becomes resident only as slots are
         // first written, so a large pool costs nothing until it is used.
-        guard let k = calloc(count, MemoryLayout<Float>.size), let v = calloc(count, MemoryLayout<Float>.size) else {
-            fatalError("cannot allocate a KV cache of \(capacity) slots (\(2 * count * 4 >> 20) MiB)")
+        guard let k = calloc(count, MemoryLayout<UInt16>.size), let v = calloc(count, MemoryLayout<UInt16>.size) else {
+            fatalError("cannot allocate a KV cache of \(capacity) slots (\(2 * count * 2 >> 20) MiB)")
         }
-        keys = k.assumingMemoryBound(to: Float.self)
-        values = v.assumingMemoryBound(to: Float.self)
+        keys = k.assumingMemoryBound(to: UInt16.self)
+        values = v.assumingMemoryBound(to: UInt16.self)
     }
 
     deinit {
@@ -39,6 +41,6 @@ public final class KVCache {
         free(values)
     }
 
-    func keys(layer: Int) -> UnsafeMutablePointer<Float> { keys + layer * capacity * kvDimension }
-    func values(layer: Int) -> UnsafeMutablePointer<Float> { values + layer * capacity * kvDimension }
+    func keys(layer: Int) -> UnsafeMutablePointer<UInt16> { keys + layer * capacity * kvDimension }
+    func values(layer: Int) -> UnsafeMutablePointer<UInt16> { values + layer * capacity * kvDimension }
 }

@@ -142,11 +142,7 @@ public final class ModelRunner {
 
         let keys = cache.keys(layer: index)
         let values = cache.values(layer: index)
-        for r in 0..<rows {
-            let slot = Int(s.rowSlot[r])
-            (keys + slot * kvd).update(from: s.k + r * kvd, count: kvd)
-            (values + slot * kvd).update(from: s.v + r * kvd, count: kvd)
-        }
+        ls_store_kv(s.k, s.v, Int32(kvd), n, s.rowSlot, keys, values, Int32(kvd))
         segments.withUnsafeBufferPointer { segs in
             ls_attention(
                 rt, s.q, Int32(d), keys, values, Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDimension),

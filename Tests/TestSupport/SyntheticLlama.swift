@@ -91,6 +91,8 @@ public struct SyntheticLlama {
 
     // MARK: Reference forward pass
 
+    private func halfRounded(_ x: [Float]) -> [Float] { x.map { Float(Float16($0)) } }
+
     /// Final-normed hidden state of every position.
     public func referenceHidden(_ ids: [Int32]) -> [[Float]] {
         let d = embedding, hd = headDimension, group = heads / kvHeads
@@ -100,10 +102,11 @@ public struct SyntheticLlama {
             let h = x.map { rmsNorm($0, weights[p + "attn_norm.weight"]!) }
             var q = h.map { matvec(p + "attn_q.weight", $0, rows: d) }
             var k = h.map { matvec(p + "attn_k.weight", $0, rows: kvHeads * hd) }
-            let v = h.map { matvec(p + "attn_v.weight", $0, rows: kvHeads * hd) }
+            // Keys and values rounded to half precision, as the engine's KV cache stores them.
+            let v = h.map { halfRounded(matvec(p + "attn_v.weight", $0, rows: kvHeads * hd)) }
             for t in ids.indices {
                 q[t] = rope(q[t], position: t, headCount: heads)
-                k[t] = rope(k[t], position: t, headCount: kvHeads)
+                k[t] = halfRounded(rope(k[t], position: t, headCount: kvHeads))
             }
             var attention = [[Float]](repeating: [Float](repeating: 0, count: d), count: ids.count)
             for t in ids.indices {

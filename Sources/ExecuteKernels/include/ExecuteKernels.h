@@ -75,11 +75,16 @@ typedef struct {
 } ls_attention_segment;
 
 /// Causal grouped-query attention for every segment. `q` is `rows x (heads*head_dim)` with
-/// stride `ldq`; `k_cache`/`v_cache` are the layer's slot pools, `kv_heads*head_dim` floats per
-/// slot; writes `out` (`rows x heads*head_dim`, stride `ldo`).
-void ls_attention(ls_runtime *rt, const float *q, int ldq, const float *k_cache, const float *v_cache,
+/// stride `ldq`; `k_cache`/`v_cache` are the layer's slot pools, `kv_heads*head_dim` half-precision
+/// values per slot; writes `out` (`rows x heads*head_dim`, stride `ldo`).
+void ls_attention(ls_runtime *rt, const float *q, int ldq, const uint16_t *k_cache, const uint16_t *v_cache,
                   int heads, int kv_heads, int head_dim, const ls_attention_segment *segments,
                   int segment_count, float *out, int ldo);
+
+/// Writes row `r` of `k` and `v` (stride `ld`, `kv_dim` a multiple of 8) into slot `slots[r]` of
+/// the layer's pools, rounded to half precision.
+void ls_store_kv(const float *k, const float *v, int ld, int rows, const int32_t *slots, uint16_t *k_cache,
+                 uint16_t *v_cache, int kv_dim);
 
 // MARK: Elementwise
 
