@@ -173,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecuteTests",
-            dependencies: ["Execute", "GGUF", "LightServeCore", "Tokenize", "TestSupport"],
+            dependencies: ["Execute", "ExecuteKernels", "GGUF", "LightServeCore", "Tokenize", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,7 +3,8 @@
 // Few input rows (decode): a fused kernel reads each 4-bit or 8-bit weight block once, widens it
 // to 16-bit integers and multiplies it with every row's activations, themselves quantized per
 // 32-block to 16-bit integers (pmaddwd: 16 products per instruction). 16-bit activations keep
-// the golden logits within 0.002 of float32; 8-bit ones would not.
+// the golden logits within 0.002 of float32; 8-bit ones would not. From 5 rows each weight row
+// is widened once into scratch and reused for every activation row.
 //
 // Many input rows (prefill, wide decode batches): the product is compute-bound, so each worker
 // dequantizes a tile of weight rows into its scratch and hands it to single-threaded
@@ -16,8 +17,8 @@
 #include "internal.h"
 
 // Crossover measured with `bench/run kernels` (hot cache): the fused and widened-integer
-// kernels win up to 16 rows, sgemm from 32.
-static int quantized_max_rows = 16;
+// kernels win up to 20 rows (16 rows: 0.75 vs 0.92 ms per layer), sgemm from 24.
+static int quantized_max_rows = 20;
 static int tile_floats = 262144;
 
 void ls_set_sgemm_tile_floats(int floats) { tile_floats = floats; }
@@ -31,187 +32,238 @@ static int is_block_quantized(int type) {
 
 // MARK: Activations as 16-bit integers
 
-/// Row `r` of quantized activations: `cols` int16 values, then per 32-block a scale and the
-/// float sum of the original values (for Q4_1's minimum and Q4_0's offset).
+// Weights are widened to 16 bits without shuffles: read as 16-bit lanes, a block's 16 bytes hold
+// elements (2i, 2i+1) of Q8_0 or (2i, 2i+16, 2i+1, 2i+17) of Q4 in lane i, which shifts and
+// masks pull out. The activations are stored in that order instead, two blocks to a 256-bit
+// vector, so a pair of blocks costs four pmaddwd per row and one float conversion. Against
+// widening each block with vpmovzxbw (`bench/run kernels`, ms per layer): 1 row 0.104 -> 0.094,
+// 4 rows 0.28 -> 0.20, 16 rows 0.95 -> 0.75; one decode stream ~190 -> ~220 tokens/s.
+
+/// Row `r` of quantized activations, two 32-blocks ("a pair") at a time: per pair 64 int16 as
+/// four vectors [A.g | B.g] for g = elements {2i}, {2i+16}, {2i+1}, {2i+17} of each block; the
+/// blocks' scales as [sA x4 | sB x4]; and [0, sumA, 0, sumB], the float sums of the original
+/// values, for Q4_1's minimum and Q4_0's offset. An odd last block pairs with zeros.
 typedef struct {
     const int16_t *q;
     const float *scale;
     const float *sum;
 } qrow;
 
+static int pair_count(int cols) { return (cols / 32 + 1) / 2; }
+
 static size_t qrow_bytes(int cols) {
-    size_t blocks = (size_t)cols / 32;
-    return ((size_t)cols * 2 + blocks * 8 + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
+    size_t pairs = (size_t)pair_count(cols);
+    return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
+}
+
+/// Quantizes 32 floats to int16 with one scale; returns the scale, stores the sum.
+static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3, float *sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
+    __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+    __m256 amax = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    float d = _mm_cvtss_f32(m4) / 32767.0f;
+    __m256 inv = _mm256_set1_ps(d > 0 ? 1.0f / d : 0.0f);
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, inv)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, inv));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, inv)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, inv));
+    // packs interleaves 128-bit lanes (the first permute restores element order); the byte
+    // shuffle and second permute then put even elements in the low half, odd in the high.
+    const __m256i split = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
+                                           0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    __m256i lo = _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8);
+    __m256i hi = _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xD8);
+    lo = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(lo, split), 0xD8);
+    hi = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(hi, split), 0xD8);
+    _mm_storeu_si128((__m128i *)g0, _mm256_castsi256_si128(lo));
+    _mm_storeu_si128((__m128i *)g2, _mm256_extracti128_si256(lo, 1));
+    _mm_storeu_si128((__m128i *)g1, _mm256_castsi256_si128(hi));
+    _mm_storeu_si128((__m128i *)g3, _mm256_extracti128_si256(hi, 1));
+    *sum = ls_hsum(_mm256_add_ps(_mm256_add_ps(v0, v1), _mm256_add_ps(v2, v3)));
+    return d;
 }
 
 static qrow quantize_row(const float *x, int cols, uint8_t *storage) {
-    int blocks = cols / 32;
+    int blocks = cols / 32, pairs = pair_count(cols);
     int16_t *q = (int16_t *)storage;
-    float *scale = (float *)(storage + (size_t)cols * 2);
-    float *sum = scale + blocks;
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    for (int b = 0; b < blocks; b++) {
-        const float *xb = x + 32 * b;
-        __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
-        __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
-        __m256 amax = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                    _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
-        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        float max = _mm_cvtss_f32(m4);
-        float d = max / 32767.0f;
-        __m256 inv = _mm256_set1_ps(d > 0 ? 1.0f / d : 0.0f);
-        __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, inv));
-        __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, inv));
-        __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, inv));
-        __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, inv));
-        // packs interleaves 128-bit lanes; the permute restores element order.
-        __m256i p01 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8);
-        __m256i p23 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xD8);
-        _mm256_storeu_si256((__m256i *)(q + 32 * b), p01);
-        _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), p23);
-        scale[b] = d;
-        sum[b] = ls_hsum(_mm256_add_ps(_mm256_add_ps(v0, v1), _mm256_add_ps(v2, v3)));
+    float *scale = (float *)(storage + (size_t)pairs * 128);
+    float *sum = scale + (size_t)pairs * 8;
+    for (int p = 0; p < pairs; p++) {
+        int16_t *qp = q + 64 * p;
+        float sA = 0, sB = 0, sumA = 0, sumB = 0;
+        sA = quantize_block(x + 64 * p, qp, qp + 16, qp + 32, qp + 48, &sumA);
+        if (2 * p + 1 < blocks)
+            sB = quantize_block(x + 64 * p + 32, qp + 8, qp + 24, qp + 40, qp + 56, &sumB);
+        else
+            for (int g = 0; g < 4; g++) memset(qp + 16 * g + 8, 0, 16);
+        _mm256_storeu_ps(scale + 8 * p, _mm256_setr_ps(sA, sA, sA, sA, sB, sB, sB, sB));
+        _mm_storeu_ps(sum + 4 * p, _mm_setr_ps(0, sumA, 0, sumB));
     }
     return (qrow){q, scale, sum};
 }
 
-// MARK: Fused kernels: one weight row against up to four activation rows
+// MARK: Weight pairs widened in registers
+
+/// One pair of weight blocks as the four int16 vectors matching the activation layout, the
+/// scale vector [dA x4 | dB x4], and [dA, mA, dB, mB] (m: Q4_1's minimum, Q4_0's -8·d, 0 for
+/// Q8_0). `last` is the pair's second block, or the first again when the row ends on a lone
+/// block (its activations are zero, so it adds nothing).
+typedef struct {
+    __m256i e[4];
+    __m256 d;
+    __m128 dm;
+} weight_pair;
+
+static inline __attribute__((always_inline)) uint32_t load_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline __attribute__((always_inline)) __m256i load_two(const uint8_t *a, const uint8_t *b) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
+                                   _mm_loadu_si128((const __m128i *)b), 1);
+}
+
+static inline __attribute__((always_inline)) weight_pair widen_pair(int type, const uint8_t *a, const uint8_t *b) {
+    weight_pair w;
+    const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2);
+    if (type == LS_TYPE_Q8_0) {
+        uint32_t halves = (load_u32(a) & 0xFFFF) | (load_u32(b) << 16);
+        __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)halves));  // [dA, dB, 0, 0]
+        w.dm = _mm_setzero_ps();
+        w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+        __m256i lo = load_two(a + 2, b + 2), hi = load_two(a + 18, b + 18);
+        w.e[0] = _mm256_srai_epi16(_mm256_slli_epi16(lo, 8), 8);
+        w.e[1] = _mm256_srai_epi16(_mm256_slli_epi16(hi, 8), 8);
+        w.e[2] = _mm256_srai_epi16(lo, 8);
+        w.e[3] = _mm256_srai_epi16(hi, 8);
+        return w;
+    }
+    const __m256i mask = _mm256_set1_epi16(0x000F);
+    __m256i raw;
+    if (type == LS_TYPE_Q4_1) {
+        __m128i halves = _mm_insert_epi32(_mm_cvtsi32_si128((int)load_u32(a)), (int)load_u32(b), 1);
+        w.dm = _mm_cvtph_ps(halves);  // [dA, mA, dB, mB]
+        raw = load_two(a + 4, b + 4);
+    } else {
+        __m128i halves = _mm_insert_epi32(_mm_cvtsi32_si128((int)load_u32(a)), (int)load_u32(b), 1);
+        __m128 dd = _mm_moveldup_ps(_mm_cvtph_ps(halves));  // [dA, dA, dB, dB]
+        w.dm = _mm_mul_ps(dd, _mm_setr_ps(1, -8, 1, -8));
+        raw = load_two(a + 2, b + 2);
+    }
+    w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(w.dm), spread);
+    w.e[0] = _mm256_and_si256(raw, mask);
+    w.e[1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
+    w.e[2] = _mm256_and_si256(_mm256_srli_epi16(raw, 8), mask);
+    w.e[3] = _mm256_srli_epi16(raw, 12);
+    return w;
+}
+
+static inline __attribute__((always_inline)) __m256i pair_products(const __m256i *e, const int16_t *a) {
+    __m256i p01 = _mm256_add_epi32(_mm256_madd_epi16(e[0], _mm256_loadu_si256((const __m256i *)a)),
+                                   _mm256_madd_epi16(e[1], _mm256_loadu_si256((const __m256i *)(a + 16))));
+    __m256i p23 = _mm256_add_epi32(_mm256_madd_epi16(e[2], _mm256_loadu_si256((const __m256i *)(a + 32))),
+                                   _mm256_madd_epi16(e[3], _mm256_loadu_si256((const __m256i *)(a + 48))));
+    return _mm256_add_epi32(p01, p23);
+}
+
+static inline __attribute__((always_inline)) float finish(__m256 acc, __m128 offset) {
+    __m128 o = _mm_add_ps(offset, _mm_movehl_ps(offset, offset));
+    return ls_hsum(acc) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+}
+
+// MARK: Fused kernel: one weight row against up to four activation rows
 
 #define LS_GROUP 4
 
-static inline __attribute__((always_inline)) void dot_nibbles(const uint8_t *w, int blocks, int stride, int has_min,
-                                                               const qrow *rows, int R, float *result) {
-    const __m128i mask = _mm_set1_epi8(0x0F);
+static inline __attribute__((always_inline)) void dot_fused(int type, const uint8_t *w, size_t block_bytes, int blocks,
+                                                             const qrow *rows, int R, float *result) {
     __m256 acc[LS_GROUP];
-    __m128 offset[LS_GROUP];  // lane 0: even blocks, lane 1: odd blocks (two chains, not one)
+    __m128 offset[LS_GROUP];
     for (int r = 0; r < R; r++) {
         acc[r] = _mm256_setzero_ps();
         offset[r] = _mm_setzero_ps();
     }
-    for (int b = 0; b < blocks; b++, w += stride) {
-        __m128 dm = ls_half2_to_float(w);  // Q4_0: lane 1 holds quant bytes, unused
-        float d = _mm_cvtss_f32(dm);
-        __m128 m = has_min ? _mm_movehdup_ps(dm) : _mm_set_ss(-8.0f * d);
-        __m128i raw = _mm_loadu_si128((const __m128i *)(w + (has_min ? 4 : 2)));
-        __m256i lo = _mm256_cvtepu8_epi16(_mm_and_si128(raw, mask));
-        __m256i hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), mask));
+    for (int p = 0; 2 * p < blocks; p++) {
+        const uint8_t *a = w + (size_t)(2 * p) * block_bytes;
+        weight_pair wp = widen_pair(type, a, 2 * p + 1 < blocks ? a + block_bytes : a);
         for (int r = 0; r < R; r++) {
-            const int16_t *a = rows[r].q + 32 * b;
-            __m256i p = _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256((const __m256i *)a)),
-                                         _mm256_madd_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 16))));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * rows[r].scale[b]), acc[r]);
-            __m128 term = _mm_mul_ps(m, _mm_load_ss(&rows[r].sum[b]));  // [m*sum, 0, 0, 0]
-            offset[r] = _mm_add_ps(offset[r], (b & 1) ? _mm_unpacklo_ps(_mm_setzero_ps(), term) : term);
+            __m256i prod = pair_products(wp.e, rows[r].q + 64 * p);
+            __m256 scale = _mm256_mul_ps(wp.d, _mm256_loadu_ps(rows[r].scale + 8 * p));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[r]);
+            offset[r] = _mm_fmadd_ps(wp.dm, _mm_loadu_ps(rows[r].sum + 4 * p), offset[r]);
         }
     }
-    for (int r = 0; r < R; r++) {
-        __m128 o = offset[r];
-        result[r] = ls_hsum(acc[r]) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
-    }
+    for (int r = 0; r < R; r++) result[r] = finish(acc[r], offset[r]);
 }
 
-static inline __attribute__((always_inline)) void dot_q8_0(const uint8_t *w, int blocks, const qrow *rows, int R,
-                                                            float *result) {
-    __m256 acc[LS_GROUP];
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int b = 0; b < blocks; b++, w += 34) {
-        float d = _mm_cvtss_f32(ls_half2_to_float(w));
-        __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 2)));
-        __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 18)));
-        for (int r = 0; r < R; r++) {
-            const int16_t *a = rows[r].q + 32 * b;
-            __m256i p = _mm256_add_epi32(_mm256_madd_epi16(w0, _mm256_loadu_si256((const __m256i *)a)),
-                                         _mm256_madd_epi16(w1, _mm256_loadu_si256((const __m256i *)(a + 16))));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * rows[r].scale[b]), acc[r]);
-        }
-    }
-    for (int r = 0; r < R; r++) result[r] = ls_hsum(acc[r]);
-}
+static size_t block_bytes(int type) { return type == LS_TYPE_Q4_1 ? 20 : type == LS_TYPE_Q4_0 ? 18 : 34; }
 
 static void dot_quantized(int type, const uint8_t *w, int cols, const qrow *rows, int R, float *result) {
     int blocks = cols / 32;
-#define LS_DISPATCH(CALL)                                                                                          \
+    size_t bb = block_bytes(type);
+#define LS_DISPATCH(T)                                                                                             \
     switch (R) {                                                                                                   \
-    case 1: CALL(1); break;                                                                                        \
-    case 2: CALL(2); break;                                                                                        \
-    case 3: CALL(3); break;                                                                                        \
-    default: CALL(4); break;                                                                                       \
+    case 1: dot_fused(T, w, bb, blocks, rows, 1, result); break;                                                   \
+    case 2: dot_fused(T, w, bb, blocks, rows, 2, result); break;                                                   \
+    case 3: dot_fused(T, w, bb, blocks, rows, 3, result); break;                                                   \
+    default: dot_fused(T, w, bb, blocks, rows, 4, result); break;                                                  \
     }
     switch (type) {
-    case LS_TYPE_Q4_1:
-#define LS_Q41(N) dot_nibbles(w, blocks, 20, 1, rows, N, result)
-        LS_DISPATCH(LS_Q41)
-        break;
-    case LS_TYPE_Q4_0:
-#define LS_Q40(N) dot_nibbles(w, blocks, 18, 0, rows, N, result)
-        LS_DISPATCH(LS_Q40)
-        break;
-    case LS_TYPE_Q8_0:
-#define LS_Q80(N) dot_q8_0(w, blocks, rows, N, result)
-        LS_DISPATCH(LS_Q80)
-        break;
+    case LS_TYPE_Q4_1: LS_DISPATCH(LS_TYPE_Q4_1) break;
+    case LS_TYPE_Q4_0: LS_DISPATCH(LS_TYPE_Q4_0) break;
+    case LS_TYPE_Q8_0: LS_DISPATCH(LS_TYPE_Q8_0) break;
     }
+#undef LS_DISPATCH
 }
 
 // MARK: Many rows: each weight row widened once, reused for every activation row
 
-/// Widens one weight row to 16-bit integers with its per-block scale and offset (Q4_1's
-/// minimum, Q4_0's -8·d, 0 for Q8_0), so the many activation rows of a batch each pay only the
-/// multiply-adds.
-static void widen_row(int type, const uint8_t *w, int blocks, int16_t *q, float *d, float *m) {
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    for (int b = 0; b < blocks; b++) {
-        if (type == LS_TYPE_Q8_0) {
-            const uint8_t *blk = w + 34 * b;
-            d[b] = _mm_cvtss_f32(ls_half2_to_float(blk));
-            m[b] = 0;
-            _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 2))));
-            _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(blk + 18))));
-        } else {
-            int has_min = type == LS_TYPE_Q4_1;
-            const uint8_t *blk = w + (has_min ? 20 : 18) * b;
-            __m128 dm = ls_half2_to_float(blk);
-            d[b] = _mm_cvtss_f32(dm);
-            m[b] = has_min ? _mm_cvtss_f32(_mm_movehdup_ps(dm)) : -8.0f * d[b];
-            __m128i raw = _mm_loadu_si128((const __m128i *)(blk + (has_min ? 4 : 2)));
-            _mm256_storeu_si256((__m256i *)(q + 32 * b), _mm256_cvtepu8_epi16(_mm_and_si128(raw, mask)));
-            _mm256_storeu_si256((__m256i *)(q + 32 * b + 16), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), mask)));
-        }
+/// A weight row widened into scratch: per pair the four int16 vectors, then the scale vectors,
+/// then the [d, m] vectors; the many activation rows of a batch each pay only the multiply-adds.
+static void widen_row(int type, const uint8_t *w, int blocks, uint8_t *scratch) {
+    size_t bb = block_bytes(type);
+    int pairs = (blocks + 1) / 2;
+    __m256i *e = (__m256i *)scratch;
+    float *d = (float *)(scratch + (size_t)pairs * 128);
+    float *dm = d + (size_t)pairs * 8;
+    for (int p = 0; p < pairs; p++) {
+        const uint8_t *a = w + (size_t)(2 * p) * bb;
+        weight_pair wp = widen_pair(type, a, 2 * p + 1 < blocks ? a + bb : a);
+        for (int g = 0; g < 4; g++) _mm256_storeu_si256(e + 4 * p + g, wp.e[g]);
+        _mm256_storeu_ps(d + 8 * p, wp.d);
+        _mm_storeu_ps(dm + 4 * p, wp.dm);
     }
 }
 
 /// One widened weight row against activation rows `rows[0..R)`.
-static inline __attribute__((always_inline)) void dot_widened(const int16_t *q, const float *d, const float *m, int blocks,
-                                                               const qrow *rows, int R, float *result) {
+static inline __attribute__((always_inline)) void dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R,
+                                                               float *result) {
+    const __m256i *e = (const __m256i *)scratch;
+    const float *d = (const float *)(scratch + (size_t)pairs * 128);
+    const float *dm = d + (size_t)pairs * 8;
     __m256 acc[LS_GROUP];
-    __m256 offset[LS_GROUP];
+    __m128 offset[LS_GROUP];
     for (int r = 0; r < R; r++) {
         acc[r] = _mm256_setzero_ps();
-        offset[r] = _mm256_setzero_ps();
+        offset[r] = _mm_setzero_ps();
     }
-    for (int b = 0; b < blocks; b++) {
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(q + 32 * b + 16));
-        __m256 db = _mm256_broadcast_ss(d + b);
+    for (int p = 0; p < pairs; p++) {
+        __m256i ep[4] = {_mm256_loadu_si256(e + 4 * p), _mm256_loadu_si256(e + 4 * p + 1),
+                         _mm256_loadu_si256(e + 4 * p + 2), _mm256_loadu_si256(e + 4 * p + 3)};
+        __m256 dp = _mm256_loadu_ps(d + 8 * p);
+        __m128 dmp = _mm_loadu_ps(dm + 4 * p);
         for (int r = 0; r < R; r++) {
-            const int16_t *a = rows[r].q + 32 * b;
-            __m256i p = _mm256_add_epi32(_mm256_madd_epi16(w0, _mm256_loadu_si256((const __m256i *)a)),
-                                         _mm256_madd_epi16(w1, _mm256_loadu_si256((const __m256i *)(a + 16))));
-            __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(rows[r].scale + b));
-            acc[r] = _mm256_fmadd_ps(scaled, db, acc[r]);
+            __m256i prod = pair_products(ep, rows[r].q + 64 * p);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), _mm256_mul_ps(dp, _mm256_loadu_ps(rows[r].scale + 8 * p)), acc[r]);
+            offset[r] = _mm_fmadd_ps(dmp, _mm_loadu_ps(rows[r].sum + 4 * p), offset[r]);
         }
     }
-    // The offsets (minimum × block sum) as one dot product over the blocks per row.
-    for (int r = 0; r < R; r++) {
-        int b = 0;
-        for (; b + 8 <= blocks; b += 8)
-            offset[r] = _mm256_fmadd_ps(_mm256_loadu_ps(m + b), _mm256_loadu_ps(rows[r].sum + b), offset[r]);
-        float tail = 0;
-        for (; b < blocks; b++) tail += m[b] * rows[r].sum[b];
-        result[r] = ls_hsum(acc[r]) + ls_hsum(offset[r]) + tail;
-    }
+    for (int r = 0; r < R; r++) result[r] = finish(acc[r], offset[r]);
 }
 
 // MARK: Work distribution
@@ -238,18 +290,17 @@ static void run_fused_chunk(const matmul_job *job, const ls_matmul_op *op, int n
         const uint8_t *row = w + (size_t)n * op->row_bytes;
         if (is_block_quantized(op->type) && job->m > LS_GROUP) {
             // Many rows: widen the weight row once (into L1-resident scratch), reuse it for all.
-            int16_t *q = (int16_t *)scratch;
-            float *d = (float *)(q + op->cols);
-            float *m = d + blocks;
-            widen_row(op->type, row, blocks, q, d, m);
+            int pairs = (blocks + 1) / 2;
+            widen_row(op->type, row, blocks, (uint8_t *)scratch);
             for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
                 int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
                 float result[LS_GROUP];
+                const uint8_t *widened = (const uint8_t *)scratch;
                 switch (R) {
-                case 1: dot_widened(q, d, m, blocks, job->qrows + r0, 1, result); break;
-                case 2: dot_widened(q, d, m, blocks, job->qrows + r0, 2, result); break;
-                case 3: dot_widened(q, d, m, blocks, job->qrows + r0, 3, result); break;
-                default: dot_widened(q, d, m, blocks, job->qrows + r0, 4, result); break;
+                case 1: dot_widened(widened, pairs, job->qrows + r0, 1, result); break;
+                case 2: dot_widened(widened, pairs, job->qrows + r0, 2, result); break;
+                case 3: dot_widened(widened, pairs, job->qrows + r0, 3, result); break;
+                default: dot_widened(widened, pairs, job->qrows + r0, 4, result); break;
                 }
                 for (int r = 0; r < R; r++) {
                     float *o = op->out + (size_t)(r0 + r) * op->ldo + n;
@@ -371,8 +422,8 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
             job.qrows = rows;
         }
         for (int i = 0; i < count; i++) job.chunk_rows[i] = 16;
-        // Room for a widened row (16-bit values, then per-block scales and offsets) or a float row.
-        scratch = (size_t)max_cols * sizeof(float) + 64;
+        // Room for a float row or a widened one (176 bytes per 64 columns).
+        scratch = (size_t)max_cols * sizeof(float) + 256;
     } else {
         // Tiles of float32 weights, at least one per worker per product. Each sgemm call packs
         // the activations again, so tiles are large (~1 MB): at 32 rows, 256 KB tiles made the
