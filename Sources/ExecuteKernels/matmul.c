@@ -93,8 +93,8 @@ static qrow quantize_row(const float *x, int cols, uint8_t *storage) {
     float *sum = scale + (size_t)pairs * 8;
     for (int p = 0; p < pairs; p++) {
         int16_t *qp = q + 64 * p;
-        float sA = 0, sB = 0, sumA = 0, sumB = 0;
-        sA = quantize_block(x + 64 * p, qp, qp + 16, qp + 32, qp + 48, &sumA);
+        float sumA = 0, sumB = 0, sB = 0;
+        float sA = quantize_block(x + 64 * p, qp, qp + 16, qp + 32, qp + 48, &sumA);
         if (2 * p + 1 < blocks)
             sB = quantize_block(x + 64 * p + 32, qp + 8, qp + 24, qp + 40, qp + 56, &sumB);
         else
@@ -109,8 +109,7 @@ static qrow quantize_row(const float *x, int cols, uint8_t *storage) {
 
 /// One pair of weight blocks as the four int16 vectors matching the activation layout, the
 /// scale vector [dA x4 | dB x4], and [dA, mA, dB, mB] (m: Q4_1's minimum, Q4_0's -8·d, 0 for
-/// Q8_0). `last` is the pair's second block, or the first again when the row ends on a lone
-/// block (its activations are zero, so it adds nothing).
+/// Q8_0).
 typedef struct {
     __m256i e[4];
     __m256 d;
@@ -128,6 +127,8 @@ static inline __attribute__((always_inline)) __m256i load_two(const uint8_t *a, 
                                    _mm_loadu_si128((const __m128i *)b), 1);
 }
 
+/// Blocks `a` and `b` widened; `b` is `a` again when a row ends on a lone block (the activations
+/// it meets are zero, so it adds nothing).
 static inline __attribute__((always_inline)) weight_pair widen_pair(int type, const uint8_t *a, const uint8_t *b) {
     weight_pair w;
     const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2);
@@ -144,15 +145,14 @@ static inline __attribute__((always_inline)) weight_pair widen_pair(int type, co
         return w;
     }
     const __m256i mask = _mm256_set1_epi16(0x000F);
+    // Q4_1 starts [d, m]; Q4_0 [d, two quant bytes], whose conversion is discarded.
+    __m128 head = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)load_u32(a)), (int)load_u32(b), 1));
     __m256i raw;
     if (type == LS_TYPE_Q4_1) {
-        __m128i halves = _mm_insert_epi32(_mm_cvtsi32_si128((int)load_u32(a)), (int)load_u32(b), 1);
-        w.dm = _mm_cvtph_ps(halves);  // [dA, mA, dB, mB]
+        w.dm = head;  // [dA, mA, dB, mB]
         raw = load_two(a + 4, b + 4);
     } else {
-        __m128i halves = _mm_insert_epi32(_mm_cvtsi32_si128((int)load_u32(a)), (int)load_u32(b), 1);
-        __m128 dd = _mm_moveldup_ps(_mm_cvtph_ps(halves));  // [dA, dA, dB, dB]
-        w.dm = _mm_mul_ps(dd, _mm_setr_ps(1, -8, 1, -8));
+        w.dm = _mm_mul_ps(_mm_moveldup_ps(head), _mm_setr_ps(1, -8, 1, -8));  // [dA, -8dA, dB, -8dB]
         raw = load_two(a + 2, b + 2);
     }
     w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(w.dm), spread);
