@@ -1,4 +1,5 @@
 import Foundation
+import LightServeCore
 
 /// A JSON value: parsed from request bodies with booleans, integers and floats kept apart (so
 /// `"do_sample": 1` is a type error, not `true`), and written with keys in a fixed order.
@@ -63,7 +64,7 @@ public enum JSON: Sendable, Equatable {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += d.isFinite ? Self.format(d) : "null"
-        case .string(let s): Self.writeString(s, to: &out)
+        case .string(let s): JSONStringLiteral.append(s, to: &out)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -75,7 +76,7 @@ public enum JSON: Sendable, Equatable {
             out += "{"
             for (i, (key, value)) in members.enumerated() {
                 if i > 0 { out += "," }
-                Self.writeString(key, to: &out)
+                JSONStringLiteral.append(key, to: &out)
                 out += ":"
                 value.write(to: &out)
             }
@@ -87,24 +88,6 @@ public enum JSON: Sendable, Equatable {
     private static func format(_ d: Double) -> String {
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) + ".0" }
         return "\(d)"
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 
     private struct DecodingBox: Decodable {

@@ -2,6 +2,8 @@
 import Glibc
 #endif
 
+import LightServeCore
+
 /// Jinja's operators, filters, tests, globals and the Python methods chat templates call on
 /// strings and dicts: the subset real templates use, each with Python's semantics.
 enum JinjaBuiltins {
@@ -506,23 +508,9 @@ enum JinjaBuiltins {
     }
 
     private static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONStringLiteral.append(s, to: &out)
+        return out
     }
 
     private static func escapeHTML(_ s: String) -> String {
