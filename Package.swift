@@ -67,6 +67,7 @@ let package = Package(
                 "Tokenize",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,7 +90,7 @@ let package = Package(
         ),
         .target(
             name: "Execute",
-            dependencies: ["LightServeCore", "GGUF", "ExecuteKernels"],
+            dependencies: ["LightServeCore", "GGUF", "ExecuteKernels", "CPUFeatures"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,6 +98,8 @@ let package = Package(
             dependencies: ["COpenBLAS"],
             cSettings: kernelFlags
         ),
+        // Plain x86-64, no kernel flags: it must run on a processor the kernels cannot.
+        .target(name: "CPUFeatures"),
         .target(
             name: "Detokenize",
             dependencies: ["LightServeCore", "Tokenize"],

@@ -78,6 +78,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let thrown as APIError {
             error = thrown
+        } catch is CancellationError {
+            // The client hung up: nobody reads this answer. Counted as its own outcome, not logged.
+            return Response(status: .clientClosedRequest)
         } catch let thrown as HTTPError {
             error = APIError(thrown.status, thrown.body ?? Self.defaultMessage(thrown.status, request: request))
         } catch let thrown {
@@ -94,4 +97,10 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         default: status.reasonPhrase
         }
     }
+}
+
+extension HTTPResponse.Status {
+    /// nginx's 499: the client closed the connection before the answer was complete. Never
+    /// sent (nobody is left to read it); it labels the outcome in logs and metrics.
+    static let clientClosedRequest = HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
 }

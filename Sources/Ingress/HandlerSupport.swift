@@ -24,17 +24,33 @@ struct HandlerSupport: Sendable {
         }
     }
 
-    /// Runs `operation` and cancels it when the client's connection closes; either way
-    /// requests that did not complete are withdrawn from the pipeline. Call at most once per
-    /// HTTP request: it consumes the connection's inbound side.
+    /// Runs `operation`, which reads `events`, while watching the client's connection: if the
+    /// client hangs up, the requests are withdrawn from the pipeline at once and their event
+    /// streams end, so `operation` stops at its next read and this throws `CancellationError`.
+    /// Requests that did not complete are withdrawn on any error too.
+    ///
+    /// The watch never reads the connection's inbound stream (which on a keep-alive connection
+    /// carries the next request), so it may be used any number of times per request.
     func whileConnected<Value: Sendable>(
-        _ request: Request, _ events: [RequestEvents], _ operation: () async throws -> Value
+        _ context: ServerRequestContext, _ events: [RequestEvents], _ operation: () async throws -> Value
     ) async throws -> Value {
-        do {
-            return try await request.body.consumeWithCancellationOnInboundClose { _ in try await operation() }
-        } catch {
-            if !(error is APIError) { await cancel(events) }
-            throw error
+        let signal = await ConnectionCloseHandler.signal(of: context.channel)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            if let signal {
+                group.addTask {
+                    await signal.waitUntilClosed()
+                    guard !Task.isCancelled else { return }
+                    for e in events { e.request.events.finish() }
+                    await cancel(events)
+                }
+            }
+            do {
+                return try await operation()
+            } catch {
+                if !(error is APIError) { await cancel(events) }
+                throw error
+            }
         }
     }
 
@@ -42,22 +58,22 @@ struct HandlerSupport: Sendable {
         for e in events { await pipeline.cancel(e.request.id) }
     }
 
-    /// Waits for each request's admission; the prompt token counts, or the first refusal.
-    func awaitAdmission(_ events: [RequestEvents]) async throws -> [Int] {
-        var counts: [Int] = []
-        for e in events {
-            var admitted: Int?
-            while admitted == nil, let event = await e.next() {
-                if case .accepted(let count) = event { admitted = count }
-                try Self.failIfTerminal(event)
+    /// Waits for each request's admission, watching the connection meanwhile; the prompt token
+    /// counts, or the first refusal.
+    func awaitAdmission(_ context: ServerRequestContext, _ events: [RequestEvents]) async throws -> [Int] {
+        try await whileConnected(context, events) {
+            var counts: [Int] = []
+            for e in events {
+                var admitted: Int?
+                while admitted == nil, let event = await e.next() {
+                    if case .accepted(let count) = event { admitted = count }
+                    try Self.failIfTerminal(event)
+                }
+                guard let count = admitted else { throw CancellationError() }
+                counts.append(count)
             }
-            guard let count = admitted else {
-                await cancel(events)
-                throw CancellationError()
-            }
-            counts.append(count)
+            return counts
         }
-        return counts
     }
 
     /// Throws for events that end a request with an error; other events pass.

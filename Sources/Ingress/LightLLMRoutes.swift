@@ -33,8 +33,11 @@ public struct LightLLMRoutes: Sendable {
         router.get("/healthz") { _, _ in health() }
         router.get("/liveness") { _, _ in json(.object([("status", "ok")])) }
         router.get("/readiness") { _, _ in
-            pipeline.load.isEngineHealthy
-                ? json(.object([("status", "ok")])) : json(.object([("status", "error")]), status: .serviceUnavailable)
+            switch pipeline.load.health {
+            case .healthy: json(.object([("status", "ok")]))
+            case .draining: json(.object([("status", "draining")]), status: .serviceUnavailable)
+            case .failed: json(.object([("status", "error")]), status: .serviceUnavailable)
+            }
         }
         router.get("/get_model_name") { _, _ in json(.object([("model_name", .string(configuration.modelName))])) }
         router.get("/token_load") { _, _ in
@@ -71,24 +74,29 @@ public struct LightLLMRoutes: Sendable {
 
     // MARK: Handlers
 
+    /// 200 while the server takes requests; 503 once it drains for shutdown (so balancers stop
+    /// sending) or when the engine has stopped.
     private func health() -> Response {
-        pipeline.load.isEngineHealthy
-            ? json(.object([("message", "Ok")])) : json(.object([("message", "Error")]), status: .serviceUnavailable)
+        switch pipeline.load.health {
+        case .healthy: json(.object([("message", "Ok")]))
+        case .draining: json(.object([("message", "Draining")]), status: .serviceUnavailable)
+        case .failed: json(.object([("message", "Error")]), status: .serviceUnavailable)
+        }
     }
 
     private func generate(_ request: Request, _ context: ServerRequestContext, stream: Bool?) async throws -> Response {
         var request = request
         let body = try await readJSON(&request)
-        let parsed = try LightLLMRequest.parse(body, defaultMaxNewTokens: configuration.defaultMaxNewTokens)
+        let parsed = try LightLLMRequest.parse(
+            body, defaultMaxNewTokens: configuration.defaultMaxNewTokens, maxNewTokensLimit: configuration.maxNewTokensLimit)
         let streaming = stream ?? parsed.stream ?? false
         if streaming { try parsed.checkStreamable() }
         let events = try await pipeline.submit(
             kind: .generate, input: parsed.input, options: parsed.options, context: context, endpoint: request.uri.path)
         if streaming {
-            return try await streamResponse(request, events: events)
+            return try await streamResponse(context, events: events)
         }
-        let completed = request
-        return try await whileConnected(completed, events) {
+        return try await whileConnected(context, events) {
             var collector = GenerationCollector(options: parsed.options)
             var promptTokens = 0
             while let event = await events.next() {
@@ -108,29 +116,23 @@ public struct LightLLMRoutes: Sendable {
         }
     }
 
-    /// Waits for admission, then answers 200 and writes one server-sent event per token.
-    ///
-    /// The wait for admission (tokenization and queueing, milliseconds) does not watch the
-    /// connection: Hummingbird can watch a request's inbound side only once, and that watch
-    /// belongs to the long phase that follows, where a disconnect is seen at once.
-    private func streamResponse(_ request: Request, events: RequestEvents) async throws -> Response {
-        let promptTokens = try await support.awaitAdmission([events])[0]
+    /// Waits for admission, then answers 200 and writes one server-sent event per token. The
+    /// response ends only after the handler has let go of the request, so the connection is
+    /// ready for the client's next request the moment the client sees the last event.
+    private func streamResponse(_ context: ServerRequestContext, events: RequestEvents) async throws -> Response {
+        let promptTokens = try await support.awaitAdmission(context, [events])[0]
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await whileConnected(request, events) {
+            try await whileConnected(context, events) {
                 while let event = await events.next() {
                     switch event {
                     case .tokens(let tokens):
                         for token in tokens {
                             try await writer.write(Self.sse(LightLLMResponses.streamEvent(token, promptTokens: promptTokens)))
-                            if token.finishReason != nil {
-                                try await writer.finish(nil)
-                                return
-                            }
+                            if token.finishReason != nil { return }
                         }
                     case .failed(let message), .rejected(.engineFailure(let message)):
                         try await writer.write(Self.sse(.object([("error", .string(message)), ("finished", true)])))
-                        try await writer.finish(nil)
                         return
                     default:
                         continue
@@ -138,6 +140,7 @@ public struct LightLLMRoutes: Sendable {
                 }
                 throw CancellationError()
             }
+            try await writer.finish(nil)
         })
     }
 
@@ -150,8 +153,7 @@ public struct LightLLMRoutes: Sendable {
         }
         let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: true))
         let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options, context: context, endpoint: "/tokens")
-        let completed = request
-        return try await whileConnected(completed, events) {
+        return try await whileConnected(context, events) {
             while let event = await events.next() {
                 if case .tokenized(let ids) = event { return json(.object([("ntokens", .int(Int64(ids.count)))])) }
                 try Self.failIfTerminal(event)
@@ -172,8 +174,7 @@ public struct LightLLMRoutes: Sendable {
         }
         let events = try await pipeline.submit(
             kind: .score, input: .text(chat), options: GenerationOptions(maxNewTokens: 0), context: context, endpoint: "/get_score")
-        let completed = request
-        return try await whileConnected(completed, events) {
+        return try await whileConnected(context, events) {
             while let event = await events.next() {
                 if case .score(let value, let promptTokens) = event {
                     return json(.object([
@@ -193,9 +194,9 @@ public struct LightLLMRoutes: Sendable {
     }
 
     private func whileConnected<Value: Sendable>(
-        _ request: Request, _ events: RequestEvents, _ operation: () async throws -> Value
+        _ context: ServerRequestContext, _ events: RequestEvents, _ operation: () async throws -> Value
     ) async throws -> Value {
-        try await support.whileConnected(request, [events], operation)
+        try await support.whileConnected(context, [events], operation)
     }
 
     private static func failIfTerminal(_ event: RequestEvent) throws {

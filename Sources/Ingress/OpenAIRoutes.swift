@@ -46,7 +46,7 @@ public struct OpenAIRoutes: Sendable {
         let body = try await support.readJSON(&request)
         let parsed = try OpenAIRequest.parse(
             body, endpoint: endpoint, defaultMaxTokens: configuration.defaultMaxNewTokens,
-            chatMaxTokens: configuration.chatMaxNewTokens)
+            chatMaxTokens: configuration.chatMaxNewTokens, maxTokensLimit: configuration.maxNewTokensLimit)
         let prompts: [PromptInput]
         switch endpoint {
         case .completions:
@@ -55,12 +55,7 @@ public struct OpenAIRoutes: Sendable {
             guard let chat = configuration.chat else {
                 throw APIError(.badRequest, "this model has no chat template; start the server with --chat-template FILE")
             }
-            do {
-                prompts = [.text(try chat.template.render(
-                    messages: parsed.messages, addGenerationPrompt: true, bosToken: chat.bosToken, eosToken: chat.eosToken))]
-            } catch {
-                throw APIError(.badRequest, error.description, parameter: "messages")
-            }
+            prompts = [.text(try await chat.render(parsed.messages))]
         }
         var submitted: [RequestEvents] = []
         do {
@@ -77,10 +72,9 @@ public struct OpenAIRoutes: Sendable {
             id: (endpoint == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
             created: Int(Date().timeIntervalSince1970), model: configuration.modelName, endpoint: endpoint)
         if parsed.stream {
-            return try await stream(request, submitted, parsed: parsed, echoes: echoes, responses: responses)
+            return try await stream(context, submitted, parsed: parsed, echoes: echoes, responses: responses)
         }
-        let completed = request
-        return try await support.whileConnected(completed, submitted) {
+        return try await support.whileConnected(context, submitted) {
             var choices: [(index: Int, prefix: String, sequence: GenerationCollector.Sequence)] = []
             var promptTokens = 0
             var completionTokens = 0
@@ -107,13 +101,14 @@ public struct OpenAIRoutes: Sendable {
 
     /// Streams every prompt's choices as chunks, interleaved as tokens arrive.
     private func stream(
-        _ request: Request, _ submitted: [RequestEvents], parsed: OpenAIRequest, echoes: [String], responses: OpenAIResponses
+        _ context: ServerRequestContext, _ submitted: [RequestEvents], parsed: OpenAIRequest, echoes: [String],
+        responses: OpenAIResponses
     ) async throws -> Response {
-        let promptTokens = try await support.awaitAdmission(submitted).reduce(0, +)
+        let promptTokens = try await support.awaitAdmission(context, submitted).reduce(0, +)
         let n = parsed.options.returnCount
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await support.whileConnected(request, submitted) {
+            try await support.whileConnected(context, submitted) {
                 let (merged, continuation) = AsyncStream<(Int, RequestEvent?)>.makeStream()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (p, events) in submitted.enumerated() {
@@ -164,9 +159,9 @@ public struct OpenAIRoutes: Sendable {
                             OpenAIResponses.usage(prompt: promptTokens, completion: completionTokens))))
                     }
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                    try await writer.finish(nil)
                 }
             }
+            try await writer.finish(nil)
         })
     }
 

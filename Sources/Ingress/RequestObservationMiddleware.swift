@@ -4,7 +4,8 @@ import Logging
 
 /// Gives every request an id (the client's `X-Request-Id` or a new one, echoed back and added to
 /// the log metadata), notes its W3C trace, and records its count, status and duration once the
-/// response body has been written, streams included.
+/// response body has been written, streams included. A client that hangs up before its answer
+/// is complete counts as status 499.
 public struct RequestObservationMiddleware: RouterMiddleware {
     public typealias Context = ServerRequestContext
 
@@ -35,10 +36,22 @@ public struct RequestObservationMiddleware: RouterMiddleware {
         let status = Int(response.status.code)
         let started = context.receivedAt
         let metrics = self.metrics
+        if response.status == .clientClosedRequest {
+            // Nobody reads this answer: count it now, there will be no body write to wait for.
+            metrics.requestCompleted(endpoint: endpoint, status: status, duration: .now - started)
+            return response
+        }
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            defer { metrics.requestCompleted(endpoint: endpoint, status: status, duration: .now - started) }
-            try await body.write(writer)
+            do {
+                try await body.write(writer)
+            } catch {
+                // Writing the body fails only when the client is gone.
+                let status = Int(HTTPResponse.Status.clientClosedRequest.code)
+                metrics.requestCompleted(endpoint: endpoint, status: status, duration: .now - started)
+                throw error
+            }
+            metrics.requestCompleted(endpoint: endpoint, status: status, duration: .now - started)
         }
         return response
     }

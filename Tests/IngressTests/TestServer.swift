@@ -111,6 +111,23 @@ final class TestServer: Sendable {
 
     func exitStatus() async -> Int32 { await stop() }
 
+    /// Runs the Python script `Tests/Fixtures/<script>` with the server's base URL (plus
+    /// `path`) and the extra arguments; its exit status and everything it printed.
+    func runPythonCheck(_ script: String, path: String = "", _ arguments: [String] = []) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestPaths.fixture(script).path, "http://127.0.0.1:\(port)\(path)"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     // MARK: Requests
 
     func get(_ path: String) async throws -> HTTPClient.Response {
