@@ -9,8 +9,9 @@ public struct LightLLMRequest: Sendable, Equatable {
     /// `"stream"` of a `POST /` body, if given.
     public var stream: Bool?
 
-    /// Parses a request body.
-    public static func parse(_ body: JSON, defaultMaxNewTokens: Int) throws(APIError) -> LightLLMRequest {
+    /// Parses a request body. Every number is range-checked before anything computes with it;
+    /// `maxNewTokensLimit` is the most tokens any request may generate on this server.
+    public static func parse(_ body: JSON, defaultMaxNewTokens: Int, maxNewTokensLimit: Int) throws(APIError) -> LightLLMRequest {
         let top = try ParameterReader(body)
         let input = try parseInputs(body["inputs"])
         try checkMultimodal(body["multimodal_params"])
@@ -18,24 +19,25 @@ public struct LightLLMRequest: Sendable, Equatable {
 
         var sampling = SamplingParameters()
         sampling.doSample = try p.bool("do_sample", default: false)
-        sampling.temperature = Float(try p.number("temperature", default: 1, { $0 > 0 }, "greater than 0"))
-        sampling.topP = Float(try p.number("top_p", default: 1, { $0 > 0 && $0 <= 1 }, "in (0, 1]"))
+        sampling.temperature = try p.float("temperature", default: 1, in: 0...SamplingParameters.maxTemperature, excludingLowerBound: true)
+        sampling.topP = try p.float("top_p", default: 1, in: 0...1, excludingLowerBound: true)
         sampling.topK = try p.integer("top_k", default: -1, { $0 == -1 || $0 >= 1 }, "-1 or at least 1")
-        sampling.presencePenalty = Float(try p.number("presence_penalty", default: 0, { $0 >= 0 }, "at least 0"))
-        sampling.frequencyPenalty = Float(try p.number("frequency_penalty", default: 0, { $0 >= 0 }, "at least 0"))
-        sampling.repetitionPenalty = Float(try p.number("repetition_penalty", default: 1, { $0 >= 1 }, "at least 1"))
+        sampling.presencePenalty = try p.float("presence_penalty", default: 0, in: 0...SamplingParameters.maxPenalty)
+        sampling.frequencyPenalty = try p.float("frequency_penalty", default: 0, in: 0...SamplingParameters.maxPenalty)
+        sampling.repetitionPenalty = try p.float("repetition_penalty", default: 1, in: 1...SamplingParameters.maxPenalty)
         sampling.ignoreEOS = try p.bool("ignore_eos", default: false)
         sampling.seed = try p.optionalSeed("seed")
 
         var options = GenerationOptions(sampling: sampling)
-        options.maxNewTokens = try p.integer("max_new_tokens", default: defaultMaxNewTokens, { $0 >= 1 }, "at least 1")
-        sampling.minNewTokens = try p.integer(
-            "min_new_tokens", default: 1, { $0 >= 1 && $0 <= options.maxNewTokens }, "between 1 and max_new_tokens (\(options.maxNewTokens))")
+        options.maxNewTokens = try p.integer(
+            "max_new_tokens", default: min(defaultMaxNewTokens, maxNewTokensLimit), in: 1...max(1, maxNewTokensLimit),
+            "between 1 and \(maxNewTokensLimit) (the server's --max-req-total-len less one prompt token)")
+        sampling.minNewTokens = try p.integer("min_new_tokens", default: 1, in: 1...options.maxNewTokens,
+            "between 1 and max_new_tokens (\(options.maxNewTokens))")
         options.sampling = sampling
         options.stopSequences = try p.strings("stop_sequences", max: 10)
-        options.bestOf = try p.integer("best_of", default: 1, { (1...8).contains($0) }, "between 1 and 8")
-        options.returnCount = try p.integer(
-            "n", default: options.bestOf, { $0 >= 1 && $0 <= options.bestOf }, "between 1 and best_of (\(options.bestOf))")
+        options.bestOf = try p.integer("best_of", default: 1, in: 1...8)
+        options.returnCount = try p.integer("n", default: options.bestOf, in: 1...options.bestOf, "between 1 and best_of (\(options.bestOf))")
         options.skipSpecialTokens = try p.bool("skip_special_tokens", default: true)
         options.addSpecialTokens = try p.bool("add_special_tokens", default: true)
         options.printEOSToken = try p.bool("print_eos_token", default: false)

@@ -36,9 +36,10 @@ public struct OpenAIRequest: Sendable {
     ])
 
     /// Parses a body for `endpoint`; `defaultMaxTokens` applies to completions (chat runs to the
-    /// context by default, capped at `chatMaxTokens`).
+    /// context by default, capped at `chatMaxTokens`). Every number is range-checked before
+    /// anything computes with it; `maxTokensLimit` is the most tokens any request may generate.
     public static func parse(
-        _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int
+        _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int, maxTokensLimit: Int
     ) throws(APIError) -> OpenAIRequest {
         let r = try ParameterReader(body)
         guard case .object(let members) = body else { throw APIError.invalid("body", "must be a JSON object") }
@@ -52,48 +53,49 @@ public struct OpenAIRequest: Sendable {
         }
 
         var sampling = SamplingParameters()
-        let temperature = try r.number("temperature", default: 1, { $0 >= 0 && $0 <= 2 }, "between 0 and 2")
+        let temperature = try r.float("temperature", default: 1, in: 0...2)
         sampling.doSample = temperature > 0
-        sampling.temperature = Float(max(temperature, 1e-6))
-        sampling.topP = Float(try r.number("top_p", default: 1, { $0 > 0 && $0 <= 1 }, "in (0, 1]"))
+        sampling.temperature = max(temperature, 1e-6)
+        sampling.topP = try r.float("top_p", default: 1, in: 0...1, excludingLowerBound: true)
         sampling.topK = try r.integer("top_k", default: -1, { $0 == -1 || $0 >= 1 }, "-1 or at least 1")
-        sampling.presencePenalty = Float(try r.number("presence_penalty", default: 0, { abs($0) <= 2 }, "between -2 and 2"))
-        sampling.frequencyPenalty = Float(try r.number("frequency_penalty", default: 0, { abs($0) <= 2 }, "between -2 and 2"))
-        sampling.repetitionPenalty = Float(try r.number("repetition_penalty", default: 1, { $0 >= 1 }, "at least 1"))
+        sampling.presencePenalty = try r.float("presence_penalty", default: 0, in: -2...2)
+        sampling.frequencyPenalty = try r.float("frequency_penalty", default: 0, in: -2...2)
+        sampling.repetitionPenalty = try r.float("repetition_penalty", default: 1, in: 1...SamplingParameters.maxPenalty)
         sampling.ignoreEOS = try r.bool("ignore_eos", default: false)
         sampling.seed = try r.optionalSeed("seed")
 
         var options = GenerationOptions(sampling: sampling, includeStopSequence: false, addSpecialTokens: endpoint == .completions)
         options.stopSequences = try r.strings("stop", max: 4)
-        let n = try r.integer("n", default: 1, { (1...8).contains($0) }, "between 1 and 8")
+        let n = try r.integer("n", default: 1, in: 1...8)
         options.returnCount = n
-        options.bestOf = endpoint == .completions
-            ? try r.integer("best_of", default: n, { $0 >= n && $0 <= 8 }, "between n (\(n)) and 8") : n
+        options.bestOf = endpoint == .completions ? try r.integer("best_of", default: n, in: n...8, "between n (\(n)) and 8") : n
+        let limit = max(1, maxTokensLimit)
+        let limitRule = "between 1 and \(limit) (the server's --max-req-total-len less one prompt token)"
 
         var logprobs = false
         switch endpoint {
         case .completions:
             if r.has("logprobs") {
-                options.sampling.topLogprobs = try r.integer("logprobs", default: 0, { (0...5).contains($0) }, "between 0 and 5")
+                options.sampling.topLogprobs = try r.integer("logprobs", default: 0, in: 0...5)
                 logprobs = true
             }
-            options.maxNewTokens = try r.integer("max_tokens", default: defaultMaxTokens, { $0 >= 1 }, "at least 1")
+            options.maxNewTokens = try r.integer("max_tokens", default: min(defaultMaxTokens, limit), in: 1...limit, limitRule)
         case .chat:
             logprobs = try r.bool("logprobs", default: false)
-            let top = try r.integer("top_logprobs", default: 0, { (0...20).contains($0) }, "between 0 and 20")
+            let top = try r.integer("top_logprobs", default: 0, in: 0...20)
             if top > 0 && !logprobs { throw APIError.invalid("top_logprobs", "needs logprobs: true") }
             options.sampling.topLogprobs = top
             let limitField = r.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens"
             if r.has(limitField) {
-                options.maxNewTokens = try r.integer(limitField, default: chatMaxTokens, { $0 >= 1 }, "at least 1")
+                options.maxNewTokens = try r.integer(limitField, default: chatMaxTokens, in: 1...limit, limitRule)
             } else {
-                options.maxNewTokens = chatMaxTokens
+                options.maxNewTokens = min(chatMaxTokens, limit)
                 options.clampToContext = true
             }
         }
-        let minTokens = try r.integer(
-            "min_tokens", default: 0, { $0 >= 0 && $0 <= options.maxNewTokens }, "between 0 and the token limit")
-        options.sampling.minNewTokens = max(1, minTokens)
+        // EOS counts as an output token: min_tokens 0 and 1 both let the first token end it.
+        options.sampling.minNewTokens = try r.integer(
+            "min_tokens", default: 0, in: 0...options.maxNewTokens, "between 0 and the token limit (\(options.maxNewTokens))")
 
         let stream = try r.bool("stream", default: false)
         let streamOptions = try ParameterReader(body["stream_options"], path: "stream_options.")

@@ -35,8 +35,23 @@ struct ParameterReader {
         case .double(let x): d = x
         default: throw APIError.invalid(path + name, "must be a number, got \(v.typeName)")
         }
-        guard d.isFinite, check(d) else { throw APIError.invalid(path + name, "must be \(rule), got \(JSON.double(d).serialized)") }
+        guard d.isFinite, Float(d).isFinite, check(d) else {
+            throw APIError.invalid(path + name, "must be \(rule), got \(JSON.double(d).serialized)")
+        }
         return d
+    }
+
+    /// A number in `range`, as the engine's `Float`.
+    func float(_ name: String, default fallback: Float, in range: ClosedRange<Double>, excludingLowerBound: Bool = false) throws(APIError) -> Float {
+        let rule = excludingLowerBound
+            ? "greater than \(Self.format(range.lowerBound)) and at most \(Self.format(range.upperBound))"
+            : "between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound))"
+        let check: (Double) -> Bool = { range.contains($0) && !(excludingLowerBound && $0 == range.lowerBound) }
+        return Float(try number(name, default: Double(fallback), check, rule))
+    }
+
+    private static func format(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 
     func integer(_ name: String, default fallback: Int, _ check: (Int) -> Bool, _ rule: String) throws(APIError) -> Int {
@@ -52,9 +67,16 @@ struct ParameterReader {
         return i
     }
 
+    /// An integer in `range`; the message names the range.
+    func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>, _ bounds: String? = nil) throws(APIError) -> Int {
+        try integer(name, default: fallback, { range.contains($0) }, bounds ?? "between \(range.lowerBound) and \(range.upperBound)")
+    }
+
     func optionalSeed(_ name: String) throws(APIError) -> UInt64? {
         guard let v = value(name) else { return nil }
-        guard case .int(let i) = v, i >= 0 else { throw APIError.invalid(path + name, "must be a non-negative integer") }
+        guard case .int(let i) = v, i >= 0 else {
+            throw APIError.invalid(path + name, "must be an integer between 0 and \(Int64.max), got \(v.serialized)")
+        }
         return UInt64(i)
     }
 

@@ -93,13 +93,14 @@ public final class GenerationRequest: Sendable {
     /// makes more tokens than UTF-8 bytes (plus BOS/EOS).
     public var promptTokenEstimate: Int {
         switch input {
-        case .text(let text): text.utf8.count + 2
+        case .text(let text): text.utf8.count.addingSaturated(2)
         case .tokens(let ids): ids.count
         }
     }
 
     /// Tokens this request may occupy at its peak, estimated before tokenization.
     public var demandEstimate: Int {
-        kind == .generate ? promptTokenEstimate + options.maxNewTokens * options.bestOf : promptTokenEstimate
+        kind == .generate
+            ? promptTokenEstimate.addingSaturated(options.maxNewTokens.multipliedSaturated(by: options.bestOf)) : promptTokenEstimate
     }
 }

@@ -15,7 +15,8 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     public var repetitionPenalty: Float
     /// Generation does not stop at end-of-sequence tokens.
     public var ignoreEOS: Bool
-    /// End-of-sequence tokens are masked until this many tokens exist.
+    /// The fewest tokens a sequence has, its end-of-sequence token included (LightLLM masks EOS
+    /// while fewer than `minNewTokens - 1` tokens exist): 0 and 1 both let the first token end it.
     public var minNewTokens: Int
     /// Fixes the random stream: the same seed and inputs give the same output.
     public var seed: UInt64?
@@ -38,6 +39,16 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
         self.ignoreEOS = ignoreEOS
         self.minNewTokens = minNewTokens
         self.seed = seed
+    }
+
+    /// The largest temperature a request may set: far beyond it the distribution is uniform.
+    public static let maxTemperature: Double = 100
+    /// The largest presence, frequency or repetition penalty a request may set.
+    public static let maxPenalty: Double = 100
+
+    /// Whether end-of-sequence tokens are masked for the token after `generated` tokens.
+    public func masksEndOfSequence(after generated: Int) -> Bool {
+        generated < minNewTokens - 1
     }
 
     /// Greedy defaults.

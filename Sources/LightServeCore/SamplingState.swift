@@ -3,7 +3,7 @@
 /// and carried in each step, so the engine keeps no per-sequence state.
 public struct SamplingState: Sendable, Equatable {
     public var parameters: SamplingParameters
-    /// Tokens that end generation, masked while fewer than `minNewTokens` tokens exist.
+    /// Tokens that end generation, masked until `minNewTokens` allows them.
     public var stopTokens: [Int32]
     /// How often each token was generated so far.
     public var counts: [Int32: Int] = [:]

@@ -70,14 +70,15 @@ public actor TokenizeStage {
         var request = request
         if request.kind == .generate && request.options.clampToContext {
             var options = request.options
-            options.maxNewTokens = min(options.maxNewTokens, maxRequestLength - ids.count)
+            options.maxNewTokens = min(options.maxNewTokens, maxRequestLength.addingSaturated(-ids.count))
             options.sampling.minNewTokens = min(options.sampling.minNewTokens, max(options.maxNewTokens, 1))
             if options.maxNewTokens >= 1 { request = request.with(options: options) }
         }
         let newTokens = request.kind == .generate ? request.options.maxNewTokens : 0
-        if ids.count + newTokens > maxRequestLength {
+        let total = ids.count.addingSaturated(newTokens)
+        if total > maxRequestLength {
             return .failure(.tooLong(
-                "the prompt has \(ids.count) tokens; with max_new_tokens \(newTokens) that is \(ids.count + newTokens), over the server's limit of \(maxRequestLength) (--max-req-total-len)"))
+                "the prompt has \(ids.count) tokens; with max_new_tokens \(newTokens) that is \(total), over the server's limit of \(maxRequestLength) (--max-req-total-len)"))
         }
         return .success(Admission(request: request, promptIDs: ids))
     }

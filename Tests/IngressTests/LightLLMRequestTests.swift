@@ -12,7 +12,7 @@ import Testing
         } catch {
             throw APIError(.badRequest, "bad json in test")
         }
-        return try LightLLMRequest.parse(json, defaultMaxNewTokens: 16)
+        return try LightLLMRequest.parse(json, defaultMaxNewTokens: 16, maxNewTokensLimit: 8191)
     }
 
     static func message(_ body: String) -> String? {
@@ -63,18 +63,20 @@ import Testing
         (#"{"inputs": "x", "parameters": {"do_sample": 1}}"#, "parameters.do_sample: must be true or false, got a number"),
         (#"{"inputs": "x", "parameters": {"temperature": 0}}"#, "parameters.temperature: must be greater than 0"),
         (#"{"inputs": "x", "parameters": {"temperature": "hot"}}"#, "parameters.temperature: must be a number, got a string"),
-        (#"{"inputs": "x", "parameters": {"top_p": 1.5}}"#, "parameters.top_p: must be in (0, 1]"),
+        (#"{"inputs": "x", "parameters": {"top_p": 1.5}}"#, "parameters.top_p: must be greater than 0 and at most 1"),
         (#"{"inputs": "x", "parameters": {"top_k": 0}}"#, "parameters.top_k: must be -1 or at least 1"),
-        (#"{"inputs": "x", "parameters": {"presence_penalty": -1}}"#, "parameters.presence_penalty: must be at least 0"),
-        (#"{"inputs": "x", "parameters": {"repetition_penalty": 0.5}}"#, "parameters.repetition_penalty: must be at least 1"),
-        (#"{"inputs": "x", "parameters": {"max_new_tokens": 0}}"#, "parameters.max_new_tokens: must be at least 1"),
+        (#"{"inputs": "x", "parameters": {"presence_penalty": -1}}"#, "parameters.presence_penalty: must be between 0 and 100"),
+        (#"{"inputs": "x", "parameters": {"repetition_penalty": 0.5}}"#, "parameters.repetition_penalty: must be between 1 and 100"),
+        (#"{"inputs": "x", "parameters": {"max_new_tokens": 0}}"#, "parameters.max_new_tokens: must be between 1 and 8191"),
         (#"{"inputs": "x", "parameters": {"max_new_tokens": 2.5}}"#, "parameters.max_new_tokens: must be an integer"),
         (#"{"inputs": "x", "parameters": {"max_new_tokens": 4, "min_new_tokens": 5}}"#, "parameters.min_new_tokens: must be between 1 and max_new_tokens"),
         (#"{"inputs": "x", "parameters": {"stop_sequences": [1]}}"#, "parameters.stop_sequences: must be a string or a list of strings"),
         (#"{"inputs": "x", "parameters": {"stop_sequences": ["a","b","c","d","e","f","g","h","i","j","k"]}}"#, "parameters.stop_sequences: at most 10"),
         (#"{"inputs": "x", "parameters": {"best_of": 9}}"#, "parameters.best_of: must be between 1 and 8"),
         (#"{"inputs": "x", "parameters": {"best_of": 2, "n": 3}}"#, "parameters.n: must be between 1 and best_of"),
-        (#"{"inputs": "x", "parameters": {"seed": -1}}"#, "parameters.seed: must be a non-negative integer"),
+        (#"{"inputs": "x", "parameters": {"temperature": 1e308}}"#, "parameters.temperature: must be greater than 0 and at most 100"),
+        (#"{"inputs": "x", "parameters": {"max_new_tokens": 9223372036854775807}}"#, "parameters.max_new_tokens: must be between 1 and 8191"),
+        (#"{"inputs": "x", "parameters": {"seed": -1}}"#, "parameters.seed: must be an integer between 0 and 9223372036854775807"),
         (#"{"inputs": "x", "multimodal_params": {"images": [{"type": "url", "data": "x"}]}}"#, "multimodal_params.images: this model is text-only"),
     ])
     func testInvalidFieldIsNamedInTheMessage(body: String, expected: String) {

@@ -83,7 +83,7 @@ extension EndpointTests {
 
         @Test func testDebugStagesReportsEveryStage() async throws {
             try await TestServer.with { server in
-                _ = try await server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 3}}"#)
+                _ = try await server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 3, "ignore_eos": true}}"#)
                 let json = try JSON.parse(try await server.get("/debug/stages").body)
                 let stages = try #require(json["stages"]?.array)
                 #expect(stages.compactMap { $0["stage"]?.string } == ["tokenize", "schedule", "execute", "detokenize"])

@@ -6,7 +6,7 @@ import Tokenize
 
 @Suite struct OpenAIRequestTests {
     static func parse(_ body: String, _ endpoint: OpenAIRequest.Endpoint = .chat) throws -> OpenAIRequest {
-        try OpenAIRequest.parse(JSON.parse(Array(body.utf8)), endpoint: endpoint, defaultMaxTokens: 16, chatMaxTokens: 512)
+        try OpenAIRequest.parse(JSON.parse(Array(body.utf8)), endpoint: endpoint, defaultMaxTokens: 16, chatMaxTokens: 512, maxTokensLimit: 8191)
     }
 
     static func message(_ body: String, _ endpoint: OpenAIRequest.Endpoint = .chat) -> String? {
