@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// LightLLM's router estimate of the most KV slots a set of sequences will hold at once if each
 /// runs to its token limit.
 ///
@@ -11,8 +13,8 @@ public enum PeakPrediction {
         var cumulativeHeld = 0
         var peak = 0
         for (i, s) in sorted.enumerated() {
-            cumulativeHeld += s.held
-            peak = max(peak, s.remaining * (i + 1) + cumulativeHeld)
+            cumulativeHeld = cumulativeHeld.addingSaturated(s.held)
+            peak = max(peak, s.remaining.multipliedSaturated(by: i + 1).addingSaturated(cumulativeHeld))
         }
         return peak
     }

@@ -10,8 +10,16 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var stopTokens: [Int32]
     /// Reuse the KV of prompt prefixes seen before (`--no-prefix-cache` turns it off).
     public var prefixCaching: Bool
+    /// Admission expects a sequence to generate at most this many tokens, or 1.1 × what it has
+    /// generated when that is more (LightLLM's `router_max_new_token_len`); nil expects every
+    /// sequence to run to its `max_new_tokens`. Admitting on a smaller figure runs more requests
+    /// at once, and a pool that runs short preempts the newest.
+    public var routerMaxNewTokenLength: Int?
 
-    public init(kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, stopTokens: [Int32], prefixCaching: Bool = true) {
+    public init(
+        kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, stopTokens: [Int32], prefixCaching: Bool = true,
+        routerMaxNewTokenLength: Int? = nil
+    ) {
         precondition(maxRunningSequences >= 1 && batchMaxTokens >= maxRunningSequences,
                      "a step must have room for one token of every running sequence")
         self.kvCapacity = kvCapacity
@@ -19,5 +27,6 @@ public struct SchedulerConfiguration: Sendable, Equatable {
         self.batchMaxTokens = batchMaxTokens
         self.stopTokens = stopTokens
         self.prefixCaching = prefixCaching
+        self.routerMaxNewTokenLength = routerMaxNewTokenLength
     }
 }

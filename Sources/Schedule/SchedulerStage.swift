@@ -78,9 +78,23 @@ public actor SchedulerStage {
                 request.events.yield(.rejected(error))
             case .runStep(let step):
                 inFlight = (step, .now)
-                try? await steps.send(step)
+                do {
+                    try await steps.send(step)
+                } catch {
+                    inFlight = nil
+                    queue.append(contentsOf: machine.stepFailed(step.number, message: "the engine is not running"))
+                }
             case .emit(let batch):
-                try? await tokens.send(batch)
+                do {
+                    try await tokens.send(batch)
+                } catch {
+                    // No Detokenize to deliver them: end each request here rather than leave it silent.
+                    for case .token(let request, _, _, _, _, _) in batch.entries {
+                        request.events.yield(.failed("the detokenizer is not running"))
+                    }
+                }
+            case .preempted(let request):
+                trace.record(.request(request.id), "preempted", from: .now, to: .now)
             case .releaseWaitingPlaces(let count):
                 for _ in 0..<count { load.releaseWaitingPlace() }
             case .admitted(let request, let since):

@@ -7,6 +7,12 @@ import LightServeCore
 /// running batch between steps when LightLLM's admission rule allows; a step runs one decode
 /// row for every decoding sequence plus prompt chunks up to the step's token budget; sequences
 /// leave the batch, and their slots return to the pool, the moment they finish.
+///
+/// When the pool runs short anyway (admission predicts output lengths, capped as LightLLM's
+/// `router_max_new_token_len` does), the most recently admitted request is preempted: its slots
+/// are freed and it goes back to the head of the line, to be recomputed from its prompt and the
+/// tokens it generated so far when it is admitted again (vLLM's recompute preemption). Nothing
+/// waits on a slot that cannot come, and no internal failure leaves a request without an end.
 public struct SchedulerStateMachine {
     public enum Action: Sendable {
         /// The request is queued: tell its client (streams may start now).
@@ -21,18 +27,35 @@ public struct SchedulerStateMachine {
         case releaseWaitingPlaces(Int)
         /// The request joined the running batch after waiting since the instant given.
         case admitted(GenerationRequest, waitingSince: ContinuousClock.Instant)
+        /// The request lost its KV slots to make room and waits to be recomputed.
+        case preempted(GenerationRequest)
+    }
+
+    /// A preempted sequence: what it generated and its sampler, to carry on where it stopped.
+    struct Suspended {
+        let index: Int
+        let output: [Int32]
+        let sampling: SamplingState
     }
 
     struct Waiting {
         let request: GenerationRequest
         let prompt: [Int32]
         var since: ContinuousClock.Instant = .now
+        /// The sequences of a preempted request; nil for a request that has not run yet.
+        var suspended: [Suspended]?
+
+        /// A new request holds one of Ingress's waiting places; a preempted one does not.
+        var holdsWaitingPlace: Bool { suspended == nil }
     }
 
     struct Sequence {
         let id: SequenceID
         let request: GenerationRequest
         let prompt: [Int32]
+        /// The tokens whose KV this admission computes: the prompt, plus the tokens generated
+        /// before a preemption.
+        let context: [Int32]
         var slots: [Int32] = []
         /// Slots this sequence allocated and frees when it leaves (the rest belong to the
         /// prefix cache).
@@ -40,7 +63,8 @@ public struct SchedulerStateMachine {
         /// Its deepest locked prefix-cache node.
         var cacheNode = PrefixCache.root
         var sampling: SamplingState
-        var generated = 0
+        /// The tokens generated so far, preemptions included.
+        var output: [Int32]
         /// The token sampled last, to be run in the next step.
         var pending: Int32?
         /// Ended (cancelled or stopped by a stop sequence) while a step that includes it runs.
@@ -48,12 +72,12 @@ public struct SchedulerStateMachine {
         /// Whether Detokenize must be told to forget it when it leaves.
         var notifyRetired = false
 
-        var prefilled: Int { min(slots.count, prompt.count) }
-        var isPrefilling: Bool { slots.count < prompt.count }
+        var generated: Int { output.count }
+        var prefilled: Int { min(slots.count, context.count) }
+        var isPrefilling: Bool { slots.count < context.count }
         var maxNewTokens: Int { request.kind == .generate ? request.options.maxNewTokens : 0 }
         /// Slots held at admission accounting: the whole prompt plus what was generated.
-        var held: Int { prompt.count + generated }
-        var remaining: Int { maxNewTokens - generated }
+        var held: Int { prompt.count.addingSaturated(generated) }
     }
 
     public let configuration: SchedulerConfiguration
@@ -63,6 +87,7 @@ public struct SchedulerStateMachine {
     private var cache = PrefixCache()
     private var prefixTokensLookedUp = 0
     private var prefixTokensReused = 0
+    private var preemptions = 0
     private var stepCounter: UInt64 = 0
     /// The step Execute is running, and the sequence of each of its rows.
     private var inFlight: (number: UInt64, rows: [SequenceID])?
@@ -82,23 +107,40 @@ public struct SchedulerStateMachine {
     public var usedSlots: Int { pool.usedCount - cache.evictableSlots }
     /// Slots the prefix cache holds.
     public var cachedSlots: Int { cache.cachedSlots }
+    /// Requests preempted since start.
+    public var preemptionCount: Int { preemptions }
 
     /// The load figures to publish.
     public var snapshot: PipelineLoad.ScheduleSnapshot {
         var s = PipelineLoad.ScheduleSnapshot()
         s.heldSlots = usedSlots
-        s.predictedPeak = PeakPrediction.peak(running.map { ($0.held, $0.remaining) })
-        s.waitingDemand = waiting.reduce(0) { $0 + Self.demand($1) }
+        s.predictedPeak = PeakPrediction.peak(running.map { ($0.held, $0.maxNewTokens - $0.generated) })
+        s.waitingDemand = waiting.reduce(0) { $0.addingSaturated(Self.demand($1)) }
         s.waitingRequests = waiting.count
         s.runningSequences = running.count
         s.prefixTokensLookedUp = prefixTokensLookedUp
         s.prefixTokensReused = prefixTokensReused
+        s.preemptions = preemptions
         return s
     }
 
+    /// The most slots a request can hold: its prompt and every token it may generate, for
+    /// each of its sequences.
     private static func demand(_ w: Waiting) -> Int {
         w.request.kind == .generate
-            ? (w.prompt.count + w.request.options.maxNewTokens) * w.request.options.bestOf : w.prompt.count
+            ? w.prompt.count.addingSaturated(w.request.options.maxNewTokens).multipliedSaturated(by: w.request.options.bestOf)
+            : w.prompt.count
+    }
+
+    /// Tokens a sequence is expected to generate from now on, for admission: its limit, or
+    /// when `routerMaxNewTokenLength` is set, LightLLM's estimate capped by it (which grows with
+    /// what the sequence already generated).
+    private func expectedRemaining(maxNewTokens: Int, generated: Int) -> Int {
+        var expected = maxNewTokens
+        if let cap = configuration.routerMaxNewTokenLength {
+            expected = min(maxNewTokens, max(cap, generated.addingSaturated(generated / 10)))
+        }
+        return max(0, expected - generated)
     }
 
     // MARK: Events
@@ -129,8 +171,11 @@ public struct SchedulerStateMachine {
     /// The client of `id` went away.
     public mutating func cancel(_ id: RequestID) -> [Action] {
         if let index = waiting.firstIndex(where: { $0.request.id == id }) {
-            waiting.remove(at: index)
-            return [.releaseWaitingPlaces(1)]
+            let removed = waiting.remove(at: index)
+            var actions: [Action] = removed.holdsWaitingPlace ? [.releaseWaitingPlaces(1)] : []
+            let retired = (removed.suspended ?? []).map { TokenBatch.Entry.retired(SequenceID(request: id, index: $0.index)) }
+            if !retired.isEmpty { actions.append(.emit(TokenBatch(step: stepCounter, entries: retired))) }
+            return actions + scheduleIfIdle()
         }
         end { $0.request.id == id }
         return scheduleIfIdle()
@@ -138,15 +183,25 @@ public struct SchedulerStateMachine {
 
     /// Detokenize matched a stop sequence in `id`'s text.
     public mutating func stopSequence(_ id: SequenceID) -> [Action] {
+        var entries: [TokenBatch.Entry] = []
+        if let w = waiting.firstIndex(where: { $0.request.id == id.request }), let suspended = waiting[w].suspended {
+            // Stopped while preempted: it will not be recomputed.
+            let left = suspended.filter { $0.index != id.index }
+            if left.count < suspended.count { entries.append(.retired(id)) }
+            if left.isEmpty { waiting.remove(at: w) } else { waiting[w].suspended = left }
+        }
         end { $0.id == id }
-        let retired = retireEnded()
-        return (retired.isEmpty ? [] : [.emit(TokenBatch(step: stepCounter, entries: retired))]) + scheduleIfIdle()
+        entries += retireEnded()
+        return (entries.isEmpty ? [] : [.emit(TokenBatch(step: stepCounter, entries: entries))]) + scheduleIfIdle()
     }
 
     /// Execute finished the in-flight step.
     public mutating func stepCompleted(_ result: StepResult) -> [Action] {
-        guard let flight = inFlight, flight.number == result.number, flight.rows.count == result.outcomes.count else {
-            return []
+        guard let flight = inFlight, flight.number == result.number else { return [] }
+        guard flight.rows.count == result.outcomes.count else {
+            return stepFailed(
+                result.number,
+                message: "internal error: step \(result.number) returned \(result.outcomes.count) rows for \(flight.rows.count)")
         }
         inFlight = nil
         var entries: [TokenBatch.Entry] = []
@@ -162,7 +217,7 @@ public struct SchedulerStateMachine {
             case .sampled(let token, let logprob, let alternatives, let state):
                 if running[i].generated == 0 { cachePrompt(of: i) }
                 running[i].sampling = state
-                running[i].generated += 1
+                running[i].output.append(token)
                 let s = running[i]
                 let finish: FinishReason? =
                     !s.sampling.parameters.ignoreEOS && s.sampling.stopTokens.contains(token)
@@ -181,14 +236,15 @@ public struct SchedulerStateMachine {
         return emitted + scheduleIfIdle()
     }
 
-    /// Execute could not run the in-flight step: its requests fail, the rest carry on.
+    /// Execute could not run the in-flight step (or it never reached Execute): its requests
+    /// fail with `message` and free their slots; the rest carry on.
     public mutating func stepFailed(_ number: UInt64, message: String) -> [Action] {
         guard let flight = inFlight, flight.number == number else { return [] }
         inFlight = nil
         var entries: [TokenBatch.Entry] = []
         var failed = Set<RequestID>()
         for id in flight.rows where failed.insert(id.request).inserted {
-            if let s = running.first(where: { $0.id == id }) {
+            if let s = running.first(where: { $0.id == id }), !s.ended {
                 entries.append(.failed(s.request, message: message))
             }
         }
@@ -229,15 +285,37 @@ public struct SchedulerStateMachine {
 
         // Every decoding stream advances every step; prompt chunks share what is left of the
         // step's token budget, chunks of requests already running before new admissions.
-        let decoding = running.indices.filter { !running[$0].isPrefilling }
-        var budget = configuration.batchMaxTokens - decoding.count
-        let backlog = running.reduce(0) { $0 + ($1.prompt.count - $1.prefilled) }
+        let budget = configuration.batchMaxTokens - running.filter { !$0.isPrefilling }.count
+        let backlog = running.reduce(0) { $0 + ($1.context.count - $1.prefilled) }
         let admitted = admitWaiting(budget: budget - backlog)
-        if !admitted.isEmpty { actions.append(.releaseWaitingPlaces(admitted.count)) }
+        let places = admitted.filter(\.holdsWaitingPlace).count
+        if places > 0 { actions.append(.releaseWaitingPlaces(places)) }
         actions += admitted.map { .admitted($0.request, waitingSince: $0.since) }
 
+        // One slot per decoding stream, preempting the newest requests if the pool is short;
+        // and never a step-less stall while prompts wait for slots that cannot come.
+        while running.filter({ !$0.isPrefilling && $0.pending != nil }).count > pool.freeCount + cache.evictableSlots,
+            let preempted = preemptNewest()
+        {
+            actions.append(preempted)
+        }
+        var rows = buildRows()
+        while rows.isEmpty, running.contains(where: { !$0.ended }), let preempted = preemptNewest() {
+            actions.append(preempted)
+            rows = buildRows()
+        }
+        guard !rows.isEmpty else { return actions }
+        stepCounter += 1
+        inFlight = (stepCounter, rows.map(\.sequence))
+        actions.append(.runStep(Step(number: stepCounter, rows: rows)))
+        return actions
+    }
+
+    /// The next step's rows, with their slots allocated: a decode row for every stream that
+    /// has a token pending, then prompt chunks within what is left of the token budget.
+    private mutating func buildRows() -> [Step.Row] {
         var rows: [Step.Row] = []
-        for i in decoding {
+        for i in running.indices where !running[i].isPrefilling {
             guard let token = running[i].pending, let slot = allocate(1) else { continue }
             let position = running[i].slots.count
             running[i].slots += slot
@@ -247,25 +325,52 @@ public struct SchedulerStateMachine {
                 sequence: running[i].id, tokens: [token], position: position, slots: running[i].slots,
                 output: .sample(running[i].sampling)))
         }
+        var budget = configuration.batchMaxTokens - rows.count
         for i in running.indices where running[i].isPrefilling && budget > 0 {
             let start = running[i].prefilled
-            let count = min(running[i].prompt.count - start, budget)
-            guard let slots = allocate(count) else { break }
+            let count = min(running[i].context.count - start, budget, pool.freeCount + cache.evictableSlots)
+            guard count > 0, let slots = allocate(count) else { break }
             running[i].slots += slots
             running[i].ownSlots += slots
             budget -= count
             let output: Step.Output =
-                start + count < running[i].prompt.count
+                start + count < running[i].context.count
                 ? .none : (running[i].request.kind == .score ? .score : .sample(running[i].sampling))
             rows.append(Step.Row(
-                sequence: running[i].id, tokens: Array(running[i].prompt[start..<(start + count)]), position: start,
+                sequence: running[i].id, tokens: Array(running[i].context[start..<(start + count)]), position: start,
                 slots: running[i].slots, output: output))
         }
-        guard !rows.isEmpty else { return actions }
-        stepCounter += 1
-        inFlight = (stepCounter, rows.map(\.sequence))
-        actions.append(.runStep(Step(number: stepCounter, rows: rows)))
-        return actions
+        return rows
+    }
+
+    /// Preempts the most recently admitted request, unless it is the only one running (which
+    /// admission guarantees fits the pool on its own); nil when there is nothing to preempt.
+    private mutating func preemptNewest() -> Action? {
+        let live = running.filter { !$0.ended }.map(\.request.id)
+        guard let newest = live.last, newest != live.first else { return nil }
+        return preempt(newest)
+    }
+
+    /// Frees `id`'s slots and puts it at the head of the line, to be recomputed from its prompt
+    /// and what it generated.
+    private mutating func preempt(_ id: RequestID) -> Action {
+        var suspended: [Suspended] = []
+        var request: GenerationRequest?
+        var prompt: [Int32] = []
+        running.removeAll { s in
+            guard s.request.id == id else { return false }
+            pool.release(s.ownSlots)
+            cache.release(s.cacheNode)
+            // Its output ends with the token it had pending: recomputing prompt + output
+            // yields the logits that token would have given.
+            if !s.ended { suspended.append(Suspended(index: s.id.index, output: s.output, sampling: s.sampling)) }
+            request = s.request
+            prompt = s.prompt
+            return true
+        }
+        preemptions += 1
+        waiting.insert(Waiting(request: request!, prompt: prompt, suspended: suspended), at: 0)
+        return .preempted(request!)
     }
 
     /// `count` free slots, evicting unused cached prefixes if the pool runs short.
@@ -284,39 +389,54 @@ public struct SchedulerStateMachine {
         running[i].ownSlots.removeAll { handedOver.contains($0) }
     }
 
-    /// Moves waiting requests into the running batch in arrival order while LightLLM's rule
-    /// holds: the batch stays within `maxRunningSequences`, its predicted peak KV use within the
-    /// pool, and the step has prompt budget left. Returns the admitted requests.
+    /// Moves waiting requests into the running batch in arrival order (preempted ones first)
+    /// while LightLLM's rule holds: the batch stays within `maxRunningSequences`, its predicted
+    /// peak KV use within the pool, and the step has prompt budget left. Returns the admitted
+    /// requests.
     private mutating func admitWaiting(budget: Int) -> [Waiting] {
         var admitted: [Waiting] = []
         var budget = budget
-        var load = running.map { (held: $0.held, remaining: $0.remaining) }
+        var load = running.map { (held: $0.held, remaining: expectedRemaining(maxNewTokens: $0.maxNewTokens, generated: $0.generated)) }
         while let next = waiting.first, budget > 0 {
             let request = next.request
-            let count = request.kind == .generate ? request.options.bestOf : 1
-            guard running.count + count <= configuration.maxRunningSequences else { break }
-            let remaining = request.kind == .generate ? request.options.maxNewTokens : 0
-            let candidate = load + Array(repeating: (held: next.prompt.count, remaining: remaining), count: count)
+            let maxNew = request.kind == .generate ? request.options.maxNewTokens : 0
+            let members = next.suspended ?? (0..<(request.kind == .generate ? request.options.bestOf : 1)).map {
+                Suspended(
+                    index: $0, output: [],
+                    sampling: SamplingState(
+                        parameters: request.options.sampling, stopTokens: request.kind == .generate ? configuration.stopTokens : [],
+                        seedOffset: UInt64($0)))
+            }
+            guard running.count + members.count <= configuration.maxRunningSequences else { break }
+            let candidate = load + members.map {
+                (held: next.prompt.count + $0.output.count, remaining: expectedRemaining(maxNewTokens: maxNew, generated: $0.output.count))
+            }
             guard PeakPrediction.peak(candidate) <= configuration.kvCapacity else { break }
+            if next.suspended != nil {
+                // A preempted request comes back only when its recomputation fits the free slots
+                // with room for every stream's next token; otherwise it would be preempted again.
+                let decoding = running.filter { !$0.isPrefilling }.count
+                let contexts = members.reduce(0) { $0 + next.prompt.count + $1.output.count }
+                guard contexts + decoding <= pool.freeCount + cache.evictableSlots else { break }
+            }
             waiting.removeFirst()
             load = candidate
-            for index in 0..<count {
-                let stopTokens = request.kind == .generate ? configuration.stopTokens : []
+            for member in members {
+                let context = next.prompt + member.output
                 var sequence = Sequence(
-                    id: SequenceID(request: request.id, index: index), request: request, prompt: next.prompt,
-                    sampling: SamplingState(
-                        parameters: request.options.sampling, stopTokens: stopTokens, seedOffset: UInt64(index)))
+                    id: SequenceID(request: request.id, index: member.index), request: request, prompt: next.prompt,
+                    context: context, sampling: member.sampling, output: member.output)
                 if configuration.prefixCaching {
-                    // At least the last prompt token runs, for its logits.
-                    let (slots, node) = cache.acquire(next.prompt, limit: next.prompt.count - 1)
+                    // At least the last context token runs, for its logits.
+                    let (slots, node) = cache.acquire(context, limit: context.count - 1)
                     sequence.slots = slots
                     sequence.cacheNode = node
-                    prefixTokensLookedUp += next.prompt.count
+                    prefixTokensLookedUp += context.count
                     prefixTokensReused += slots.count
                 }
+                budget -= context.count
                 running.append(sequence)
             }
-            budget -= next.prompt.count * count
             admitted.append(next)
         }
         return admitted
