@@ -42,6 +42,8 @@ public struct IncrementalDetokenizer: Sendable {
     /// no later token can repair).
     static func incompleteSuffixLength(_ bytes: [UInt8]) -> Int {
         let n = bytes.count
+        // A token with no bytes (vocabularies padded with unused entries have them) adds none.
+        guard n > 0 else { return 0 }
         // A character is at most 4 bytes: look back at most 3 for its lead byte.
         for back in 1...min(3, n) {
             let byte = bytes[n - back]

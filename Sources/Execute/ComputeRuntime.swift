@@ -6,12 +6,26 @@ import ExecuteKernels
 public final class ComputeRuntime {
     let handle: OpaquePointer
 
-    /// Starts `threads - 1` helper threads.
-    public init(threads: Int) {
-        handle = ls_runtime_create(Int32(max(1, threads)))
+    /// Starts `threads - 1` helper threads, after checking that the processor can run the
+    /// kernels at all: a clear error instead of an illegal-instruction crash.
+    public init(threads: Int) throws(ExecuteError) {
+        let missing = ProcessorFeatures.current.missingBaseline
+        guard missing.isEmpty else { throw .unsupportedProcessor(missing: missing) }
+        var error: Int32 = 0
+        guard let handle = ls_runtime_create(Int32(max(1, min(threads, 64))), &error) else {
+            throw .computeThreads("\(threads) threads requested; errno \(error)")
+        }
+        self.handle = handle
     }
 
     public var threads: Int { Int(ls_runtime_threads(handle)) }
+
+    /// Throws if a kernel skipped its work since the last check for want of memory.
+    func checkKernels() throws(ExecuteError) {
+        if ls_runtime_take_failure(handle) != 0 {
+            throw .outOfMemory("a kernel could not allocate its working memory; the step's outputs were discarded")
+        }
+    }
 
     deinit {
         ls_runtime_destroy(handle)

@@ -15,6 +15,12 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidBatch(String)
     /// `/get_score` was asked of a model without a reward head.
     case noRewardHead
+    /// The processor lacks instruction sets every kernel needs.
+    case unsupportedProcessor(missing: [String])
+    /// The compute threads could not be started.
+    case computeThreads(String)
+    /// The kernels could not get the working memory a step needs.
+    case outOfMemory(String)
 
     public var description: String {
         switch self {
@@ -25,6 +31,10 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
             "tensor '\(name)' has shape \(found), expected \(expected)"
         case .invalidBatch(let why): "invalid batch: \(why)"
         case .noRewardHead: "this model has no reward head (cls.output.weight), so it cannot score"
+        case .unsupportedProcessor(let missing):
+            "this processor lacks \(missing.joined(separator: ", ")); LightServe's kernels need \(ProcessorFeatures.baseline.joined(separator: ", ")) (x86-64-v3)"
+        case .computeThreads(let why): "could not start the compute threads: \(why)"
+        case .outOfMemory(let why): "out of memory: \(why)"
         }
     }
 }

@@ -16,13 +16,14 @@ public actor ExecuteStage {
     /// - Parameters:
     ///   - kvSlots: token slots in the KV pool; must match the scheduler's.
     ///   - threads: compute threads, this stage's own thread included.
+    /// - Throws: if the processor cannot run the kernels or the compute threads cannot start.
     public init(
         model: LlamaModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
         results: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
-    ) {
+    ) throws(ExecuteError) {
         self.trace = trace
         self.executor = DedicatedThreadExecutor(name: "lightserve-execute")
-        self.runner = ModelRunner(model: model, kvSlots: kvSlots, threads: threads)
+        self.runner = try ModelRunner(model: model, kvSlots: kvSlots, threads: threads)
         self.inbox = .some(inbox)
         self.results = results
         self.load = load
@@ -61,15 +62,18 @@ public actor ExecuteStage {
         })
         do {
             let outcomes = try runner.forward(batch) { outputs in
-                step.rows.enumerated().map { index, row -> StepResult.Outcome in
+                try step.rows.enumerated().map { index, row throws(ExecuteError) -> StepResult.Outcome in
                     switch row.output {
                     case .none:
                         return .none
                     case .score:
                         return .scored(outputs.score(index) ?? .nan)
                     case .sample(let state):
+                        guard let logits = outputs.logits(index) else {
+                            throw ExecuteError.invalidBatch("row \(index) asked for a token but produced no logits")
+                        }
                         var sampler = Sampler(state: state)
-                        let choice = sampler.sample(outputs.logits(index)!)
+                        let choice = sampler.sample(logits)
                         return .sampled(
                             token: choice.token, logprob: choice.logprob, alternatives: choice.alternatives, state: sampler.state)
                     }

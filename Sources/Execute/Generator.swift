@@ -26,8 +26,8 @@ public final class Generator {
     }
 
     /// - Parameter capacity: KV slots, the longest prompt plus generation this generator runs.
-    public init(model: LlamaModel, capacity: Int, threads: Int) {
-        runner = ModelRunner(model: model, kvSlots: capacity, threads: threads)
+    public init(model: LlamaModel, capacity: Int, threads: Int) throws(ExecuteError) {
+        runner = try ModelRunner(model: model, kvSlots: capacity, threads: threads)
     }
 
     /// Generates up to `maxNewTokens` tokens after `prompt`, calling `onToken` as each arrives.

@@ -15,10 +15,11 @@ public final class ModelRunner {
     /// - Parameters:
     ///   - kvSlots: token slots in the KV pool (all sequences together).
     ///   - threads: compute threads, including the calling one.
-    public init(model: LlamaModel, kvSlots: Int, threads: Int) {
+    /// Throws if the processor cannot run the kernels or the compute threads cannot start.
+    public init(model: LlamaModel, kvSlots: Int, threads: Int) throws(ExecuteError) {
         self.model = model
         self.cache = KVCache(configuration: model.configuration, capacity: kvSlots)
-        self.runtime = ComputeRuntime(threads: threads)
+        self.runtime = try ComputeRuntime(threads: threads)
     }
 
     /// What a step produced. Only valid inside the closure passed to ``forward(_:_:)``: the
@@ -119,6 +120,7 @@ public final class ModelRunner {
                 if let row { scores[index] = values[row] }
             }
         }
+        try runtime.checkKernels()
         let outputs = Outputs(logitRows: logitRows, scores: scores, logits: s.logits, vocabularySize: c.vocabularySize)
         return try body(outputs)
     }

@@ -3,8 +3,11 @@ import Foundation
 import LightServeCore
 
 /// Chooses each next token of one sequence: penalties over the tokens it generated, EOS masked
-/// until `minNewTokens`, then arg-max or temperature / top-k / top-p sampling from a seeded
-/// random stream. Its whole memory is a ``SamplingState`` that travels with the sequence.
+/// until `minNewTokens` allows it, then arg-max or temperature / top-k / top-p sampling from a
+/// seeded random stream. Its whole memory is a ``SamplingState`` that travels with the sequence.
+///
+/// Logits that are not finite (a model that overflowed) never trap it: NaN counts as impossible,
+/// +inf as the largest finite value, and if nothing is possible every token is equally likely.
 public struct Sampler: Sendable {
     public private(set) var state: SamplingState
     public var parameters: SamplingParameters { state.parameters }
@@ -28,10 +31,12 @@ public struct Sampler: Sendable {
 
     /// Picks the next token from `logits` (modified in place) and records it.
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
+        precondition(!logits.isEmpty, "the sampler needs at least one logit")
         applyPenalties(logits)
-        if state.generated < parameters.minNewTokens {
-            for token in state.stopTokens where Int(token) < logits.count { logits[Int(token)] = -.infinity }
+        if parameters.masksEndOfSequence(after: state.generated) {
+            for token in state.stopTokens where token >= 0 && Int(token) < logits.count { logits[Int(token)] = -.infinity }
         }
+        Self.makeFinite(logits)
         var choice: Choice
         if parameters.isGreedy {
             let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
@@ -49,10 +54,28 @@ public struct Sampler: Sendable {
         return choice
     }
 
+    /// NaN becomes -inf and +inf the largest finite value; if no logit is above -inf, all
+    /// become 0 (a uniform choice) so that softmax and the draw stay defined.
+    static func makeFinite(_ logits: UnsafeMutableBufferPointer<Float>) {
+        var anyPossible = false
+        for i in logits.indices {
+            let x = logits[i]
+            if x.isNaN {
+                logits[i] = -.infinity
+            } else if x == .infinity {
+                logits[i] = .greatestFiniteMagnitude
+                anyPossible = true
+            } else if x > -.infinity {
+                anyPossible = true
+            }
+        }
+        if !anyPossible { logits.update(repeating: 0) }
+    }
+
     private func applyPenalties(_ logits: UnsafeMutableBufferPointer<Float>) {
         guard parameters.hasPenalties else { return }
         let p = parameters
-        for (token, count) in state.counts {
+        for (token, count) in state.counts where token >= 0 && Int(token) < logits.count {
             var value = logits[Int(token)]
             if p.repetitionPenalty != 1 {
                 value = value > 0 ? value / p.repetitionPenalty : value * p.repetitionPenalty
@@ -67,6 +90,7 @@ public struct Sampler: Sendable {
         let p = parameters
         let inverseTemperature = 1 / p.temperature
         for i in logits.indices { logits[i] *= inverseTemperature }
+        Self.makeFinite(logits)
         _ = ls_softmax(logits.baseAddress, Int32(logits.count))
         let probabilities = UnsafeBufferPointer(logits)
         let candidates = Self.candidates(probabilities, topK: p.topK, topP: p.topP)

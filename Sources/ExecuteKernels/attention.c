@@ -247,6 +247,7 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const uint16_t *k_cac
     int per_head = direct_rows * kv_heads < 4 * ls_runtime_threads(rt);
     item_count += direct_rows * (per_head ? heads : kv_heads);
     uint8_t *shared = ls_shared(rt, sizeof(int) * (size_t)rows + sizeof(attention_item) * (size_t)item_count + 64);
+    if (!shared) return;
     int *row_segment = (int *)shared;
     attention_item *items = (attention_item *)(shared + ((sizeof(int) * (size_t)rows + 63) / 64 * 64));
     int n = 0;
@@ -266,7 +267,7 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const uint16_t *k_cac
             }
         }
     }
-    ls_reserve_scratch(rt, scratch);
+    if (ls_reserve_scratch(rt, scratch)) return;
     attention_job job = {
         .q = q, .ldq = ldq, .k = k_cache, .v = v_cache, .heads = heads, .kv_heads = kv_heads,
         .head_dim = head_dim, .segments = segments, .segment_count = segment_count,

@@ -19,9 +19,12 @@ void ls_parallel(ls_runtime *rt, ls_task task, void *ctx);
 /// Worker `worker`'s scratch of at least `bytes`, 64-byte aligned; grows only from the owner
 /// thread between parallel sections (see ls_reserve_scratch).
 float *ls_scratch(ls_runtime *rt, int worker);
-void ls_reserve_scratch(ls_runtime *rt, size_t bytes);
+/// 0, or -1 (and the runtime's failure flag set) if the memory cannot be had: the caller must
+/// then skip its work.
+int ls_reserve_scratch(ls_runtime *rt, size_t bytes);
 
-/// Shared buffer of at least `bytes`, grown by the owner thread.
+/// Shared buffer of at least `bytes`, grown by the owner thread; NULL (and the failure flag
+/// set) if the memory cannot be had.
 void *ls_shared(ls_runtime *rt, size_t bytes);
 
 static inline float ls_hsum(__m256 v) {

@@ -417,6 +417,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         if (quantize) {
             size_t per_row = qrow_bytes(max_cols);
             uint8_t *storage = ls_shared(rt, per_row * (size_t)m + sizeof(qrow) * (size_t)m);
+            if (!storage) return;
             qrow *rows = (qrow *)(storage + per_row * (size_t)m);
             for (int r = 0; r < m; r++) rows[r] = quantize_row(x + (size_t)r * ldx, ops[0].cols, storage + per_row * r);
             job.qrows = rows;
@@ -442,6 +443,6 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     job.chunk_start[0] = 0;
     for (int i = 0; i < count; i++)
         job.chunk_start[i + 1] = job.chunk_start[i] + (ops[i].rows + job.chunk_rows[i] - 1) / job.chunk_rows[i];
-    ls_reserve_scratch(rt, scratch);
+    if (ls_reserve_scratch(rt, scratch)) return;
     ls_parallel(rt, matmul_worker, &job);
 }

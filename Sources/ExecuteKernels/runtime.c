@@ -1,6 +1,7 @@
 // The fork-join pool. Workers spin briefly between parallel sections (a decode step issues a few
 // hundred of them, microseconds apart, and a futex wake costs tens of microseconds), then sleep
 // on a condition variable so an idle server burns no CPU.
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ struct ls_runtime {
     size_t scratch_bytes;
     void *shared;
     size_t shared_bytes;
+    // Set when a kernel could not get its working memory; read by ls_runtime_take_failure.
+    int failed;
 };
 
 typedef struct {
@@ -62,21 +65,36 @@ static void *ls_worker_main(void *p) {
     }
 }
 
-ls_runtime *ls_runtime_create(int threads) {
+ls_runtime *ls_runtime_create(int threads, int *error) {
+    *error = 0;
     if (threads < 1) threads = 1;
     if (threads > LS_MAX_THREADS) threads = LS_MAX_THREADS;
     // The pool supplies the parallelism; OpenBLAS must not start (and busy-spin) its own.
     openblas_set_num_threads(1);
     ls_runtime *rt = calloc(1, sizeof(ls_runtime));
-    if (!rt) return NULL;
-    rt->threads = threads;
+    if (!rt) {
+        *error = ENOMEM;
+        return NULL;
+    }
     pthread_mutex_init(&rt->mutex, NULL);
     pthread_cond_init(&rt->wake, NULL);
+    rt->threads = 1;
     for (int w = 1; w < threads; w++) {
         ls_worker_arg *arg = malloc(sizeof(ls_worker_arg));
-        arg->rt = rt;
-        arg->worker = w;
-        pthread_create(&rt->handles[w], NULL, ls_worker_main, arg);
+        int status = arg ? 0 : ENOMEM;
+        if (arg) {
+            arg->rt = rt;
+            arg->worker = w;
+            status = pthread_create(&rt->handles[w], NULL, ls_worker_main, arg);
+            if (status) free(arg);
+        }
+        if (status) {
+            // Stop and join the workers started so far (rt->threads counts them).
+            *error = status;
+            ls_runtime_destroy(rt);
+            return NULL;
+        }
+        rt->threads = w + 1;
     }
     return rt;
 }
@@ -98,6 +116,12 @@ void ls_runtime_destroy(ls_runtime *rt) {
 
 int ls_runtime_threads(const ls_runtime *rt) { return rt->threads; }
 
+int ls_runtime_take_failure(ls_runtime *rt) {
+    int failed = rt->failed;
+    rt->failed = 0;
+    return failed;
+}
+
 void ls_parallel(ls_runtime *rt, ls_task task, void *ctx) {
     if (rt->threads == 1) {
         task(ctx, 0, 1);
@@ -116,14 +140,24 @@ void ls_parallel(ls_runtime *rt, ls_task task, void *ctx) {
     while (atomic_load_explicit(&rt->finished, memory_order_acquire) < rt->threads - 1) _mm_pause();
 }
 
-void ls_reserve_scratch(ls_runtime *rt, size_t bytes) {
-    if (bytes <= rt->scratch_bytes) return;
+int ls_reserve_scratch(ls_runtime *rt, size_t bytes) {
+    if (bytes <= rt->scratch_bytes) return 0;
     bytes = (bytes + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
     for (int w = 0; w < rt->threads; w++) {
         free(rt->scratch[w]);
         rt->scratch[w] = aligned_alloc(LS_ALIGN, bytes);
+        if (!rt->scratch[w]) {
+            for (int o = 0; o < rt->threads; o++) {
+                free(rt->scratch[o]);
+                rt->scratch[o] = NULL;
+            }
+            rt->scratch_bytes = 0;
+            rt->failed = 1;
+            return -1;
+        }
     }
     rt->scratch_bytes = bytes;
+    return 0;
 }
 
 float *ls_scratch(ls_runtime *rt, int worker) { return rt->scratch[worker]; }
@@ -133,7 +167,8 @@ void *ls_shared(ls_runtime *rt, size_t bytes) {
         bytes = (bytes + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
         free(rt->shared);
         rt->shared = aligned_alloc(LS_ALIGN, bytes);
-        rt->shared_bytes = bytes;
+        rt->shared_bytes = rt->shared ? bytes : 0;
+        if (!rt->shared) rt->failed = 1;
     }
     return rt->shared;
 }

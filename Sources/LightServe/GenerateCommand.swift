@@ -67,7 +67,7 @@ struct GenerateCommand: ParsableCommand {
             sampling.topK = topK
             sampling.topP = topP
         }
-        let generator = Generator(model: model, capacity: promptIDs.count + maxNewTokens, threads: modelOptions.threads)
+        let generator = try Generator(model: model, capacity: promptIDs.count + maxNewTokens, threads: modelOptions.threads)
         var streamed = StreamingText(tokenizer: tokenizer)
         let result = try generator.generate(
             prompt: promptIDs, maxNewTokens: maxNewTokens, sampling: sampling,

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Execute
+import Foundation
 import Logging
 
 @main
@@ -6,6 +8,12 @@ struct LightServeCommand: AsyncParsableCommand {
     /// Logs go to standard error; standard output carries results (and the listening address).
     static func main() async {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // Before any kernel can run: a processor without them gets a message, not SIGILL.
+        let missing = ProcessorFeatures.current.missingBaseline
+        if !missing.isEmpty {
+            FileHandle.standardError.write(Data("lightserve: \(ExecuteError.unsupportedProcessor(missing: missing))\n".utf8))
+            Foundation.exit(1)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

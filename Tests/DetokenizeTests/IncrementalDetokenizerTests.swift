@@ -23,6 +23,16 @@ import Tokenize
         #expect(pieces.contains(""), "some token should complete no character")
     }
 
+    @Test func testTokensWithoutBytesAddNothingAndNeverTrap() throws {
+        // Vocabularies padded to a round size have unused (or empty) entries with no bytes.
+        let vocabulary = try Vocabulary(tokens: ["a", "", "<pad_0>", "\u{0120}b"], types: [.normal, .normal, .unused, .normal])
+        var detokenizer = IncrementalDetokenizer(vocabulary: vocabulary)
+        #expect(detokenizer.append(1) == "" && detokenizer.append(2) == "")
+        #expect(detokenizer.append(0) == "a" && detokenizer.append(2) == "" && detokenizer.append(3) == " b")
+        #expect(detokenizer.finish() == "")
+        #expect(IncrementalDetokenizer.incompleteSuffixLength([]) == 0)
+    }
+
     @Test func testEmojiSequenceStreamsWithoutReplacementCharacters() throws {
         let text = "emoji 😀🎉👍🏽 and 🇫🇷 flags"
         let tokenizer = try Self.tokenizer.get()

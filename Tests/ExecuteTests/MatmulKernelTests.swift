@@ -25,7 +25,8 @@ import Testing
         let decoded = weights.withUnsafeBytes { type.decode($0, count: n * k) }
         let x = Self.values(m * k, seed: 11).map { $0 * 3 }
         var out = [Float](repeating: 1, count: m * n)  // accumulated onto
-        let runtime = ls_runtime_create(2)
+        var error: Int32 = 0
+        let runtime = try #require(ls_runtime_create(2, &error))
         defer { ls_runtime_destroy(runtime) }
         weights.withUnsafeBytes { w in
             out.withUnsafeMutableBufferPointer { o in

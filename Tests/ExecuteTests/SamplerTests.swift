@@ -56,15 +56,44 @@ import Testing
         #expect(Self.sample(&presence, logits).token == 0)
     }
 
-    @Test func testMinNewTokensMasksStopTokensUntilReached() {
-        // As LightLLM: stop tokens are masked while fewer than min_new_tokens tokens exist, so
-        // three ordinary tokens come before the stop token may.
+    @Test func testMinNewTokensCountsTheStopTokenAsAnOutputToken() {
+        // As LightLLM: EOS is masked while fewer than min_new_tokens - 1 tokens exist, so with
+        // min_new_tokens 3 two ordinary tokens come before the stop token may (3 tokens in all).
         var sampler = Sampler(parameters: SamplingParameters(minNewTokens: 3), stopTokens: [2])
         let logits: [Float] = [0, 1, 5]
         #expect(Self.sample(&sampler, logits).token == 1)
         #expect(Self.sample(&sampler, logits).token == 1)
-        #expect(Self.sample(&sampler, logits).token == 1)
         #expect(Self.sample(&sampler, logits).token == 2)
+    }
+
+    @Test func testDefaultMinNewTokensLetsTheFirstTokenEndTheSequence() {
+        for minimum in [0, 1] {
+            var sampler = Sampler(parameters: SamplingParameters(minNewTokens: minimum), stopTokens: [2])
+            #expect(Self.sample(&sampler, [0, 1, 5]).token == 2)
+        }
+    }
+
+    @Test func testNonFiniteLogitsNeverTrapTheSampler() {
+        let cases: [[Float]] = [
+            [.nan, .nan, .nan], [.infinity, 1, .infinity], [-.infinity, -.infinity], [.nan, 2, -.infinity],
+            [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan],
+        ]
+        for logits in cases {
+            for parameters in [
+                SamplingParameters.greedy, SamplingParameters(doSample: true, temperature: 1e-3, topP: 0.5, seed: 3),
+                SamplingParameters(doSample: true, temperature: 100, topK: 2, repetitionPenalty: 100, seed: 4),
+            ] {
+                var sampler = Sampler(parameters: parameters, stopTokens: [0])
+                for _ in 0..<3 {
+                    let choice = Self.sample(&sampler, logits)
+                    #expect((0..<Int32(logits.count)).contains(choice.token), "\(logits) \(parameters)")
+                    #expect(!choice.logprob.isNaN, "\(logits) \(parameters)")
+                }
+            }
+        }
+        // NaN is impossible, not likely: the finite logit wins.
+        var greedy = Sampler(parameters: .greedy, stopTokens: [])
+        #expect(Self.sample(&greedy, [.nan, -3, .nan]).token == 1)
     }
 
     @Test func testTopKOfOneIsGreedyEvenWhenSampling() {

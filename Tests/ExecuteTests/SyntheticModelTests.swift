@@ -31,7 +31,7 @@ import Testing
     func testPrefillLogitsMatchReferenceForWeightType(_ type: GGUFTensorType) throws {
         var synthetic = SyntheticLlama()
         synthetic.weightType = type
-        let runner = ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
         let engine = try Self.logits(runner, Self.prompt)
         let reference = synthetic.referenceLogits(Self.prompt)
         #expect(Self.maxDifference(engine, reference) < 2e-3, "\(type)")
@@ -40,14 +40,14 @@ import Testing
     @Test func testUntiedOutputHeadIsUsed() throws {
         var synthetic = SyntheticLlama()
         synthetic.tiedOutput = false
-        let runner = ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
         #expect(Self.maxDifference(try Self.logits(runner, Self.prompt), synthetic.referenceLogits(Self.prompt)) < 2e-3)
     }
 
     @Test func testDecodeStepsMatchReferenceAtEveryPosition() throws {
         var synthetic = SyntheticLlama()
         synthetic.weightType = .q4_1
-        let runner = ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
         let slots = (0..<Int32(Self.prompt.count)).map { 63 - $0 }  // any slots, in any order
         _ = try runner.forward(ForwardBatch([.init(tokens: Array(Self.prompt.prefix(3)), position: 0, slots: slots, output: .none)])) { _ in }
         for position in 3..<Self.prompt.count {
@@ -65,7 +65,7 @@ import Testing
         let model = try Self.load(&synthetic)
         let a: [Int32] = Array("first sequence".utf8).map { Int32($0) }
         let b: [Int32] = Array("second, longer sequence".utf8).map { Int32($0) }
-        let runner = ModelRunner(model: model, kvSlots: 128, threads: 2)
+        let runner = try ModelRunner(model: model, kvSlots: 128, threads: 2)
         let aSlots = (0..<Int32(a.count)).map { $0 * 2 }  // interleaved slots
         let bSlots = (0..<Int32(b.count)).map { $0 * 2 + 1 }
         // One step: a's decode row next to b's whole prompt, after a's prefix is cached.
@@ -81,7 +81,7 @@ import Testing
     @Test func testRewardHeadScoresTheLastPosition() throws {
         var synthetic = SyntheticLlama()
         synthetic.rewardHead = true
-        let runner = ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
         let slots = (0..<Int32(Self.prompt.count)).map { $0 }
         let score = try runner.forward(ForwardBatch([.init(tokens: Self.prompt, position: 0, slots: slots, output: .score)])) {
             $0.score(0)
@@ -92,7 +92,7 @@ import Testing
 
     @Test func testScoringWithoutRewardHeadIsATypedError() throws {
         var synthetic = SyntheticLlama()
-        let runner = ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
         #expect(throws: ExecuteError.noRewardHead) {
             try runner.forward(ForwardBatch([.init(tokens: [1, 2], position: 0, slots: [0, 1], output: .score)])) { _ in }
         }
@@ -100,7 +100,7 @@ import Testing
 
     @Test func testInvalidBatchesAreRejectedNotRun() throws {
         var synthetic = SyntheticLlama()
-        let runner = ModelRunner(model: try Self.load(&synthetic), kvSlots: 8, threads: 1)
+        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 8, threads: 1)
         #expect(throws: ExecuteError.self) { try runner.forward(ForwardBatch([.init(tokens: [1], position: 0, slots: [8])])) { _ in } }
         #expect(throws: ExecuteError.self) { try runner.forward(ForwardBatch([.init(tokens: [999], position: 0, slots: [0])])) { _ in } }
         #expect(throws: ExecuteError.self) { try runner.forward(ForwardBatch([.init(tokens: [1, 2], position: 0, slots: [0])])) { _ in } }

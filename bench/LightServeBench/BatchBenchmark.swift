@@ -28,7 +28,7 @@ struct BatchBenchmark: ParsableCommand {
         let tokenizer = try Tokenizer(gguf: llama.file)
         let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
         for count in sequences {
-            let runner = ModelRunner(model: llama, kvSlots: count * (prompt.count + steps + 1), threads: model.threads)
+            let runner = try ModelRunner(model: llama, kvSlots: count * (prompt.count + steps + 1), threads: model.threads)
             let promptSlots = count * prompt.count
             func slots(_ sequence: Int, length: Int) -> [Int32] {
                 (0..<length).map { p in

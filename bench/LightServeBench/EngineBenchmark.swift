@@ -28,7 +28,7 @@ struct EngineBenchmark: ParsableCommand {
         let llama = try LlamaModel(path: model.path)
         let tokenizer = try Tokenizer(gguf: llama.file)
         let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
-        let generator = Generator(model: llama, capacity: prompt.count + decodeTokens, threads: model.threads)
+        let generator = try Generator(model: llama, capacity: prompt.count + decodeTokens, threads: model.threads)
         _ = try generator.generate(prompt: Array(prompt.prefix(16)), maxNewTokens: 4)  // warm-up
 
         // Decode from a one-token prompt (as llama-bench's tg test, which starts from an empty

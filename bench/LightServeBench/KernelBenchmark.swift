@@ -24,7 +24,10 @@ struct KernelBenchmark: ParsableCommand {
         let names = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
                      "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "token_embd.weight"]
         let tensors = try names.map { try file.requireTensor($0) }
-        let runtime = ls_runtime_create(Int32(model.threads))
+        var error: Int32 = 0
+        guard let runtime = ls_runtime_create(Int32(model.threads), &error) else {
+            throw ExecuteError.computeThreads("errno \(error)")
+        }
         defer { ls_runtime_destroy(runtime) }
         let bandwidth = EngineBenchmark.readBandwidthGBs()
         if let tileFloats { ls_set_sgemm_tile_floats(Int32(tileFloats)) }

@@ -28,9 +28,15 @@ enum {
 typedef struct ls_runtime ls_runtime;
 
 /// Creates the pool and pins OpenBLAS to one thread per call (the pool supplies parallelism).
-ls_runtime *ls_runtime_create(int threads);
+/// Returns NULL, with every thread it started joined again, if a thread or the pool itself
+/// cannot be had; `error` then holds the failing call's errno.
+ls_runtime *ls_runtime_create(int threads, int *error);
 void ls_runtime_destroy(ls_runtime *rt);
 int ls_runtime_threads(const ls_runtime *rt);
+
+/// Whether a kernel since the last call skipped its work because its working memory could not
+/// be allocated (its outputs are then garbage); clears the flag.
+int ls_runtime_take_failure(ls_runtime *rt);
 
 // MARK: Matrix products
 
