@@ -27,7 +27,7 @@ public struct DebugRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/debug/stages") { _, _ in json(stages()) }
-        router.get("/debug/trace") { request, _ in try trace(request) }
+        router.get("/debug/trace") { request, _ in try await trace(request) }
         LightLLMRoutes.registerMethodNotAllowed(
             [("/metrics", [.get]), ("/debug/stages", [.get]), ("/debug/trace", [.get])], on: router)
     }
@@ -53,13 +53,15 @@ public struct DebugRoutes: Sendable {
                 ("predicted_peak", .int(Int64(monitor.load.schedule.predictedPeak))),
                 ("running_sequences", .int(Int64(monitor.load.schedule.runningSequences))),
                 ("waiting_requests", .int(Int64(monitor.load.waitingRequests))),
+                ("preemptions", .int(Int64(monitor.load.schedule.preemptions))),
                 ("prefix_cache_hit_ratio", .double(round3(monitor.load.prefixCacheHitRatio))),
             ])),
         ])
     }
 
-    /// `?seconds=N` (default 10) of trace, `&format=svg` for a timeline picture.
-    private func trace(_ request: Request) throws -> Response {
+    /// `?seconds=N` (default 10) of trace, `&format=svg` for a timeline picture. Copying and
+    /// rendering up to the whole ring happens off the cooperative pool.
+    private func trace(_ request: Request) async throws -> Response {
         guard monitor.trace.isEnabled else {
             throw APIError(.badRequest, "tracing is off (--trace-events 0)")
         }
@@ -71,18 +73,16 @@ public struct DebugRoutes: Sendable {
             return value
         } ?? 10
         let since = ContinuousClock.now - Duration.milliseconds(Int64(seconds * 1000))
-        let spans = monitor.trace.spans(endingAfter: since)
         let format = query.get("format").map { String($0) } ?? "json"
-        switch format {
-        case "json":
-            return json(ChromeTrace.document(spans, origin: monitor.trace.origin))
-        case "svg":
-            return Response(
-                status: .ok, headers: [.contentType: "image/svg+xml"],
-                body: .init(byteBuffer: ByteBuffer(string: TraceTimelineSVG.render(spans))))
-        case let other:
-            throw APIError.invalid("format", "must be json or svg, got '\(other)'")
+        guard format == "json" || format == "svg" else { throw APIError.invalid("format", "must be json or svg, got '\(format)'") }
+        let trace = monitor.trace
+        let body = await OffPoolWork.run {
+            let spans = trace.spans(endingAfter: since)
+            return format == "svg" ? TraceTimelineSVG.render(spans) : ChromeTrace.document(spans, origin: trace.origin).serialized
         }
+        return Response(
+            status: .ok, headers: [.contentType: format == "svg" ? "image/svg+xml" : "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Tokenize
 
 /// The model's chat template with the texts of its BOS and EOS tokens.
@@ -11,6 +12,23 @@ public struct ChatSetup: Sendable {
         self.bosToken = bosToken
         self.eosToken = eosToken
     }
+
+    /// The prompt for `messages`, rendered off the cooperative pool; a template that raises
+    /// (or fails) answers 400 with its own message.
+    func render(
+        _ messages: [TemplateValue], addGenerationPrompt: Bool = true, bosToken: String? = nil, eosToken: String? = nil
+    ) async throws(APIError) -> String {
+        let template = self.template
+        let bos = bosToken ?? self.bosToken
+        let eos = eosToken ?? self.eosToken
+        do {
+            return try await OffPoolWork.run { () throws(JinjaError) -> String in
+                try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
+            }
+        } catch {
+            throw APIError(.badRequest, "\(error)", parameter: "messages")
+        }
+    }
 }
 
 /// What Ingress needs to know about the server and the model it fronts.
@@ -21,6 +39,10 @@ public struct IngressConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// `max_new_tokens` when a request gives none (`--default-max-new-tokens`).
     public var defaultMaxNewTokens: Int
+    /// Largest prompt + new tokens of one request (`--max-req-total-len`).
+    public var maxRequestLength: Int
+    /// The most tokens a request may ask for: the request length less one prompt token.
+    public var maxNewTokensLimit: Int { max(1, maxRequestLength - 1) }
     /// Whether the model has a reward head (`/get_score`).
     public var hasRewardHead: Bool
     /// Seconds a client is told to wait after a 503.
@@ -33,12 +55,14 @@ public struct IngressConfiguration: Sendable {
     public var startedAt: Int
 
     public init(
-        modelName: String, maxBodyBytes: Int, defaultMaxNewTokens: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
+        modelName: String, maxBodyBytes: Int, defaultMaxNewTokens: Int, maxRequestLength: Int, hasRewardHead: Bool,
+        retryAfterSeconds: Int = 1,
         chat: ChatSetup? = nil, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
     ) {
         self.modelName = modelName
         self.maxBodyBytes = maxBodyBytes
         self.defaultMaxNewTokens = defaultMaxNewTokens
+        self.maxRequestLength = maxRequestLength
         self.hasRewardHead = hasRewardHead
         self.retryAfterSeconds = retryAfterSeconds
         self.chat = chat

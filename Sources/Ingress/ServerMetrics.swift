@@ -25,6 +25,7 @@ public struct ServerMetrics: Sendable {
         public static let kvSlotsCapacity = "lightserve_kv_slots_capacity"
         public static let kvPredictedPeak = "lightserve_kv_predicted_peak_slots"
         public static let prefixCacheHitRatio = "lightserve_prefix_cache_hit_ratio"
+        public static let preemptions = "lightserve_preemptions_total"
     }
 
     func requestCompleted(endpoint: String, status: Int, duration: Duration) {
@@ -57,5 +58,6 @@ public struct ServerMetrics: Sendable {
         Gauge(label: Name.kvSlotsCapacity).record(monitor.load.kvCapacity)
         Gauge(label: Name.kvPredictedPeak).record(schedule.predictedPeak)
         Gauge(label: Name.prefixCacheHitRatio).record(monitor.load.prefixCacheHitRatio)
+        Gauge(label: Name.preemptions).record(schedule.preemptions)
     }
 }

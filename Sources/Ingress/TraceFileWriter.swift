@@ -3,7 +3,7 @@ import LightServeCore
 import ServiceLifecycle
 
 /// Appends the trace to a Chrome trace-event file while the server runs (`--trace-file`), twice
-/// a second, and closes the JSON array on shutdown. The file is valid for Perfetto at any
+/// a second and off the cooperative pool, and closes the JSON array on shutdown. The file is valid for Perfetto at any
 /// moment: it accepts an array whose closing bracket is missing.
 public struct TraceFileWriter: Service {
     let recorder: TraceRecorder
@@ -22,27 +22,43 @@ public struct TraceFileWriter: Service {
         }
         defer { try? handle.close() }
         handle.seekToEndOfFile()
-        var cursor: UInt64 = 0
-        var tracks = Set<TraceRecorder.Track>()
-        var first = true
-        func flush() {
-            let (spans, next) = recorder.spans(after: cursor)
-            cursor = next
-            let events = ChromeTrace.events(spans, origin: recorder.origin, known: &tracks)
-            guard !events.isEmpty else { return }
-            var text = ""
-            for event in events {
-                text += (first ? "" : ",\n") + event.serialized
-                first = false
-            }
-            handle.write(Data(text.utf8))
-        }
+        let file = TraceFile(recorder: recorder, handle: handle)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(500))
-            flush()
+            await OffPoolWork.run { file.flush() }
         }
         try? await gracefulShutdown()
-        flush()
-        handle.write(Data("\n]\n".utf8))
+        await OffPoolWork.run {
+            file.flush()
+            handle.write(Data("\n]\n".utf8))
+        }
+    }
+}
+
+/// The trace file's writing state; used from the off-pool queue only, one flush at a time.
+private final class TraceFile: @unchecked Sendable {
+    let recorder: TraceRecorder
+    let handle: FileHandle
+    private var cursor: UInt64 = 0
+    private var tracks = Set<TraceRecorder.Track>()
+    private var first = true
+
+    init(recorder: TraceRecorder, handle: FileHandle) {
+        self.recorder = recorder
+        self.handle = handle
+    }
+
+    /// Appends the spans recorded since the last flush.
+    func flush() {
+        let (spans, next) = recorder.spans(after: cursor)
+        cursor = next
+        let events = ChromeTrace.events(spans, origin: recorder.origin, known: &tracks)
+        guard !events.isEmpty else { return }
+        var text = ""
+        for event in events {
+            text += (first ? "" : ",\n") + event.serialized
+            first = false
+        }
+        handle.write(Data(text.utf8))
     }
 }

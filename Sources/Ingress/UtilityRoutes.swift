@@ -40,16 +40,10 @@ public struct UtilityRoutes: Sendable {
             guard case .string(let s) = value else { throw APIError.invalid(name, "must be a string") }
             return s
         }
-        do {
-            let prompt = try chat.template.render(
-                messages: messages, addGenerationPrompt: addGenerationPrompt,
-                bosToken: try token("bos_token", chat.bosToken), eosToken: try token("eos_token", chat.eosToken))
-            return json(.object([("prompt", .string(prompt))]))
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw APIError(.badRequest, "\(error)", parameter: "messages")
-        }
+        let prompt = try await chat.render(
+            messages, addGenerationPrompt: addGenerationPrompt, bosToken: try token("bos_token", chat.bosToken),
+            eosToken: try token("eos_token", chat.eosToken))
+        return json(.object([("prompt", .string(prompt))]))
     }
 
     /// `{"text"}` (or llama.cpp's `{"content"}`) → `{"ids"}`.

@@ -69,18 +69,31 @@ public final class TraceRecorder: Sendable {
 
     /// Spans recorded after sequence number `cursor`, oldest first, and the cursor to pass next
     /// time (spans overwritten in between are lost).
+    ///
+    /// The Execute stage records into the same lock every step, so a reader copies at most
+    /// ``copyChunk`` spans per hold of the lock: copying all 200,000 at once would stall the
+    /// engine for milliseconds.
     public func spans(after cursor: UInt64) -> (spans: [Span], cursor: UInt64) {
-        ring.withLock { ring in
-            let available = UInt64(ring.spans.count)
-            let oldest = ring.total - available
-            let from = max(cursor, oldest)
-            let count = Int(ring.total - from)
-            guard count > 0 else { return ([], ring.total) }
-            let start = (ring.spans.count < capacity ? 0 : ring.next) + Int(from - oldest)
-            let spans = (0..<count).map { ring.spans[(start + $0) % ring.spans.count] }
-            return (spans, ring.total)
+        let end = ring.withLock { $0.total }
+        var spans: [Span] = []
+        var next = cursor
+        while next < end {
+            let (chunk, reached) = ring.withLock { ring -> ([Span], UInt64) in
+                let oldest = ring.total - UInt64(ring.spans.count)
+                let from = max(next, oldest)
+                let count = Int(min(end - min(from, end), UInt64(Self.copyChunk)))
+                guard count > 0 else { return ([], end) }
+                let start = (ring.spans.count < capacity ? 0 : ring.next) + Int(from - oldest)
+                return ((0..<count).map { ring.spans[(start + $0) % ring.spans.count] }, from + UInt64(count))
+            }
+            spans += chunk
+            next = reached
         }
+        return (spans, max(next, end))
     }
+
+    /// Spans copied per hold of the lock by readers.
+    public static let copyChunk = 2048
 
     /// Spans that ended at or after `since`.
     public func spans(endingAfter since: ContinuousClock.Instant) -> [Span] {
