@@ -31,6 +31,9 @@ public struct PipelineClient: Sendable {
         kind: RequestKind, input: PromptInput, options: GenerationOptions, context: ServerRequestContext, endpoint: String
     ) async throws(APIError) -> RequestEvents {
         guard load.isEngineHealthy else { throw APIError(.serviceUnavailable, "the engine is not running") }
+        guard !load.isDraining else {
+            throw APIError(.serviceUnavailable, "the server is shutting down; retry on another replica", retryAfter: retryAfterSeconds)
+        }
         guard load.reserveWaitingPlace() else {
             metrics.rejected()
             throw APIError(.overloaded(retryAfterSeconds: retryAfterSeconds))
@@ -47,8 +50,9 @@ public struct PipelineClient: Sendable {
             load.releaseWaitingPlace()
             throw APIError(.serviceUnavailable, "the pipeline is shutting down")
         }
+        load.requestOpened()
         return RequestEvents(
-            request: request, stream: stream,
+            request: request, stream: stream, load: load,
             observer: RequestObserver(
                 trace: monitor.trace, metrics: metrics, endpoint: endpoint, traceID: context.traceID,
                 context: ServiceContext.current ?? .topLevel, tracer: InstrumentationSystem.tracer))
@@ -68,10 +72,13 @@ public final class RequestEvents: @unchecked Sendable {
     public let request: GenerationRequest
     private var iterator: AsyncStream<RequestEvent>.AsyncIterator
     private var observation: RequestObservation
+    /// Counts this request as open until the last reader lets go (SIGTERM waits for that).
+    private let load: PipelineLoad
 
-    init(request: GenerationRequest, stream: AsyncStream<RequestEvent>, observer: RequestObserver) {
+    init(request: GenerationRequest, stream: AsyncStream<RequestEvent>, load: PipelineLoad, observer: RequestObserver) {
         self.request = request
         self.iterator = stream.makeAsyncIterator()
+        self.load = load
         self.observation = RequestObservation(observer: observer)
     }
 
@@ -84,5 +91,6 @@ public final class RequestEvents: @unchecked Sendable {
 
     deinit {
         observation.complete(request)
+        load.requestClosed()
     }
 }

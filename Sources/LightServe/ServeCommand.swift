@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens a chat completion may generate when the request sets no max_tokens.")
     var chatMaxNewTokens = 1024
 
+    @Option(help: "Output length admission expects of a request at most (LightLLM's router_max_new_token_len); 0 expects every request to reach its max_new_tokens. The pool running short then preempts the newest request.")
+    var routerMaxNewTokenLen = 1024
+
     @Flag(help: "Do not reuse the KV of prompt prefixes seen before.")
     var noPrefixCache = false
 
@@ -80,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("--default-max-new-tokens", defaultMaxNewTokens), ("--max-body-bytes", maxBodyBytes),
             ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
             ("--chat-max-new-tokens", chatMaxNewTokens), ("--trace-events", traceEvents + 1),
-            ("--max-req-total-len", maxReqTotalLen ?? 1),
+            ("--max-req-total-len", maxReqTotalLen ?? 1), ("--router-max-new-token-len", routerMaxNewTokenLen + 1),
         ] where value < (name == "--port" || name == "--shutdown-timeout" ? 0 : 1) {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
@@ -129,15 +132,17 @@ struct ServeCommand: AsyncParsableCommand {
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
-                    stopTokens: tokenizer.vocabulary.stopIDs, prefixCaching: !noPrefixCache),
+                    stopTokens: tokenizer.vocabulary.stopIDs, prefixCaching: !noPrefixCache,
+                    routerMaxNewTokenLength: routerMaxNewTokenLen > 0 ? routerMaxNewTokenLen : nil),
                 inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load, trace: trace),
-            execute: ExecuteStage(
+            execute: try ExecuteStage(
                 model: model, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue, results: toScheduler,
                 load: load, trace: trace),
             detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler, trace: trace))
 
         let ingress = IngressConfiguration(
             modelName: name, maxBodyBytes: maxBodyBytes, defaultMaxNewTokens: defaultMaxNewTokens,
+            maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, chat: try chatSetup(model: model, vocabulary: tokenizer.vocabulary),
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
@@ -154,6 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
         let host = self.host
         let app = Application(
             router: router,
+            server: .lightServe,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "LightServe"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
@@ -164,11 +170,12 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: stages)]
         if let traceFile { services.append(.init(service: TraceFileWriter(recorder: trace, path: traceFile))) }
         services.append(.init(service: app))
+        services.append(.init(service: DrainService(load: load, timeout: .seconds(shutdownTimeout), logger: logger)))
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
-        // Stages shut down after the HTTP server (services stop in reverse order), so requests
-        // still running when SIGTERM arrives can finish.
+        configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout + 15)
+        // Services stop in reverse order: the drain first (health 503, new requests 503, running
+        // ones finish), then the HTTP server, then the stages.
         try await ServiceGroup(configuration: configuration).run()
     }
 }

@@ -18,6 +18,9 @@ public final class PipelineLoad: Sendable {
     private let engineHealthy = Atomic<Bool>(true)
     private let prefixLookups = Atomic<Int>(0)
     private let prefixHits = Atomic<Int>(0)
+    private let preemptions = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    private let open = Atomic<Int>(0)
 
     /// What the scheduler publishes after every change.
     public struct ScheduleSnapshot: Sendable, Equatable {
@@ -32,6 +35,8 @@ public final class PipelineLoad: Sendable {
         /// Prompt tokens looked up in the prefix cache since start, and how many were found.
         public var prefixTokensLookedUp = 0
         public var prefixTokensReused = 0
+        /// Requests preempted (their KV freed, to be recomputed) since start.
+        public var preemptions = 0
 
         public init() {}
     }
@@ -81,6 +86,7 @@ public final class PipelineLoad: Sendable {
         runningSequences.store(snapshot.runningSequences, ordering: .relaxed)
         prefixLookups.store(snapshot.prefixTokensLookedUp, ordering: .relaxed)
         prefixHits.store(snapshot.prefixTokensReused, ordering: .relaxed)
+        preemptions.store(snapshot.preemptions, ordering: .relaxed)
     }
 
     public var schedule: ScheduleSnapshot {
@@ -90,6 +96,7 @@ public final class PipelineLoad: Sendable {
         s.waitingDemand = waitingDemand.load(ordering: .relaxed)
         s.waitingRequests = scheduledWaiting.load(ordering: .relaxed)
         s.runningSequences = runningSequences.load(ordering: .relaxed)
+        s.preemptions = preemptions.load(ordering: .relaxed)
         return s
     }
 
@@ -106,6 +113,27 @@ public final class PipelineLoad: Sendable {
     public var isEngineHealthy: Bool { engineHealthy.load(ordering: .relaxed) }
     public func markEngineFailed() { engineHealthy.store(false, ordering: .relaxed) }
 
+    // MARK: Shutdown
+
+    /// Whether the server is draining: it finishes what it has and takes nothing new, and its
+    /// health checks say so, so that load balancers stop sending before it goes away.
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
+    public func beginDraining() { draining.store(true, ordering: .releasing) }
+
+    /// What health checks report.
+    public enum Health: Sendable {
+        case healthy
+        case draining
+        case failed
+    }
+
+    public var health: Health { !isEngineHealthy ? .failed : (isDraining ? .draining : .healthy) }
+
+    /// Requests Ingress has submitted whose handlers have not let go of them yet.
+    public var openRequests: Int { open.load(ordering: .acquiring) }
+    public func requestOpened() { open.add(1, ordering: .relaxed) }
+    public func requestClosed() { open.subtract(1, ordering: .releasing) }
+
     // MARK: Derived figures (LightLLM's /token_load)
 
     public struct TokenLoad: Sendable, Equatable {
@@ -119,7 +147,7 @@ public final class PipelineLoad: Sendable {
         let capacity = Double(max(kvCapacity, 1))
         return TokenLoad(
             current: Double(s.heldSlots) / capacity,
-            logicalMax: Double(s.heldSlots + s.waitingDemand + queuedTokenizeDemand) / capacity,
+            logicalMax: Double(s.heldSlots.addingSaturated(s.waitingDemand).addingSaturated(queuedTokenizeDemand)) / capacity,
             dynamicMax: Double(s.predictedPeak) / capacity)
     }
 }

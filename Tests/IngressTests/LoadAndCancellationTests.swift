@@ -207,24 +207,33 @@ extension EndpointTests {
     }
 
     @Suite struct Shutdown {
-        @Test func testSIGTERMLetsTheRunningStreamFinishThenExitsZero() async throws {
+        @Test func testSIGTERMDrainsHealth503NewRequests503RunningStreamFinishesThenExitZero() async throws {
             let server = try await TestServer.start()
             var parser = ServerSentEventParser()
             var events: [JSON] = []
-            var signalled = false
+            var health: [Int] = []
+            var refused: HTTPClient.Response?
             try await HTTPClient.stream(
                 port: server.port, path: "/generate_stream",
-                body: #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 40, "ignore_eos": true}}"#
+                body: #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 200, "ignore_eos": true}}"#
             ) { _ in
             } onChunk: { chunk in
                 for event in parser.feed(chunk) { events.append(try JSON.parse(Array(event.utf8))) }
-                if !signalled && !events.isEmpty {
-                    signalled = true
+                if refused == nil && !events.isEmpty {
+                    // The stream runs: signal, wait for the health check to turn, then knock.
                     server.terminate()
+                    for _ in 0..<10_000 {
+                        health.append(try await server.get("/health").status)
+                        if health.last == 503 { break }
+                    }
+                    refused = try await server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 2}}"#)
                 }
                 return .continue
             }
-            #expect(events.count == 40)
+            #expect(health.last == 503, "\(health.suffix(3))")
+            #expect(refused?.status == 503)
+            #expect(refused?.header("retry-after") != nil)
+            #expect(events.count == 200)
             #expect(events.last?["finished"] == .bool(true))
             #expect(await server.exitStatus() == 0)
         }
