@@ -160,6 +160,21 @@ extension EndpointTests {
             }
         }
 
+        @Test func testProcessorWithoutAVX2GetsAMessageNotAnIllegalInstruction() async throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestServer.binary)
+            process.arguments = ["generate", "--model", try TestModel.path(), "Hello", "--max-new-tokens", "2"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["LIGHTSERVE_DISABLE_CPU_FEATURES": "avx2,f16c"]) { $1 }
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = Pipe()
+            try process.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(message)")
+            #expect(message.contains("this processor lacks avx2, f16c"), "\(message)")
+        }
+
         /// Polls `/debug/stages` until its `kv` figures satisfy `condition` (at most 20,000 reads).
         func waitForKV(_ server: TestServer, _ condition: (JSON) -> Bool) async throws -> Bool {
             for _ in 0..<20_000 {
