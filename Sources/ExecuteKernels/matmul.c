@@ -1,9 +1,10 @@
 // Matrix products against quantized weights.
 //
-// Few input rows (decode): a fused kernel reads each 4-bit or 8-bit weight block once, widens it
+// Few input rows (decode): a fused kernel reads each quantized weight block once, widens it
 // to 16-bit integers and multiplies it with every row's activations, themselves quantized per
 // 32-block to 16-bit integers (pmaddwd: 16 products per instruction). 16-bit activations keep
-// the golden logits within 0.002 of float32; 8-bit ones would not. From 5 rows each weight row
+// the golden logits within 0.002 of float32; 8-bit ones would not. Each type widens its blocks in
+// its own file (q4_q8.c, q5.c, q4_k.c, ...; see quantized.h). From 5 rows each weight row
 // is widened once into scratch and reused for every activation row.
 //
 // Many input rows (prefill, wide decode batches): the product is compute-bound, so each worker
@@ -14,7 +15,7 @@
 
 #include <cblas.h>
 
-#include "internal.h"
+#include "quantized.h"
 
 // Crossover measured with `bench/run kernels` (hot cache): the fused and widened-integer
 // kernels win up to 20 rows (16 rows: 0.75 vs 0.92 ms per layer), sgemm from 24.
@@ -26,28 +27,8 @@ void ls_set_sgemm_tile_floats(int floats) { tile_floats = floats; }
 void ls_set_quantized_max_rows(int rows) { quantized_max_rows = rows; }
 int ls_quantized_max_rows(void) { return quantized_max_rows; }
 
-static int is_block_quantized(int type) {
-    return type == LS_TYPE_Q4_0 || type == LS_TYPE_Q4_1 || type == LS_TYPE_Q8_0;
-}
 
-// MARK: Activations as 16-bit integers
-
-// Weights are widened to 16 bits without shuffles: read as 16-bit lanes, a block's 16 bytes hold
-// elements (2i, 2i+1) of Q8_0 or (2i, 2i+16, 2i+1, 2i+17) of Q4 in lane i, which shifts and
-// masks pull out. The activations are stored in that order instead, two blocks to a 256-bit
-// vector, so a pair of blocks costs four pmaddwd per row and one float conversion. Against
-// widening each block with vpmovzxbw (`bench/run kernels`, ms per layer): 1 row 0.104 -> 0.094,
-// 4 rows 0.28 -> 0.20, 16 rows 0.95 -> 0.75; one decode stream ~190 -> ~220 tokens/s.
-
-/// Row `r` of quantized activations, two 32-blocks ("a pair") at a time: per pair 64 int16 as
-/// four vectors [A.g | B.g] for g = elements {2i}, {2i+16}, {2i+1}, {2i+17} of each block; the
-/// blocks' scales as [sA x4 | sB x4]; and [0, sumA, 0, sumB], the float sums of the original
-/// values, for Q4_1's minimum and Q4_0's offset. An odd last block pairs with zeros.
-typedef struct {
-    const int16_t *q;
-    const float *scale;
-    const float *sum;
-} qrow;
+// MARK: Activations as 16-bit integers (layout in quantized.h)
 
 static int pair_count(int cols) { return (cols / 32 + 1) / 2; }
 
@@ -56,8 +37,9 @@ static size_t qrow_bytes(int cols) {
     return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
 }
 
-/// Quantizes 32 floats to int16 with one scale; returns the scale, stores the sum.
-static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3, float *sum) {
+/// Quantizes 32 floats to int16 with one scale; returns the scale, stores the sums of the first
+/// and second 16 values.
+static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3, float *sums) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
     __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
@@ -82,7 +64,8 @@ static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *
     _mm_storeu_si128((__m128i *)g2, _mm256_extracti128_si256(lo, 1));
     _mm_storeu_si128((__m128i *)g1, _mm256_castsi256_si128(hi));
     _mm_storeu_si128((__m128i *)g3, _mm256_extracti128_si256(hi, 1));
-    *sum = ls_hsum(_mm256_add_ps(_mm256_add_ps(v0, v1), _mm256_add_ps(v2, v3)));
+    sums[0] = ls_hsum(_mm256_add_ps(v0, v1));
+    sums[1] = ls_hsum(_mm256_add_ps(v2, v3));
     return d;
 }
 
@@ -93,152 +76,21 @@ static qrow quantize_row(const float *x, int cols, uint8_t *storage) {
     float *sum = scale + (size_t)pairs * 8;
     for (int p = 0; p < pairs; p++) {
         int16_t *qp = q + 64 * p;
-        float sumA = 0, sumB = 0, sB = 0;
-        float sA = quantize_block(x + 64 * p, qp, qp + 16, qp + 32, qp + 48, &sumA);
-        if (2 * p + 1 < blocks)
-            sB = quantize_block(x + 64 * p + 32, qp + 8, qp + 24, qp + 40, qp + 56, &sumB);
-        else
+        float *sp = sum + 4 * p;
+        float sB = 0;
+        float sA = quantize_block(x + 64 * p, qp, qp + 16, qp + 32, qp + 48, sp);
+        if (2 * p + 1 < blocks) {
+            sB = quantize_block(x + 64 * p + 32, qp + 8, qp + 24, qp + 40, qp + 56, sp + 2);
+        } else {
             for (int g = 0; g < 4; g++) memset(qp + 16 * g + 8, 0, 16);
+            sp[2] = sp[3] = 0;
+        }
         _mm256_storeu_ps(scale + 8 * p, _mm256_setr_ps(sA, sA, sA, sA, sB, sB, sB, sB));
-        _mm_storeu_ps(sum + 4 * p, _mm_setr_ps(0, sumA, 0, sumB));
     }
     return (qrow){q, scale, sum};
 }
 
-// MARK: Weight pairs widened in registers
-
-/// One pair of weight blocks as the four int16 vectors matching the activation layout, the
-/// scale vector [dA x4 | dB x4], and [dA, mA, dB, mB] (m: Q4_1's minimum, Q4_0's -8·d, 0 for
-/// Q8_0).
-typedef struct {
-    __m256i e[4];
-    __m256 d;
-    __m128 dm;
-} weight_pair;
-
-static inline __attribute__((always_inline)) uint32_t load_u32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline __attribute__((always_inline)) __m256i load_two(const uint8_t *a, const uint8_t *b) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
-                                   _mm_loadu_si128((const __m128i *)b), 1);
-}
-
-/// Blocks `a` and `b` widened; `b` is `a` again when a row ends on a lone block (the activations
-/// it meets are zero, so it adds nothing).
-static inline __attribute__((always_inline)) weight_pair widen_pair(int type, const uint8_t *a, const uint8_t *b) {
-    weight_pair w;
-    const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2);
-    if (type == LS_TYPE_Q8_0) {
-        uint32_t halves = (load_u32(a) & 0xFFFF) | (load_u32(b) << 16);
-        __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)halves));  // [dA, dB, 0, 0]
-        w.dm = _mm_setzero_ps();
-        w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
-        __m256i lo = load_two(a + 2, b + 2), hi = load_two(a + 18, b + 18);
-        w.e[0] = _mm256_srai_epi16(_mm256_slli_epi16(lo, 8), 8);
-        w.e[1] = _mm256_srai_epi16(_mm256_slli_epi16(hi, 8), 8);
-        w.e[2] = _mm256_srai_epi16(lo, 8);
-        w.e[3] = _mm256_srai_epi16(hi, 8);
-        return w;
-    }
-    const __m256i mask = _mm256_set1_epi16(0x000F);
-    // Q4_1 starts [d, m]; Q4_0 [d, two quant bytes], whose conversion is discarded.
-    __m128 head = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)load_u32(a)), (int)load_u32(b), 1));
-    __m256i raw;
-    if (type == LS_TYPE_Q4_1) {
-        w.dm = head;  // [dA, mA, dB, mB]
-        raw = load_two(a + 4, b + 4);
-    } else {
-        w.dm = _mm_mul_ps(_mm_moveldup_ps(head), _mm_setr_ps(1, -8, 1, -8));  // [dA, -8dA, dB, -8dB]
-        raw = load_two(a + 2, b + 2);
-    }
-    w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(w.dm), spread);
-    w.e[0] = _mm256_and_si256(raw, mask);
-    w.e[1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
-    w.e[2] = _mm256_and_si256(_mm256_srli_epi16(raw, 8), mask);
-    w.e[3] = _mm256_srli_epi16(raw, 12);
-    return w;
-}
-
-static inline __attribute__((always_inline)) __m256i pair_products(const __m256i *e, const int16_t *a) {
-    __m256i p01 = _mm256_add_epi32(_mm256_madd_epi16(e[0], _mm256_loadu_si256((const __m256i *)a)),
-                                   _mm256_madd_epi16(e[1], _mm256_loadu_si256((const __m256i *)(a + 16))));
-    __m256i p23 = _mm256_add_epi32(_mm256_madd_epi16(e[2], _mm256_loadu_si256((const __m256i *)(a + 32))),
-                                   _mm256_madd_epi16(e[3], _mm256_loadu_si256((const __m256i *)(a + 48))));
-    return _mm256_add_epi32(p01, p23);
-}
-
-static inline __attribute__((always_inline)) float finish(__m256 acc, __m128 offset) {
-    __m128 o = _mm_add_ps(offset, _mm_movehl_ps(offset, offset));
-    return ls_hsum(acc) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
-}
-
-// MARK: Fused kernel: one weight row against up to four activation rows
-
-#define LS_GROUP 4
-
-static inline __attribute__((always_inline)) void dot_fused(int type, const uint8_t *w, size_t block_bytes, int blocks,
-                                                             const qrow *rows, int R, float *result) {
-    __m256 acc[LS_GROUP];
-    __m128 offset[LS_GROUP];
-    for (int r = 0; r < R; r++) {
-        acc[r] = _mm256_setzero_ps();
-        offset[r] = _mm_setzero_ps();
-    }
-    for (int p = 0; 2 * p < blocks; p++) {
-        const uint8_t *a = w + (size_t)(2 * p) * block_bytes;
-        weight_pair wp = widen_pair(type, a, 2 * p + 1 < blocks ? a + block_bytes : a);
-        for (int r = 0; r < R; r++) {
-            __m256i prod = pair_products(wp.e, rows[r].q + 64 * p);
-            __m256 scale = _mm256_mul_ps(wp.d, _mm256_loadu_ps(rows[r].scale + 8 * p));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[r]);
-            offset[r] = _mm_fmadd_ps(wp.dm, _mm_loadu_ps(rows[r].sum + 4 * p), offset[r]);
-        }
-    }
-    for (int r = 0; r < R; r++) result[r] = finish(acc[r], offset[r]);
-}
-
-static size_t block_bytes(int type) { return type == LS_TYPE_Q4_1 ? 20 : type == LS_TYPE_Q4_0 ? 18 : 34; }
-
-static void dot_quantized(int type, const uint8_t *w, int cols, const qrow *rows, int R, float *result) {
-    int blocks = cols / 32;
-    size_t bb = block_bytes(type);
-#define LS_DISPATCH(T)                                                                                             \
-    switch (R) {                                                                                                   \
-    case 1: dot_fused(T, w, bb, blocks, rows, 1, result); break;                                                   \
-    case 2: dot_fused(T, w, bb, blocks, rows, 2, result); break;                                                   \
-    case 3: dot_fused(T, w, bb, blocks, rows, 3, result); break;                                                   \
-    default: dot_fused(T, w, bb, blocks, rows, 4, result); break;                                                  \
-    }
-    switch (type) {
-    case LS_TYPE_Q4_1: LS_DISPATCH(LS_TYPE_Q4_1) break;
-    case LS_TYPE_Q4_0: LS_DISPATCH(LS_TYPE_Q4_0) break;
-    case LS_TYPE_Q8_0: LS_DISPATCH(LS_TYPE_Q8_0) break;
-    }
-#undef LS_DISPATCH
-}
-
 // MARK: Many rows: each weight row widened once, reused for every activation row
-
-/// A weight row widened into scratch: per pair the four int16 vectors, then the scale vectors,
-/// then the [d, m] vectors; the many activation rows of a batch each pay only the multiply-adds.
-static void widen_row(int type, const uint8_t *w, int blocks, uint8_t *scratch) {
-    size_t bb = block_bytes(type);
-    int pairs = (blocks + 1) / 2;
-    __m256i *e = (__m256i *)scratch;
-    float *d = (float *)(scratch + (size_t)pairs * 128);
-    float *dm = d + (size_t)pairs * 8;
-    for (int p = 0; p < pairs; p++) {
-        const uint8_t *a = w + (size_t)(2 * p) * bb;
-        weight_pair wp = widen_pair(type, a, 2 * p + 1 < blocks ? a + bb : a);
-        for (int g = 0; g < 4; g++) _mm256_storeu_si256(e + 4 * p + g, wp.e[g]);
-        _mm256_storeu_ps(d + 8 * p, wp.d);
-        _mm_storeu_ps(dm + 4 * p, wp.dm);
-    }
-}
 
 /// One widened weight row against activation rows `rows[0..R)`.
 static inline __attribute__((always_inline)) void dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R,
@@ -258,12 +110,21 @@ static inline __attribute__((always_inline)) void dot_widened(const uint8_t *scr
         __m256 dp = _mm256_loadu_ps(d + 8 * p);
         __m128 dmp = _mm_loadu_ps(dm + 4 * p);
         for (int r = 0; r < R; r++) {
-            __m256i prod = pair_products(ep, rows[r].q + 64 * p);
+            __m256i prod = ls_pair_products(ep, rows[r].q + 64 * p);
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), _mm256_mul_ps(dp, _mm256_loadu_ps(rows[r].scale + 8 * p)), acc[r]);
             offset[r] = _mm_fmadd_ps(dmp, _mm_loadu_ps(rows[r].sum + 4 * p), offset[r]);
         }
     }
-    for (int r = 0; r < R; r++) result[r] = finish(acc[r], offset[r]);
+    for (int r = 0; r < R; r++) result[r] = ls_finish(acc[r], offset[r]);
+}
+
+void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, float *result) {
+    switch (R) {
+    case 1: dot_widened(scratch, pairs, rows, 1, result); break;
+    case 2: dot_widened(scratch, pairs, rows, 2, result); break;
+    case 3: dot_widened(scratch, pairs, rows, 3, result); break;
+    default: dot_widened(scratch, pairs, rows, 4, result); break;
+    }
 }
 
 // MARK: Work distribution
@@ -285,33 +146,27 @@ typedef struct {
 
 static void run_fused_chunk(const matmul_job *job, const ls_matmul_op *op, int n0, int n1, float *scratch) {
     const uint8_t *w = op->weights;
-    int blocks = op->cols / 32;
+    const ls_quant_kernels *kernels = ls_quant_kernels_for(op->type);
+    int pairs = pair_count(op->cols);
     for (int n = n0; n < n1; n++) {
         const uint8_t *row = w + (size_t)n * op->row_bytes;
-        if (is_block_quantized(op->type) && job->m > LS_GROUP) {
+        if (kernels && job->m > LS_GROUP) {
             // Many rows: widen the weight row once (into L1-resident scratch), reuse it for all.
-            int pairs = (blocks + 1) / 2;
-            widen_row(op->type, row, blocks, (uint8_t *)scratch);
+            kernels->widen(row, op->cols, (uint8_t *)scratch);
             for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
                 int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
                 float result[LS_GROUP];
-                const uint8_t *widened = (const uint8_t *)scratch;
-                switch (R) {
-                case 1: dot_widened(widened, pairs, job->qrows + r0, 1, result); break;
-                case 2: dot_widened(widened, pairs, job->qrows + r0, 2, result); break;
-                case 3: dot_widened(widened, pairs, job->qrows + r0, 3, result); break;
-                default: dot_widened(widened, pairs, job->qrows + r0, 4, result); break;
-                }
+                ls_dot_widened((const uint8_t *)scratch, pairs, job->qrows + r0, R, result);
                 for (int r = 0; r < R; r++) {
                     float *o = op->out + (size_t)(r0 + r) * op->ldo + n;
                     *o = op->accumulate ? *o + result[r] : result[r];
                 }
             }
-        } else if (is_block_quantized(op->type)) {
+        } else if (kernels) {
             for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
                 int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
                 float result[LS_GROUP];
-                dot_quantized(op->type, row, op->cols, job->qrows + r0, R, result);
+                kernels->dot(row, op->cols, job->qrows + r0, R, result);
                 for (int r = 0; r < R; r++) {
                     float *o = op->out + (size_t)(r0 + r) * op->ldo + n;
                     *o = op->accumulate ? *o + result[r] : result[r];
@@ -413,7 +268,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
 
     if (fused) {
         int quantize = 0;
-        for (int i = 0; i < count; i++) quantize |= is_block_quantized(ops[i].type);
+        for (int i = 0; i < count; i++) quantize |= ls_quant_kernels_for(ops[i].type) != NULL;
         if (quantize) {
             size_t per_row = qrow_bytes(max_cols);
             uint8_t *storage = ls_shared(rt, per_row * (size_t)m + sizeof(qrow) * (size_t)m);

@@ -42,6 +42,10 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownValueType(let key, let code):
             return "metadata key '\(key)' has unknown value type \(code)"
         case .unknownTensorType(let tensor, let code):
+            if let name = GGUFTensorType.unsupportedName(code: code) {
+                return "tensor '\(tensor)' has ggml type \(name) (\(code)), which this engine does not support; "
+                    + "supported: \(GGUFTensorType.allCases.map(\.description).joined(separator: ", "))"
+            }
             return "tensor '\(tensor)' has unknown or unsupported ggml type \(code)"
         case .invalidShape(let tensor, let shape, let reason):
             return "tensor '\(tensor)' has invalid shape \(shape): \(reason)"

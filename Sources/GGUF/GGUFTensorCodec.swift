@@ -39,12 +39,15 @@ extension GGUFTensorType {
         case .q8_0:
             for block in stride(from: 0, to: values.count, by: 32) {
                 let xs = values[block..<block + 32]
-                let amax = xs.map(abs).max() ?? 0
+                var amax: Float = 0
+                for x in xs { amax = Swift.max(amax, abs(x)) }
                 let d = amax / 127
                 let inverse: Float = d == 0 ? 0 : 1 / d
                 out.append(littleEndian: Float16(d).bitPattern)
                 for x in xs { out.append(UInt8(bitPattern: Int8((x * inverse).rounded()))) }
             }
+        case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+            return KQuantCodec.encode(self, values)
         }
         return out
     }
@@ -90,6 +93,8 @@ extension GGUFTensorType {
                 let d = half(base)
                 for j in 0..<32 { out.append(Float(Int8(bitPattern: bytes[base + 2 + j])) * d) }
             }
+        case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+            return KQuantCodec.decode(self, bytes, count: count)
         }
         return out
     }

@@ -6,7 +6,8 @@ import Testing
 /// up to 4 rows, widened weights up to 16, sgemm beyond), against a double-precision dot product
 /// of the decoded weights.
 @Suite struct MatmulKernelTests {
-    static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q8_0, .f16, .bf16, .f32]
+    static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16, .f32]
+    static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     /// Deterministic values in [-1, 1).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
@@ -20,7 +21,18 @@ import Testing
     @Test(arguments: types, [1, 2, 3, 4, 5, 7, 16, 17, 33])
     func testProductMatchesDecodedWeights(_ type: GGUFTensorType, rows m: Int) throws {
         // 96 columns: three 32-blocks, an odd count; 37 outputs: not a multiple of any chunk.
-        let n = 37, k = 96
+        try Self.check(type, rows: m, columns: 96)
+    }
+
+    /// K-quant rows are whole 256-value super-blocks: two here, so every pair position in a
+    /// super-block and the step to the next one are exercised.
+    @Test(arguments: kQuants, [1, 2, 3, 4, 5, 7, 16, 17, 33])
+    func testKQuantProductMatchesDecodedWeights(_ type: GGUFTensorType, rows m: Int) throws {
+        try Self.check(type, rows: m, columns: 512)
+    }
+
+    static func check(_ type: GGUFTensorType, rows m: Int, columns k: Int) throws {
+        let n = 37
         let weights = type.encode(Self.values(n * k, seed: 7))
         let decoded = weights.withUnsafeBytes { type.decode($0, count: n * k) }
         let x = Self.values(m * k, seed: 11).map { $0 * 3 }

@@ -115,6 +115,17 @@ import Testing
         #expect(throws: GGUFError.unknownTensorType(tensor: "odd", code: 99)) { try GGUFFile(path: Self.write(bytes)) }
     }
 
+    @Test func testStillUnsupportedTypeIsRejectedNamingTensorAndType() throws {
+        var w = GGUFWriter()
+        w.addTensor("blk.0.attn_q.weight", type: .f32, shape: [2], values: [1, 2])
+        var bytes = w.serialized()
+        let typeOffset = 24 + 8 + 19 + 4 + 8
+        bytes[typeOffset] = 16  // IQ2_XXS
+        let error = GGUFError.unknownTensorType(tensor: "blk.0.attn_q.weight", code: 16)
+        #expect(throws: error) { try GGUFFile(path: Self.write(bytes)) }
+        #expect(error.description.contains("'blk.0.attn_q.weight'") && error.description.contains("IQ2_XXS"))
+    }
+
     @Test func testTensorPastEndOfFileIsRejected() throws {
         var w = GGUFWriter()
         w.addTensor("big", type: .f32, shape: [64], values: Array(repeating: 1, count: 64))

@@ -3,21 +3,26 @@ import Testing
 @testable import GGUF
 
 @Suite struct GGUFTensorCodecTests {
-    static let ramp: [Float] = (0..<64).map { Float($0) * 0.37 - 9.1 }
+    /// 256 values (one K-quant super-block) whose every 32-block spans 11.8.
+    static let ramp: [Float] = (0..<256).map { Float($0 % 32) * 0.37 - 5.9 + Float($0 / 32) * 0.11 }
 
     @Test(arguments: GGUFTensorType.allCases)
     func testEncodeThenDecodeStaysWithinOneQuantizationStep(type: GGUFTensorType) {
         let bytes = type.encode(Self.ramp)
-        #expect(bytes.count == type.byteCount(elements: 64))
-        let decoded = bytes.withUnsafeBytes { type.decode($0, count: 64) }
-        let range = (Self.ramp.max()! - Self.ramp.min()!)
+        #expect(bytes.count == type.byteCount(elements: 256))
+        let decoded = bytes.withUnsafeBytes { type.decode($0, count: 256) }
+        let range: Float = 0.37 * 31 + 0.11 * 7  // of the whole ramp; each 32-block spans 0.37 · 31
         let tolerance: Float =
             switch type {
             case .f32: 0
             case .f16: 0.01
             case .bf16: 0.05
             case .q8_0: range / 254
-            case .q4_0, .q4_1: range / 15
+            case .q6_K: range / 63
+            case .q5_0, .q5_1, .q5_K: range / 31
+            case .q4_0, .q4_1, .q4_K: range / 15
+            case .q3_K: range / 7
+            case .q2_K: range / 3
             }
         for (a, b) in zip(decoded, Self.ramp) {
             #expect(abs(a - b) <= tolerance, "\(type): \(a) vs \(b)")

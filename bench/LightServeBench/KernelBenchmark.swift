@@ -19,7 +19,28 @@ struct KernelBenchmark: ParsableCommand {
     @Option(name: .long, help: "Float32 weights dequantized per sgemm call (the tile size).")
     var tileFloats: Int?
 
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Weight types to time on a synthetic layer (e.g. Q4_K Q6_K Q5_0), instead of the model's layer.")
+    var types: [String] = []
+
+    @Option(name: .long, help: "Width of the synthetic layer (--types).")
+    var embedding = 1024
+
+    @Option(name: .long, help: "Feed-forward width of the synthetic layer (--types).")
+    var feedForward = 2816
+
     func run() throws {
+        if !types.isEmpty {
+            let parsed = try types.map { name in
+                guard let type = GGUFTensorType.allCases.first(where: { $0.description.lowercased() == name.lowercased() }),
+                    TypeKernelFigures.halfOffsets[type] != nil
+                else { throw ValidationError("unknown or unquantized type '\(name)'") }
+                return type
+            }
+            if let tileFloats { ls_set_sgemm_tile_floats(Int32(tileFloats)) }
+            let figures = TypeKernelFigures(embedding: embedding, feedForward: feedForward, threads: model.threads)
+            return try figures.run(types: parsed, rows: rows)
+        }
         let file = try GGUFFile(path: model.path)
         let names = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
                      "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "token_embd.weight"]

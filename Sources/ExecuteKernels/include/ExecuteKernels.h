@@ -17,7 +17,14 @@ enum {
     LS_TYPE_F16 = 1,
     LS_TYPE_Q4_0 = 2,
     LS_TYPE_Q4_1 = 3,
+    LS_TYPE_Q5_0 = 6,
+    LS_TYPE_Q5_1 = 7,
     LS_TYPE_Q8_0 = 8,
+    LS_TYPE_Q2_K = 10,
+    LS_TYPE_Q3_K = 11,
+    LS_TYPE_Q4_K = 12,
+    LS_TYPE_Q5_K = 13,
+    LS_TYPE_Q6_K = 14,
     LS_TYPE_BF16 = 30,
 };
 
@@ -65,7 +72,8 @@ int ls_quantized_max_rows(void);
 /// Float32 weights dequantized per sgemm call (tunable for benchmarks).
 void ls_set_sgemm_tile_floats(int floats);
 
-/// Dequantizes `n` elements (a whole number of blocks) of type `type` into `dst`.
+/// Dequantizes `n` elements (a whole number of blocks) of type `type` into `dst`, bit for bit as
+/// ggml's reference dequantizers (and the `gguf` Python package) do for the K-quants and Q5 types.
 void ls_dequantize(int type, const void *src, float *dst, int n);
 
 // MARK: Attention

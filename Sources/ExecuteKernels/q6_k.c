@@ -1,0 +1,77 @@
+// Q6_K: super-blocks of 256 6-bit values (low nibbles, high pairs) in sixteen sub-blocks of 16
+// with signed 8-bit scales, one f16 d: y = d·sc·(q - 32). The output head of every K-quant mix.
+//
+// The sub-block scale is folded into the widened weights ((q - 32)·sc fits in ±4096, so four
+// pmaddwd sums against 16-bit activations stay in int32); a pair's first and second 16 values
+// fall in separate activation groups, so one multiply per group applies the right scale.
+#pragma STDC FP_CONTRACT OFF
+#include "quantized.h"
+
+static void q6_k_dequantize(const uint8_t *p, float *dst, int n) {
+    const __m256i mask = _mm256_set1_epi32(0x0F), two = _mm256_set1_epi32(3), bias = _mm256_set1_epi32(32);
+    for (int b = 0; b < n / 256; b++, p += 210, dst += 256) {
+        float d = ls_half_to_float((uint16_t)(p[208] | p[209] << 8));
+        const int8_t *sc = (const int8_t *)(p + 192);
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
+            float *y = dst + 128 * half;
+            for (int l = 0; l < 32; l += 8) {
+                __m256i a = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + l)));
+                __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(ql + l + 32)));
+                __m256i h = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qh + l)));
+                __m256i q[4] = {
+                    _mm256_or_si256(_mm256_and_si256(a, mask), _mm256_slli_epi32(_mm256_and_si256(h, two), 4)),
+                    _mm256_or_si256(_mm256_and_si256(c, mask), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 2), two), 4)),
+                    _mm256_or_si256(_mm256_srli_epi32(a, 4), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 4), two), 4)),
+                    _mm256_or_si256(_mm256_srli_epi32(c, 4), _mm256_slli_epi32(_mm256_srli_epi32(h, 6), 4))};
+                for (int g = 0; g < 4; g++) {
+                    // ggml: (d * scale) * (q - 32), each product rounded to float.
+                    __m256 dl = _mm256_set1_ps(d * (float)sc[8 * half + 2 * g + l / 16]);
+                    _mm256_storeu_ps(y + 32 * g + l, _mm256_mul_ps(dl, _mm256_cvtepi32_ps(_mm256_sub_epi32(q[g], bias))));
+                }
+            }
+        }
+    }
+}
+
+/// [a x8 | b x8] as int16.
+static inline __attribute__((always_inline)) __m256i spread16(int a, int b) {
+    return _mm256_set_m128i(_mm_set1_epi16((short)b), _mm_set1_epi16((short)a));
+}
+
+static inline __attribute__((always_inline)) weight_pair widen_q6_k(const uint8_t *row, int p, int blocks) {
+    (void)blocks;
+    const uint8_t *block = row + (size_t)(p >> 2) * 210;
+    int half = (p >> 1) & 1, t = p & 1;
+    const uint8_t *ql = block + 64 * half, *qh = block + 128 + 32 * half;
+    const int8_t *sc = (const int8_t *)(block + 192 + 8 * half) + 4 * t;
+    weight_pair w;
+    w.d = _mm256_set1_ps(ls_half_to_float((uint16_t)(block[208] | block[209] << 8)));
+    w.dm = _mm_setzero_ps();
+    // Block A is values 64t..64t+31 of this half (ql[0..31]), block B 64t+32.. (ql[32..63]);
+    // t picks low or high nibbles, and qh[l] holds their top bits at 4t and 4t+2.
+    const __m256i mask = _mm256_set1_epi16(0x000F), top = _mm256_set1_epi16(0x0030), bias = _mm256_set1_epi16(32);
+    __m256i x = ls_load_two(ql, ql + 32), y = ls_load_two(ql + 16, ql + 48);
+    if (t) {
+        x = _mm256_srli_epi16(x, 4);
+        y = _mm256_srli_epi16(y, 4);
+    }
+    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+    __m256i hx = ls_dup_shift(h, 0, 4 * t, 4 * t + 2), hy = ls_dup_shift(h, 1, 4 * t, 4 * t + 2);
+    __m256i e0 = _mm256_or_si256(_mm256_and_si256(x, mask), _mm256_and_si256(_mm256_slli_epi16(hx, 4), top));
+    __m256i e1 = _mm256_or_si256(_mm256_and_si256(y, mask), _mm256_and_si256(_mm256_slli_epi16(hy, 4), top));
+    __m256i e2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x, 8), mask),
+                                 _mm256_and_si256(_mm256_srli_epi16(hx, 4), top));
+    __m256i e3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(y, 8), mask),
+                                 _mm256_and_si256(_mm256_srli_epi16(hy, 4), top));
+    __m256i first = spread16(sc[0], sc[2]), second = spread16(sc[1], sc[3]);
+    w.e[0] = _mm256_mullo_epi16(_mm256_sub_epi16(e0, bias), first);
+    w.e[2] = _mm256_mullo_epi16(_mm256_sub_epi16(e2, bias), first);
+    w.e[1] = _mm256_mullo_epi16(_mm256_sub_epi16(e1, bias), second);
+    w.e[3] = _mm256_mullo_epi16(_mm256_sub_epi16(e3, bias), second);
+    return w;
+}
+
+LS_PAIR_KERNELS(q6_k, widen_q6_k)
+
+const ls_quant_kernels ls_q6_k_kernels = {256, 210, q6_k_dequantize, q6_k_dot, q6_k_widen};

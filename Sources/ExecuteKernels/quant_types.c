@@ -1,0 +1,22 @@
+// The block-quantized types the kernels know, by ggml type code. A new type is a file defining
+// its ls_quant_kernels and one line here.
+#include "quantized.h"
+
+extern const ls_quant_kernels ls_q4_0_kernels, ls_q4_1_kernels, ls_q8_0_kernels, ls_q5_0_kernels,
+    ls_q5_1_kernels, ls_q2_k_kernels, ls_q3_k_kernels, ls_q4_k_kernels, ls_q5_k_kernels, ls_q6_k_kernels;
+
+const ls_quant_kernels *ls_quant_kernels_for(int type) {
+    switch (type) {
+    case LS_TYPE_Q4_0: return &ls_q4_0_kernels;
+    case LS_TYPE_Q4_1: return &ls_q4_1_kernels;
+    case LS_TYPE_Q5_0: return &ls_q5_0_kernels;
+    case LS_TYPE_Q5_1: return &ls_q5_1_kernels;
+    case LS_TYPE_Q8_0: return &ls_q8_0_kernels;
+    case LS_TYPE_Q2_K: return &ls_q2_k_kernels;
+    case LS_TYPE_Q3_K: return &ls_q3_k_kernels;
+    case LS_TYPE_Q4_K: return &ls_q4_k_kernels;
+    case LS_TYPE_Q5_K: return &ls_q5_k_kernels;
+    case LS_TYPE_Q6_K: return &ls_q6_k_kernels;
+    default: return NULL;
+    }
+}

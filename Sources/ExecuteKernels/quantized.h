@@ -1,0 +1,151 @@
+// Shared machinery of the block-quantized types: activations quantized to 16-bit integers per
+// 32-block, weight blocks widened in registers to match them, and the per-type descriptor each
+// quant family's file fills in (a new type adds a file and a line in quant_types.c).
+#pragma once
+
+#include <string.h>
+
+#include "internal.h"
+
+/// Row `r` of quantized activations, two 32-blocks ("a pair") at a time: per pair 64 int16 as
+/// four vectors [A.g | B.g] for g = elements {2i}, {2i+16}, {2i+1}, {2i+17} of each block; the
+/// blocks' scales as [sA x4 | sB x4]; and [A0, A1, B0, B1], the float sums of the original
+/// values over each block's first and second 16 elements (for minimums and offsets). An odd last
+/// block pairs with zeros.
+typedef struct {
+    const int16_t *q;
+    const float *scale;
+    const float *sum;
+} qrow;
+
+/// One pair of weight blocks as the four int16 vectors matching the activation layout, the
+/// scale vector [dA x4 | dB x4], and the offsets [mA0, mA1, mB0, mB1] added per 16 elements
+/// (Q4_1's minimum, Q4_0's -8·d, a K-quant's -dmin·min; 0 where there is none). Integer sums
+/// of four pmaddwd per lane must fit in int32: weights up to ±4096 against 16-bit activations.
+typedef struct {
+    __m256i e[4];
+    __m256 d;
+    __m128 dm;
+} weight_pair;
+
+/// Widens pair `p` (32-blocks 2p and 2p+1) of a weight row of `blocks` 32-blocks.
+typedef weight_pair (*ls_widen_fn)(const uint8_t *row, int p, int blocks);
+
+/// What the kernels need of one block-quantized type.
+typedef struct {
+    int block_values;  // values per block: 32, or 256 for K-quants
+    int block_bytes;
+    /// Decodes `n` values (whole blocks) exactly as ggml's reference dequantizer does.
+    void (*dequantize)(const uint8_t *src, float *dst, int n);
+    /// One weight row of `cols` against activation rows `rows[0..R)` (R <= LS_GROUP).
+    void (*dot)(const uint8_t *w, int cols, const qrow *rows, int R, float *result);
+    /// One weight row widened into `scratch` for ls_dot_widened (many activation rows).
+    void (*widen)(const uint8_t *w, int cols, uint8_t *scratch);
+} ls_quant_kernels;
+
+/// The kernels of a block-quantized type, or NULL for float types and unknown codes.
+const ls_quant_kernels *ls_quant_kernels_for(int type);
+
+#define LS_GROUP 4
+
+/// One widened weight row (see ls_quant_kernels.widen) against activation rows `rows[0..R)`.
+void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, float *result);
+
+static inline __attribute__((always_inline)) uint32_t ls_load_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline __attribute__((always_inline)) __m256i ls_load_two(const uint8_t *a, const uint8_t *b) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
+                                   _mm_loadu_si128((const __m128i *)b), 1);
+}
+
+static inline __attribute__((always_inline)) __m256i ls_pair_products(const __m256i *e, const int16_t *a) {
+    __m256i p01 = _mm256_add_epi32(_mm256_madd_epi16(e[0], _mm256_loadu_si256((const __m256i *)a)),
+                                   _mm256_madd_epi16(e[1], _mm256_loadu_si256((const __m256i *)(a + 16))));
+    __m256i p23 = _mm256_add_epi32(_mm256_madd_epi16(e[2], _mm256_loadu_si256((const __m256i *)(a + 32))),
+                                   _mm256_madd_epi16(e[3], _mm256_loadu_si256((const __m256i *)(a + 48))));
+    return _mm256_add_epi32(p01, p23);
+}
+
+static inline __attribute__((always_inline)) float ls_finish(__m256 acc, __m128 offset) {
+    __m128 o = _mm_add_ps(offset, _mm_movehl_ps(offset, offset));
+    return ls_hsum(acc) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+}
+
+/// [x x4 | y x4] from two floats.
+static inline __attribute__((always_inline)) __m256 ls_spread2(float x, float y) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(x)), _mm_set1_ps(y), 1);
+}
+
+/// Bytes `k`..`k+15` of a 32-byte run, in both 128-bit lanes, each 32-bit lane then shifted
+/// right by `sa` (low lane) or `sb` (high lane): the same bytes feed block A and block B with
+/// their bit fields at different offsets (K-quants keep two sub-blocks in one run of bytes).
+static inline __attribute__((always_inline)) __m256i ls_dup_shift(__m256i raw, int high, int sa, int sb) {
+    __m256i dup = high ? _mm256_permute4x64_epi64(raw, 0xEE) : _mm256_permute4x64_epi64(raw, 0x44);
+    return _mm256_srlv_epi32(dup, _mm256_setr_epi32(sa, sa, sa, sa, sb, sb, sb, sb));
+}
+
+/// The fused kernel body: one weight row, pair by pair, against up to LS_GROUP activation rows.
+static inline __attribute__((always_inline)) void ls_dot_pairs(ls_widen_fn widen, const uint8_t *w, int cols,
+                                                                const qrow *rows, int R, float *result) {
+    int blocks = cols / 32;
+    __m256 acc[LS_GROUP];
+    __m128 offset[LS_GROUP];
+    for (int r = 0; r < R; r++) {
+        acc[r] = _mm256_setzero_ps();
+        offset[r] = _mm_setzero_ps();
+    }
+    for (int p = 0; 2 * p < blocks; p++) {
+        weight_pair wp = widen(w, p, blocks);
+        for (int r = 0; r < R; r++) {
+            __m256i prod = ls_pair_products(wp.e, rows[r].q + 64 * p);
+            __m256 scale = _mm256_mul_ps(wp.d, _mm256_loadu_ps(rows[r].scale + 8 * p));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[r]);
+            offset[r] = _mm_fmadd_ps(wp.dm, _mm_loadu_ps(rows[r].sum + 4 * p), offset[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) result[r] = ls_finish(acc[r], offset[r]);
+}
+
+/// Layout of a widened row: per pair the four int16 vectors, then the scale vectors, then the
+/// offset vectors.
+static inline __attribute__((always_inline)) void ls_widen_pairs(ls_widen_fn widen, const uint8_t *w, int cols,
+                                                                  uint8_t *scratch) {
+    int blocks = cols / 32, pairs = (blocks + 1) / 2;
+    __m256i *e = (__m256i *)scratch;
+    float *d = (float *)(scratch + (size_t)pairs * 128);
+    float *dm = d + (size_t)pairs * 8;
+    for (int p = 0; p < pairs; p++) {
+        weight_pair wp = widen(w, p, blocks);
+        for (int g = 0; g < 4; g++) _mm256_storeu_si256(e + 4 * p + g, wp.e[g]);
+        _mm256_storeu_ps(d + 8 * p, wp.d);
+        _mm_storeu_ps(dm + 4 * p, wp.dm);
+    }
+}
+
+/// Defines `NAME_dot` and `NAME_widen` for a type from its pair widener, with the row count a
+/// compile-time constant in each specialisation.
+#define LS_PAIR_KERNELS(NAME, WIDEN)                                                                               \
+    static void NAME##_dot(const uint8_t *w, int cols, const qrow *rows, int R, float *result) {                   \
+        switch (R) {                                                                                               \
+        case 1: ls_dot_pairs(WIDEN, w, cols, rows, 1, result); break;                                              \
+        case 2: ls_dot_pairs(WIDEN, w, cols, rows, 2, result); break;                                              \
+        case 3: ls_dot_pairs(WIDEN, w, cols, rows, 3, result); break;                                              \
+        default: ls_dot_pairs(WIDEN, w, cols, rows, 4, result); break;                                             \
+        }                                                                                                          \
+    }                                                                                                              \
+    static void NAME##_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(WIDEN, w, cols, scratch); }
+
+/// The 6-bit scale and minimum of sub-block `j` (0..7) from a Q4_K/Q5_K super-block's 12 bytes.
+static inline __attribute__((always_inline)) void ls_k_scale_min(const uint8_t *s, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}

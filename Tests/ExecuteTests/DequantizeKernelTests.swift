@@ -1,0 +1,34 @@
+import ExecuteKernels
+import Foundation
+import GGUF
+import TestSupport
+import Testing
+
+/// `ls_dequantize` (the tile path of many-row products) against `gguf.quants.dequantize`, bit for
+/// bit, on the fixture Tests/Fixtures/make_quant_fixtures.py wrote.
+@Suite struct DequantizeKernelTests {
+    struct Case: Decodable {
+        let code: UInt32
+        let count: Int
+        let bytes: String
+        let bits: [UInt32]
+    }
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        let digits = Array(hex.utf8)
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+    }
+
+    @Test(arguments: [GGUFTensorType.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
+    func testKernelDequantizationMatchesGGUFPackageBitForBit(_ type: GGUFTensorType) throws {
+        let cases: [String: Case] = try TestPaths.loadFixture("quant_dequantize.json")
+        let fixture = try #require(cases[type.description])
+        let data = Self.bytes(fixture.bytes)
+        var out = [Float](repeating: .nan, count: fixture.count)
+        data.withUnsafeBytes { src in
+            out.withUnsafeMutableBufferPointer { ls_dequantize(Int32(type.rawValue), src.baseAddress, $0.baseAddress, Int32(fixture.count)) }
+        }
+        let mismatches = zip(out, fixture.bits).filter { $0.bitPattern != $1 }.count
+        #expect(mismatches == 0, "\(type): \(mismatches) of \(fixture.count) values differ")
+    }
+}
