@@ -17,7 +17,7 @@ public actor ExecuteStage {
     ///   - kvSlots: token slots in the KV pool; must match the scheduler's.
     ///   - threads: compute threads, this stage's own thread included.
     public init(
-        model: LlamaModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
+        model: LanguageModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
         results: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
     ) {
         self.trace = trace

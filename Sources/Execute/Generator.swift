@@ -26,7 +26,7 @@ public final class Generator {
     }
 
     /// - Parameter capacity: KV slots, the longest prompt plus generation this generator runs.
-    public init(model: LlamaModel, capacity: Int, threads: Int) {
+    public init(model: LanguageModel, capacity: Int, threads: Int) {
         runner = ModelRunner(model: model, kvSlots: capacity, threads: threads)
     }
 

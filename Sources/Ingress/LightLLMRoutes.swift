@@ -36,7 +36,12 @@ public struct LightLLMRoutes: Sendable {
             pipeline.load.isEngineHealthy
                 ? json(.object([("status", "ok")])) : json(.object([("status", "error")]), status: .serviceUnavailable)
         }
-        router.get("/get_model_name") { _, _ in json(.object([("model_name", .string(configuration.modelName))])) }
+        router.get("/get_model_name") { _, _ in
+            json(.object([
+                ("model_name", .string(configuration.modelName)), ("architecture", .string(configuration.architecture)),
+                ("quantization", .string(configuration.quantization)),
+            ]))
+        }
         router.get("/token_load") { _, _ in
             let load = pipeline.load.tokenLoad
             return json(.object([
