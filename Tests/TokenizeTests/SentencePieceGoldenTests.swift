@@ -46,10 +46,10 @@ import Testing
 
     @Test func testCharactersOutsideTheVocabularyFallBackToByteTokens() throws {
         let tokenizer = try Self.tokenizer.get()
-        // U+E000 (private use) has no token: its three UTF-8 bytes come out as <0xEE><0x80><0x80>.
-        let ids = tokenizer.encode("\u{E000}", addSpecial: false)
-        #expect(ids.map { tokenizer.vocabulary.tokens[Int($0)] } == ["<0xEE>", "<0x80>", "<0x80>"])
-        #expect(try tokenizer.decode(ids) == "\u{E000}")
+        // U+F0000 (supplementary private use) has no token: its UTF-8 bytes come out as byte tokens.
+        let ids = tokenizer.encode("\u{F0000}", addSpecial: false)
+        #expect(ids.map { tokenizer.vocabulary.tokens[Int($0)] } == ["<0xF3>", "<0xB0>", "<0x80>", "<0x80>"])
+        #expect(try tokenizer.decode(ids) == "\u{F0000}")
     }
 
     @Test func testRoundTripOfArbitraryText() throws {
