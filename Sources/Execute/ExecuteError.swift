@@ -6,6 +6,12 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
     case model(GGUFError)
     /// `general.architecture` is not one this engine implements.
     case unsupportedArchitecture(String)
+    /// The file asks for a rope scaling type the engine does not implement (computing the model
+    /// without it would give wrong logits).
+    case unsupportedRopeScaling(String)
+    /// The file has tensors the model's family does not use; computing without them would give
+    /// wrong logits.
+    case unusedTensors(architecture: String, names: [String])
     /// Hyper-parameters that cannot describe a working model (say, heads that do not divide the
     /// embedding, or a head size the kernels cannot handle).
     case invalidHyperParameters(String)
@@ -25,7 +31,12 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .model(let error): "model: \(error)"
-        case .unsupportedArchitecture(let a): "architecture '\(a)' is not supported (only 'llama' is)"
+        case .unsupportedArchitecture(let a):
+            "architecture '\(a)' is not supported (supported: \(ModelFamilies.architectures.joined(separator: ", ")))"
+        case .unsupportedRopeScaling(let type):
+            "rope scaling '\(type)' is not supported (only linear scaling is); refusing rather than computing the model wrongly"
+        case .unusedTensors(let architecture, let names):
+            "the file has tensors a '\(architecture)' model does not use (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : "")); refusing rather than computing the model wrongly"
         case .invalidHyperParameters(let why): "invalid hyper-parameters: \(why)"
         case .weightShapeMismatch(let name, let expected, let found):
             "tensor '\(name)' has shape \(found), expected \(expected)"

@@ -18,7 +18,7 @@ public actor ExecuteStage {
     ///   - threads: compute threads, this stage's own thread included.
     /// - Throws: if the processor cannot run the kernels or the compute threads cannot start.
     public init(
-        model: LlamaModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
+        model: LanguageModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
         results: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
     ) throws(ExecuteError) {
         self.trace = trace

@@ -15,7 +15,7 @@ final class ForwardScratch {
     private(set) var rowSlot: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
 
     /// Makes room for `rows` token rows and `outputRows` rows of logits.
-    func reserve(rows: Int, outputRows: Int, configuration c: LlamaConfiguration) {
+    func reserve(rows: Int, outputRows: Int, configuration c: ModelConfiguration) {
         if rows > rowCapacity {
             let n = max(rows, rowCapacity * 2)
             let d = c.embeddingLength
@@ -23,13 +23,14 @@ final class ForwardScratch {
             rowSlot.deallocate()
             x = .allocate(capacity: n * d)
             h = .allocate(capacity: n * d)
-            q = .allocate(capacity: n * c.headCount * c.headDimension)
+            q = .allocate(capacity: n * c.queryDimension)
             k = .allocate(capacity: n * c.kvDimension)
             v = .allocate(capacity: n * c.kvDimension)
-            attention = .allocate(capacity: n * d)
+            attention = .allocate(capacity: n * c.queryDimension)
             gate = .allocate(capacity: n * c.feedForwardLength)
             up = .allocate(capacity: n * c.feedForwardLength)
-            cosSin = .allocate(capacity: n * c.rotaryDimension)
+            // One table of angles per rotary embedding.
+            cosSin = .allocate(capacity: n * c.maxRotaryDimension * c.rotaries.count)
             rowSlot = .allocate(capacity: n)
             rowCapacity = n
         }

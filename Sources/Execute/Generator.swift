@@ -26,7 +26,7 @@ public final class Generator {
     }
 
     /// - Parameter capacity: KV slots, the longest prompt plus generation this generator runs.
-    public init(model: LlamaModel, capacity: Int, threads: Int) throws(ExecuteError) {
+    public init(model: LanguageModel, capacity: Int, threads: Int) throws(ExecuteError) {
         runner = try ModelRunner(model: model, kvSlots: capacity, threads: threads)
     }
 

@@ -17,11 +17,11 @@ public final class KVCache {
     let values: UnsafeMutablePointer<UInt16>
 
     /// Bytes one token slot takes across all layers.
-    public static func bytesPerSlot(_ configuration: LlamaConfiguration) -> Int {
+    public static func bytesPerSlot(_ configuration: ModelConfiguration) -> Int {
         2 * configuration.layerCount * configuration.kvDimension * MemoryLayout<UInt16>.size
     }
 
-    public init(configuration: LlamaConfiguration, capacity: Int) {
+    public init(configuration: ModelConfiguration, capacity: Int) {
         precondition(capacity > 0, "a KV cache needs at least one slot")
         self.capacity = capacity
         self.layerCount = configuration.layerCount

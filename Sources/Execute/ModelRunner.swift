@@ -1,13 +1,14 @@
 import ExecuteKernels
 import Foundation
 
-/// Runs batches of sequences through a ``LlamaModel``: batched prefill chunks and one-token
-/// decode rows side by side, each row reading and writing its own sequence's KV slots.
+/// Runs batches of sequences through a ``LanguageModel``: batched prefill chunks and one-token
+/// decode rows side by side, each row reading and writing its own sequence's KV slots. One
+/// forward pass serves every family; the model's ``BlockRecipe`` switches its optional parts.
 ///
 /// Owns the KV storage, the compute threads and the activation scratch, so it is confined to
 /// one dedicated thread (the Execute stage's); it is deliberately not `Sendable`.
 public final class ModelRunner {
-    public let model: LlamaModel
+    public let model: LanguageModel
     public let cache: KVCache
     let runtime: ComputeRuntime
     private var scratch = ForwardScratch()
@@ -16,7 +17,7 @@ public final class ModelRunner {
     ///   - kvSlots: token slots in the KV pool (all sequences together).
     ///   - threads: compute threads, including the calling one.
     /// Throws if the processor cannot run the kernels or the compute threads cannot start.
-    public init(model: LlamaModel, kvSlots: Int, threads: Int) throws(ExecuteError) {
+    public init(model: LanguageModel, kvSlots: Int, threads: Int) throws(ExecuteError) {
         self.model = model
         self.cache = KVCache(configuration: model.configuration, capacity: kvSlots)
         self.runtime = try ComputeRuntime(threads: threads)
@@ -58,9 +59,15 @@ public final class ModelRunner {
             slotBase.append(allSlots.count)
             allSlots.append(contentsOf: sequence.slots[0..<(sequence.position + sequence.tokens.count)])
             for (i, token) in sequence.tokens.enumerated() {
-                model.embedding.decodeRow(Int(token), into: s.x + row * d)
+                let embedded = s.x + row * d
+                model.embedding.decodeRow(Int(token), into: embedded)
+                if c.embeddingScale != 1 {
+                    for j in 0..<d { embedded[j] *= c.embeddingScale }
+                }
                 s.rowSlot[row] = sequence.slots[sequence.position + i]
-                fillRotaryAngles(position: sequence.position + i, into: s.cosSin + row * c.rotaryDimension)
+                for (t, rotary) in c.rotaries.enumerated() {
+                    rotary.fillAngles(position: sequence.position + i, into: angles(table: t) + row * rotary.dimension)
+                }
                 row += 1
             }
         }
@@ -125,54 +132,85 @@ public final class ModelRunner {
         return try body(outputs)
     }
 
-    private func runLayer(_ layer: LlamaModel.Layer, index: Int, rows: Int, segments: [ls_attention_segment]) {
+    /// Rotary angles of every row for rotary embedding `table`.
+    private func angles(table: Int) -> UnsafeMutablePointer<Float> {
+        scratch.cosSin + table * scratch.rowCapacity * model.configuration.maxRotaryDimension
+    }
+
+    private func runLayer(_ layer: TransformerLayer, index: Int, rows: Int, segments: [ls_attention_segment]) {
         let c = model.configuration
+        let parameters = c.layers[index]
         let s = scratch
-        let d = c.embeddingLength, kvd = c.kvDimension, ff = c.feedForwardLength
+        let d = c.embeddingLength, qd = c.queryDimension, kvd = c.kvDimension, ff = c.feedForwardLength
+        let hd = c.headDimension
         let n = Int32(rows)
         let rt = runtime.handle
 
+        // Attention: norm, projections (+ biases), per-head q/k norms, rotation.
         ls_rmsnorm_parallel(rt, s.x, Int32(d), layer.attentionNorm, s.h, Int32(d), n, Int32(d), c.rmsEpsilon)
         var qkv = [
-            layer.query.operation(output: s.q, outputStride: d, accumulate: false),
+            layer.query.operation(output: s.q, outputStride: qd, accumulate: false),
             layer.key.operation(output: s.k, outputStride: kvd, accumulate: false),
             layer.value.operation(output: s.v, outputStride: kvd, accumulate: false),
         ]
         ls_matmul(rt, s.h, n, Int32(d), &qkv, 3)
-        ls_rope(s.q, Int32(d), n, Int32(c.headCount), Int32(c.headDimension), Int32(c.rotaryDimension), s.cosSin)
-        ls_rope(s.k, Int32(kvd), n, Int32(c.kvHeadCount), Int32(c.headDimension), Int32(c.rotaryDimension), s.cosSin)
+        if let bias = layer.queryBias { ls_add_bias(s.q, Int32(qd), n, bias, Int32(qd)) }
+        if let bias = layer.keyBias { ls_add_bias(s.k, Int32(kvd), n, bias, Int32(kvd)) }
+        if let bias = layer.valueBias { ls_add_bias(s.v, Int32(kvd), n, bias, Int32(kvd)) }
+        if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+            // Rows of q (k) are contiguous heads, so the heads of all rows are one run of rows.
+            ls_rmsnorm_parallel(rt, s.q, Int32(hd), queryNorm, s.q, Int32(hd), n * Int32(c.headCount), Int32(hd), c.rmsEpsilon)
+            ls_rmsnorm_parallel(rt, s.k, Int32(hd), keyNorm, s.k, Int32(hd), n * Int32(c.kvHeadCount), Int32(hd), c.rmsEpsilon)
+        }
+        let rotary = c.rotaries[parameters.rotary]
+        let cosSin = angles(table: parameters.rotary)
+        switch rotary.layout {
+        case .normal:
+            ls_rope(s.q, Int32(qd), n, Int32(c.headCount), Int32(hd), Int32(rotary.dimension), cosSin)
+            ls_rope(s.k, Int32(kvd), n, Int32(c.kvHeadCount), Int32(hd), Int32(rotary.dimension), cosSin)
+        case .neox:
+            ls_rope_neox(s.q, Int32(qd), n, Int32(c.headCount), Int32(hd), Int32(rotary.dimension), cosSin)
+            ls_rope_neox(s.k, Int32(kvd), n, Int32(c.kvHeadCount), Int32(hd), Int32(rotary.dimension), cosSin)
+        }
 
         let keys = cache.keys(layer: index)
         let values = cache.values(layer: index)
         ls_store_kv(s.k, s.v, Int32(kvd), n, s.rowSlot, keys, values, Int32(kvd))
         segments.withUnsafeBufferPointer { segs in
             ls_attention(
-                rt, s.q, Int32(d), keys, values, Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDimension),
-                segs.baseAddress, Int32(segs.count), s.attention, Int32(d))
+                rt, s.q, Int32(qd), keys, values, Int32(c.headCount), Int32(c.kvHeadCount), Int32(hd), c.attentionScale,
+                Int32(parameters.slidingWindow ?? 0), segs.baseAddress, Int32(segs.count), s.attention, Int32(qd))
         }
-        var projection = layer.attentionOutput.operation(output: s.x, outputStride: d, accumulate: true)
-        ls_matmul(rt, s.attention, n, Int32(d), &projection, 1)
+        residualAdd(layer.attentionOutput, input: s.attention, inputStride: qd, postNorm: layer.postAttentionNorm, rows: n)
 
+        // Feed-forward network.
         ls_rmsnorm_parallel(rt, s.x, Int32(d), layer.feedForwardNorm, s.h, Int32(d), n, Int32(d), c.rmsEpsilon)
         var gateUp = [
             layer.gate.operation(output: s.gate, outputStride: ff, accumulate: false),
             layer.up.operation(output: s.up, outputStride: ff, accumulate: false),
         ]
         ls_matmul(rt, s.h, n, Int32(d), &gateUp, 2)
-        ls_swiglu_parallel(rt, s.gate, Int32(ff), s.up, Int32(ff), s.gate, Int32(ff), n, Int32(ff))
-        var down = layer.down.operation(output: s.x, outputStride: d, accumulate: true)
-        ls_matmul(rt, s.gate, n, Int32(ff), &down, 1)
+        switch c.block.activation {
+        case .silu: ls_swiglu_parallel(rt, s.gate, Int32(ff), s.up, Int32(ff), s.gate, Int32(ff), n, Int32(ff))
+        case .geluTanh: ls_geglu_parallel(rt, s.gate, Int32(ff), s.up, Int32(ff), s.gate, Int32(ff), n, Int32(ff))
+        }
+        residualAdd(layer.down, input: s.gate, inputStride: ff, postNorm: layer.postFeedForwardNorm, rows: n)
     }
 
-    /// Cosines then sines of `position · base^(-2i/rotaryDimension)`, computed in double
-    /// precision as the reference does.
-    private func fillRotaryAngles(position: Int, into destination: UnsafeMutablePointer<Float>) {
+    /// `x += W·input`, or `x += norm(W·input)` when the block norms the sub-layer's output.
+    private func residualAdd(_ weight: WeightMatrix, input: UnsafeMutablePointer<Float>, inputStride: Int, postNorm: [Float]?, rows n: Int32) {
+        let s = scratch
         let c = model.configuration
-        let half = c.rotaryDimension / 2
-        for i in 0..<half {
-            let angle = Double(position) * pow(c.ropeFrequencyBase, -Double(2 * i) / Double(c.rotaryDimension))
-            destination[i] = Float(cos(angle))
-            destination[half + i] = Float(sin(angle))
+        let d = c.embeddingLength
+        let rt = runtime.handle
+        if let postNorm {
+            // `h` is free here: its last reader (the projections) has run.
+            var projection = weight.operation(output: s.h, outputStride: d, accumulate: false)
+            ls_matmul(rt, input, n, Int32(inputStride), &projection, 1)
+            ls_rmsnorm_add_parallel(rt, s.h, Int32(d), postNorm, s.x, Int32(d), n, Int32(d), c.rmsEpsilon)
+        } else {
+            var projection = weight.operation(output: s.x, outputStride: d, accumulate: true)
+            ls_matmul(rt, input, n, Int32(inputStride), &projection, 1)
         }
     }
 

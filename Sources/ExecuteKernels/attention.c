@@ -35,6 +35,8 @@ typedef struct {
     const uint16_t *k;
     const uint16_t *v;
     int heads, kv_heads, head_dim;
+    float scale;
+    int window;  // 0: every earlier key; else keys at positions above p - window
     const ls_attention_segment *segments;
     int segment_count;
     int *row_segment;  // query row -> segment index
@@ -58,10 +60,14 @@ static inline __m256 load_half8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_
 static void attend(const attention_job *job, int row, int kv_head, int only, float *scores) {
     const ls_attention_segment *seg = &job->segments[job->row_segment[row]];
     int len = seg->position + (row - seg->row) + 1;
+    // Keys lo..len-1 are visible; `scores` and `slots` are indexed from lo.
+    int lo = job->window > 0 && len > job->window ? len - job->window : 0;
+    const int32_t *slots = seg->slots + lo;
+    len -= lo;
     int hd = job->head_dim;
     int group = job->heads / job->kv_heads;
     int kv_dim = job->kv_heads * hd;
-    float scale = 1.0f / sqrtf((float)hd);
+    float scale = job->scale;
     int first = kv_head * group;
     if (only >= 0) {
         first = only;
@@ -85,7 +91,7 @@ static void attend(const attention_job *job, int row, int kv_head, int only, flo
             for (; j + 8 <= len; j += 8) {
                 __m256 dots[8];
                 for (int u = 0; u < 8; u++) {
-                    const uint16_t *k = k_base + (size_t)seg->slots[j + u] * kv_dim;
+                    const uint16_t *k = k_base + (size_t)slots[j + u] * kv_dim;
                     __m256 a = _mm256_mul_ps(q0, load_half8(k));
                     __m256 b = _mm256_mul_ps(q1, load_half8(k + 8));
                     a = _mm256_fmadd_ps(q2, load_half8(k + 16), a);
@@ -103,7 +109,7 @@ static void attend(const attention_job *job, int row, int kv_head, int only, flo
                 _mm256_storeu_ps(sc + j, _mm256_mul_ps(_mm256_add_ps(lo, hi), _mm256_set1_ps(scale)));
             }
             for (; j < len; j++) {
-                const uint16_t *k = k_base + (size_t)seg->slots[j] * kv_dim;
+                const uint16_t *k = k_base + (size_t)slots[j] * kv_dim;
                 __m256 a = _mm256_mul_ps(q0, load_half8(k));
                 a = _mm256_fmadd_ps(q1, load_half8(k + 8), a);
                 a = _mm256_fmadd_ps(q2, load_half8(k + 16), a);
@@ -114,9 +120,23 @@ static void attend(const attention_job *job, int row, int kv_head, int only, flo
                 a = _mm256_fmadd_ps(q7, load_half8(k + 56), a);
                 sc[j] = ls_hsum(a) * scale;
             }
+        } else if (hd % 32 == 0) {
+            // Head sizes 128 and 256: four independent accumulators, so the FMAs of one key do
+            // not wait on each other (one chain of 32 dependent FMAs per key at 256 otherwise).
+            for (int j = 0; j < len; j++) {
+                const uint16_t *k = k_base + (size_t)slots[j] * kv_dim;
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                for (int d = 0; d < hd; d += 32) {
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d), load_half8(k + d), a0);
+                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d + 8), load_half8(k + d + 8), a1);
+                    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d + 16), load_half8(k + d + 16), a2);
+                    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d + 24), load_half8(k + d + 24), a3);
+                }
+                sc[j] = ls_hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) * scale;
+            }
         } else {
             for (int j = 0; j < len; j++) {
-                const uint16_t *k = k_base + (size_t)seg->slots[j] * kv_dim;
+                const uint16_t *k = k_base + (size_t)slots[j] * kv_dim;
                 __m256 acc = _mm256_setzero_ps();
                 for (int d = 0; d < hd; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + d), load_half8(k + d), acc);
                 sc[j] = ls_hsum(acc) * scale;
@@ -126,32 +146,36 @@ static void attend(const attention_job *job, int row, int kv_head, int only, flo
 
         // Output accumulated in registers, then stored once.
         float *o = out + g * hd;
-        if (hd == 64) {
-            __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-            for (int j = 0; j < len; j++) {
-                const uint16_t *v = v_base + (size_t)seg->slots[j] * kv_dim;
-                __m256 p = _mm256_set1_ps(sc[j]);
-                o0 = _mm256_fmadd_ps(p, load_half8(v), o0);
-                o1 = _mm256_fmadd_ps(p, load_half8(v + 8), o1);
-                o2 = _mm256_fmadd_ps(p, load_half8(v + 16), o2);
-                o3 = _mm256_fmadd_ps(p, load_half8(v + 24), o3);
-                o4 = _mm256_fmadd_ps(p, load_half8(v + 32), o4);
-                o5 = _mm256_fmadd_ps(p, load_half8(v + 40), o5);
-                o6 = _mm256_fmadd_ps(p, load_half8(v + 48), o6);
-                o7 = _mm256_fmadd_ps(p, load_half8(v + 56), o7);
+        if (hd % 64 == 0) {
+            // 64 output dims at a time in registers (head sizes 64, 128, 256): one pass over
+            // the values per 64 dims, from cache after the first.
+            for (int c = 0; c < hd; c += 64) {
+                __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+                for (int j = 0; j < len; j++) {
+                    const uint16_t *v = v_base + c + (size_t)slots[j] * kv_dim;
+                    __m256 p = _mm256_set1_ps(sc[j]);
+                    o0 = _mm256_fmadd_ps(p, load_half8(v), o0);
+                    o1 = _mm256_fmadd_ps(p, load_half8(v + 8), o1);
+                    o2 = _mm256_fmadd_ps(p, load_half8(v + 16), o2);
+                    o3 = _mm256_fmadd_ps(p, load_half8(v + 24), o3);
+                    o4 = _mm256_fmadd_ps(p, load_half8(v + 32), o4);
+                    o5 = _mm256_fmadd_ps(p, load_half8(v + 40), o5);
+                    o6 = _mm256_fmadd_ps(p, load_half8(v + 48), o6);
+                    o7 = _mm256_fmadd_ps(p, load_half8(v + 56), o7);
+                }
+                _mm256_storeu_ps(o + c, o0);
+                _mm256_storeu_ps(o + c + 8, o1);
+                _mm256_storeu_ps(o + c + 16, o2);
+                _mm256_storeu_ps(o + c + 24, o3);
+                _mm256_storeu_ps(o + c + 32, o4);
+                _mm256_storeu_ps(o + c + 40, o5);
+                _mm256_storeu_ps(o + c + 48, o6);
+                _mm256_storeu_ps(o + c + 56, o7);
             }
-            _mm256_storeu_ps(o, o0);
-            _mm256_storeu_ps(o + 8, o1);
-            _mm256_storeu_ps(o + 16, o2);
-            _mm256_storeu_ps(o + 24, o3);
-            _mm256_storeu_ps(o + 32, o4);
-            _mm256_storeu_ps(o + 40, o5);
-            _mm256_storeu_ps(o + 48, o6);
-            _mm256_storeu_ps(o + 56, o7);
         } else {
             for (int d = 0; d < hd; d++) o[d] = 0;
             for (int j = 0; j < len; j++) {
-                const uint16_t *v = v_base + (size_t)seg->slots[j] * kv_dim;
+                const uint16_t *v = v_base + (size_t)slots[j] * kv_dim;
                 __m256 p = _mm256_set1_ps(sc[j]);
                 for (int d = 0; d < hd; d += 8)
                     _mm256_storeu_ps(o + d, _mm256_fmadd_ps(p, load_half8(v + d), _mm256_loadu_ps(o + d)));
@@ -180,11 +204,13 @@ static void attend_chunk(const attention_job *job, const ls_attention_segment *s
         }
     }
     const float *q = job->q + (size_t)seg->row * job->ldq + (size_t)head * hd;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, hd, 1.0f / sqrtf((float)hd), q, job->ldq, k, hd, 0.0f, s, L);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, hd, job->scale, q, job->ldq, k, hd, 0.0f, s, L);
     for (int i = 0; i < T; i++) {
         float *row = s + (size_t)i * L;
         int visible = seg->position + i + 1;
-        ls_softmax(row, visible);
+        int lo = job->window > 0 && visible > job->window ? visible - job->window : 0;
+        for (int j = 0; j < lo; j++) row[j] = 0;
+        ls_softmax(row + lo, visible - lo);
         for (int j = visible; j < L; j++) row[j] = 0;
     }
     float *out = job->out + (size_t)seg->row * job->ldo + (size_t)head * hd;
@@ -218,8 +244,8 @@ void ls_store_kv(const float *k, const float *v, int ld, int rows, const int32_t
 }
 
 void ls_attention(ls_runtime *rt, const float *q, int ldq, const uint16_t *k_cache, const uint16_t *v_cache, int heads,
-                  int kv_heads, int head_dim, const ls_attention_segment *segments, int segment_count, float *out,
-                  int ldo) {
+                  int kv_heads, int head_dim, float scale, int window, const ls_attention_segment *segments,
+                  int segment_count, float *out, int ldo) {
     int rows = 0, max_len = 0;
     for (int s = 0; s < segment_count; s++) {
         int end = segments[s].row + segments[s].count;
@@ -270,7 +296,7 @@ void ls_attention(ls_runtime *rt, const float *q, int ldq, const uint16_t *k_cac
     if (ls_reserve_scratch(rt, scratch)) return;
     attention_job job = {
         .q = q, .ldq = ldq, .k = k_cache, .v = v_cache, .heads = heads, .kv_heads = kv_heads,
-        .head_dim = head_dim, .segments = segments, .segment_count = segment_count,
+        .head_dim = head_dim, .scale = scale, .window = window, .segments = segments, .segment_count = segment_count,
         .row_segment = row_segment, .rows = rows, .out = out, .ldo = ldo, .max_len = max_len,
         .items = items, .item_count = item_count, .rt = rt,
     };

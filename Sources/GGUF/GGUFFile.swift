@@ -25,7 +25,10 @@ public final class GGUFFile: @unchecked Sendable {
     private let tensorIndex: [String: Int]
 
     /// Opens and validates the file at `path`.
-    public init(path: String) throws(GGUFError) {
+    ///
+    /// - Parameter metadataOnly: read only the metadata and leave ``tensors`` empty, so a tool
+    ///   that needs only the tokenizer can read a file whose tensor types this build cannot use.
+    public init(path: String, metadataOnly: Bool = false) throws(GGUFError) {
         self.path = path
         mapping = try MappedFile(path: path)
         let bytes = mapping.bytes
@@ -58,6 +61,12 @@ public final class GGUFFile: @unchecked Sendable {
                 throw GGUFError.invalidAlignment(alignment)
             }
             self.alignment = alignment
+            if metadataOnly {
+                self.dataOffset = reader.offset
+                self.tensors = []
+                self.tensorIndex = [:]
+                return
+            }
 
             var raw: [(name: String, type: GGUFTensorType, shape: [Int], offset: UInt64)] = []
             raw.reserveCapacity(tensorCount)

@@ -35,6 +35,9 @@ public struct ChatSetup: Sendable {
 public struct IngressConfiguration: Sendable {
     /// The name `/get_model_name` and the OpenAI endpoints report.
     public var modelName: String
+    /// The model's `general.architecture` and quantization (`Q4_K_M`), reported next to its name.
+    public var architecture: String
+    public var quantization: String
     /// Largest request body accepted (`--max-body-bytes`); larger ones get 413.
     public var maxBodyBytes: Int
     /// `max_new_tokens` when a request gives none (`--default-max-new-tokens`).
@@ -55,11 +58,13 @@ public struct IngressConfiguration: Sendable {
     public var startedAt: Int
 
     public init(
-        modelName: String, maxBodyBytes: Int, defaultMaxNewTokens: Int, maxRequestLength: Int, hasRewardHead: Bool,
-        retryAfterSeconds: Int = 1,
+        modelName: String, architecture: String = "", quantization: String = "", maxBodyBytes: Int, defaultMaxNewTokens: Int,
+        maxRequestLength: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
         chat: ChatSetup? = nil, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
     ) {
         self.modelName = modelName
+        self.architecture = architecture
+        self.quantization = quantization
         self.maxBodyBytes = maxBodyBytes
         self.defaultMaxNewTokens = defaultMaxNewTokens
         self.maxRequestLength = maxRequestLength

@@ -39,7 +39,12 @@ public struct LightLLMRoutes: Sendable {
             case .failed: json(.object([("status", "error")]), status: .serviceUnavailable)
             }
         }
-        router.get("/get_model_name") { _, _ in json(.object([("model_name", .string(configuration.modelName))])) }
+        router.get("/get_model_name") { _, _ in
+            json(.object([
+                ("model_name", .string(configuration.modelName)), ("architecture", .string(configuration.architecture)),
+                ("quantization", .string(configuration.quantization)),
+            ]))
+        }
         router.get("/token_load") { _, _ in
             let load = pipeline.load.tokenLoad
             return json(.object([

@@ -35,7 +35,8 @@ public struct OpenAIRoutes: Sendable {
     private var modelObject: JSON {
         .object([
             ("id", .string(configuration.modelName)), ("object", "model"), ("created", .int(Int64(configuration.startedAt))),
-            ("owned_by", "lightserve"),
+            ("owned_by", "lightserve"), ("architecture", .string(configuration.architecture)),
+            ("quantization", .string(configuration.quantization)),
         ])
     }
 

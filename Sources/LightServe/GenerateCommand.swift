@@ -45,7 +45,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let path = try modelOptions.resolvedModelPath()
-        let model = try LlamaModel(path: path)
+        let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
         let promptIDs: [Int32]
         if let ids {

@@ -96,14 +96,14 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "lightserve")
         logger.logLevel = .info
         let path = try modelOptions.resolvedModelPath()
-        let model = try LlamaModel(path: path)
+        let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
         let c = model.configuration
         let slots = maxTotalTokens ?? max(1, kvCacheMB << 20 / KVCache.bytesPerSlot(c))
         let maxRequestLength = maxReqTotalLen ?? c.contextLength
         let name = modelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         logger.info(
-            "model \(name): \(c.layerCount) layers, d=\(c.embeddingLength), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * KVCache.bytesPerSlot(c)) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
+            "model \(name): \(model.summary), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * KVCache.bytesPerSlot(c)) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(Self.metricsFactory(registry))
@@ -141,8 +141,8 @@ struct ServeCommand: AsyncParsableCommand {
             detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler, trace: trace))
 
         let ingress = IngressConfiguration(
-            modelName: name, maxBodyBytes: maxBodyBytes, defaultMaxNewTokens: defaultMaxNewTokens,
-            maxRequestLength: maxRequestLength,
+            modelName: name, architecture: c.architecture, quantization: model.quantization, maxBodyBytes: maxBodyBytes,
+            defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, chat: try chatSetup(model: model, vocabulary: tokenizer.vocabulary),
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
@@ -204,7 +204,7 @@ extension ServeCommand {
     }
 
     /// The chat template from `--chat-template` or the model, with its BOS/EOS texts.
-    func chatSetup(model: LlamaModel, vocabulary: Vocabulary) throws -> ChatSetup? {
+    func chatSetup(model: LanguageModel, vocabulary: Vocabulary) throws -> ChatSetup? {
         let source: String
         if let chatTemplate {
             source = try String(contentsOfFile: chatTemplate, encoding: .utf8)

@@ -8,11 +8,11 @@ public enum PreTokenizer: Sendable, Equatable {
     case gpt2(isolateDigits: Bool)
     /// Llama 3's pattern: case-insensitive contractions, `[^\r\n\p{L}\p{N}]?\p{L}+`,
     /// `\p{N}{1,maxDigits}`, ` ?[^\s\p{L}\p{N}]+[\r\n]*`, `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`.
-    /// Qwen 2 is the same with single digits.
+    /// Qwen 2 (and DeepSeek-R1's Qwen distills, `deepseek-r1-qwen`) is the same with single digits.
     case llama3(maxDigits: Int)
 
     /// The `tokenizer.ggml.pre` names this type understands.
-    public static let supportedNames = ["gpt2", "smollm", "starcoder", "llama-bpe", "llama3", "qwen2"]
+    public static let supportedNames = ["gpt2", "smollm", "starcoder", "llama-bpe", "llama3", "qwen2", "deepseek-r1-qwen"]
 
     /// The pre-tokenizer for a `tokenizer.ggml.pre` name; a missing name means GPT-2's.
     public init(name: String?) throws(TokenizerError) {
@@ -20,7 +20,7 @@ public enum PreTokenizer: Sendable, Equatable {
         case "gpt2", "default": self = .gpt2(isolateDigits: false)
         case "smollm", "starcoder", "refact", "codeshell": self = .gpt2(isolateDigits: true)
         case "llama-bpe", "llama3": self = .llama3(maxDigits: 3)
-        case "qwen2", "stablelm2": self = .llama3(maxDigits: 1)
+        case "qwen2", "deepseek-r1-qwen", "stablelm2": self = .llama3(maxDigits: 1)
         case let other: throw .unsupportedPreTokenizer(other)
         }
     }

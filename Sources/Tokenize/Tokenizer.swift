@@ -1,11 +1,13 @@
 import GGUF
 
-/// Byte-level BPE tokenizer (GPT-2 family) built from a GGUF file's `tokenizer.ggml.*` keys.
+/// The tokenizer of a GGUF file's `tokenizer.ggml.*` keys: byte-level BPE (`gpt2`: GPT-2, Llama 3,
+/// Qwen, SmolLM) or SentencePiece BPE (`llama`: Llama 2, Mistral, Gemma).
 ///
 /// Encoding splits out control and user-defined tokens written literally in the text (so a chat
-/// prompt's `<|im_start|>` becomes one token), pre-tokenizes the rest, maps each piece's bytes to
-/// the byte-level alphabet and merges adjacent symbols by merge rank. Immutable and `Sendable`:
-/// one instance serves every request.
+/// prompt's `<|im_start|>` becomes one token). Byte-level BPE then pre-tokenizes the rest, maps
+/// each piece's bytes to the byte-level alphabet and merges adjacent symbols by merge rank;
+/// SentencePiece merges by score (``SentencePieceEncoder``). Immutable and `Sendable`: one
+/// instance serves every request.
 public struct Tokenizer: Sendable {
     public let vocabulary: Vocabulary
     public let preTokenizer: PreTokenizer
@@ -14,9 +16,11 @@ public struct Tokenizer: Sendable {
     private let byteTokens: [Int32]
     private let merges: MergeTable
     /// Tokens matched literally in text, longest first (llama.cpp's order).
-    private let textMatchedTokens: [(id: Int32, bytes: [UInt8])]
+    private let textMatchedTokens: [(id: Int32, bytes: [UInt8], type: TokenType)]
     /// Llama 3 vocabularies look a whole piece up before merging.
     private let wholePieceLookup: [[UInt8]: Int32]?
+    /// Set for SentencePiece vocabularies, which encode with it instead of the byte-level path.
+    private let sentencePiece: SentencePieceEncoder?
 
     /// Builds the tokenizer of a model file.
     public init(gguf: GGUFFile) throws(TokenizerError) {
@@ -25,6 +29,12 @@ public struct Tokenizer: Sendable {
         let preName: String?
         do {
             model = try gguf.requireString("tokenizer.ggml.model")
+            if model == "llama" {
+                let scores = try Self.scores(gguf)
+                let addSpacePrefix = try gguf.bool("tokenizer.ggml.add_space_prefix") ?? true
+                try self.init(sentencePiece: Vocabulary(gguf: gguf), scores: scores, addSpacePrefix: addSpacePrefix)
+                return
+            }
             guard model == "gpt2" else { throw TokenizerError.unsupportedModel(model) }
             mergeList = try gguf.requireStringArray("tokenizer.ggml.merges")
             preName = try gguf.string("tokenizer.ggml.pre")
@@ -71,10 +81,7 @@ public struct Tokenizer: Sendable {
         }
         self.merges = merges
 
-        self.textMatchedTokens = vocabulary.tokens.indices
-            .filter { vocabulary.types[$0].isMatchedInText && !vocabulary.tokens[$0].isEmpty }
-            .map { (Int32($0), Array(vocabulary.tokens[$0].utf8)) }
-            .sorted { $0.bytes.count > $1.bytes.count }
+        self.textMatchedTokens = Self.textMatchedTokens(vocabulary)
 
         if case .llama3 = preTokenizer {
             var whole: [[UInt8]: Int32] = [:]
@@ -87,6 +94,44 @@ public struct Tokenizer: Sendable {
         } else {
             self.wholePieceLookup = nil
         }
+        self.sentencePiece = nil
+    }
+
+    /// Builds a SentencePiece tokenizer from a vocabulary (its normal tokens spelled with U+2581
+    /// for spaces) and each token's score.
+    public init(sentencePiece vocabulary: Vocabulary, scores: [Float], addSpacePrefix: Bool) throws(TokenizerError) {
+        self.vocabulary = vocabulary
+        self.preTokenizer = .gpt2(isolateDigits: false)  // unused: SentencePiece does not pre-tokenize
+        self.byteTokens = []
+        self.merges = MergeTable(capacity: 0)
+        self.wholePieceLookup = nil
+        self.textMatchedTokens = Self.textMatchedTokens(vocabulary)
+        self.sentencePiece = try SentencePieceEncoder(vocabulary: vocabulary, scores: scores, addSpacePrefix: addSpacePrefix)
+    }
+
+    /// `tokenizer.ggml.scores`: one number per token.
+    private static func scores(_ gguf: GGUFFile) throws(GGUFError) -> [Float] {
+        let value = try gguf.require("tokenizer.ggml.scores")
+        guard case .array(_, let items) = value else {
+            throw .typeMismatch(key: "tokenizer.ggml.scores", expected: "array of numbers", found: value.typeDescription)
+        }
+        var scores: [Float] = []
+        scores.reserveCapacity(items.count)
+        for item in items {
+            guard let score = item.doubleValue else {
+                throw .typeMismatch(key: "tokenizer.ggml.scores", expected: "array of numbers", found: value.typeDescription)
+            }
+            scores.append(Float(score))
+        }
+        return scores
+    }
+
+    /// Tokens matched literally in text (control, user-defined and unknown), longest first.
+    private static func textMatchedTokens(_ vocabulary: Vocabulary) -> [(id: Int32, bytes: [UInt8], type: TokenType)] {
+        vocabulary.tokens.indices
+            .filter { vocabulary.types[$0].isMatchedInText && !vocabulary.tokens[$0].isEmpty }
+            .map { (Int32($0), Array(vocabulary.tokens[$0].utf8), vocabulary.types[$0]) }
+            .sorted { $0.bytes.count > $1.bytes.count }
     }
 
     // MARK: Encoding
@@ -101,12 +146,21 @@ public struct Tokenizer: Sendable {
         var output: [Int32] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecial, vocabulary.addBOS, let bos = vocabulary.bosID { output.append(bos) }
+        // SentencePiece's space prefix goes before text that starts the input or follows a
+        // special token (llama.cpp's rule).
+        var afterSpecial = true
         for fragment in fragments(of: text, parseSpecial: parseSpecial) {
             switch fragment {
             case .token(let id):
                 output.append(id)
+                afterSpecial = true
             case .text(let range):
-                encodePlain(text.utf8[range], into: &output)
+                if let sentencePiece {
+                    sentencePiece.encode(text.utf8[range], prefixSpace: afterSpecial, into: &output)
+                } else {
+                    encodePlain(text.utf8[range], into: &output)
+                }
+                afterSpecial = false
             }
         }
         if addSpecial, vocabulary.addEOS, let eos = vocabulary.eosID { output.append(eos) }
@@ -119,15 +173,17 @@ public struct Tokenizer: Sendable {
     }
 
     /// Splits `text` around literal occurrences of text-matched tokens, longest token first.
+    /// User-defined tokens (Gemma's runs of spaces and newlines) are matched even when special
+    /// parsing is off, as llama.cpp does; control tokens only when it is on.
     private func fragments(of text: String, parseSpecial: Bool) -> [Fragment] {
         let utf8 = text.utf8
         var fragments: [Fragment] = [.text(utf8.startIndex..<utf8.endIndex)]
-        guard parseSpecial, !textMatchedTokens.isEmpty else { return fragments }
+        guard !textMatchedTokens.isEmpty else { return fragments }
         let bytes = Array(utf8)
         func index(_ offset: Int) -> String.UTF8View.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
         // Work in byte offsets, converting back to indices once at the end.
         var pieces: [(token: Int32?, range: Range<Int>)] = [(nil, 0..<bytes.count)]
-        for (id, pattern) in textMatchedTokens {
+        for (id, pattern, type) in textMatchedTokens where parseSpecial || type == .userDefined {
             let first = pattern[0]
             var next: [(token: Int32?, range: Range<Int>)] = []
             next.reserveCapacity(pieces.count)
@@ -195,6 +251,8 @@ public struct Tokenizer: Sendable {
             if skipSpecial && vocabulary.isSpecial(id) { continue }
             bytes.append(contentsOf: vocabulary.bytes(of: id))
         }
+        // SentencePiece's space prefix is not part of the text (llama.cpp drops it too).
+        if let sentencePiece, sentencePiece.addSpacePrefix, bytes.first == 0x20 { bytes.removeFirst() }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

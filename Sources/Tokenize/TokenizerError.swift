@@ -18,7 +18,7 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         case .metadata(let error):
             return "tokenizer: \(error)"
         case .unsupportedModel(let name):
-            return "tokenizer model '\(name)' is not supported (only byte-level BPE, 'gpt2', is)"
+            return "tokenizer model '\(name)' is not supported (supported: 'gpt2' byte-level BPE, 'llama' SentencePiece)"
         case .unsupportedPreTokenizer(let name):
             return "pre-tokenizer '\(name)' is not supported (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
         case .inconsistentVocabulary(let detail):

@@ -13,6 +13,15 @@ public struct Vocabulary: Sendable {
     /// End-of-turn markers that also end generation (EOS plus, for chat models, `<|im_end|>`
     /// style tokens), in id order.
     public let stopIDs: [Int32]
+    /// How normal tokens spell their text.
+    public enum Spelling: Sendable, Equatable {
+        /// GPT-2's byte-level alphabet (`Ġ` for a space byte).
+        case byteLevel
+        /// SentencePiece: UTF-8 text with U+2581 for spaces.
+        case sentencePiece
+    }
+
+    public let spelling: Spelling
     /// Whether prompts should start with BOS (`tokenizer.ggml.add_bos_token`).
     public let addBOS: Bool
     public let addEOS: Bool
@@ -48,7 +57,8 @@ public struct Vocabulary: Sendable {
                 unknownID: id("tokenizer.ggml.unknown_token_id"),
                 eotID: id("tokenizer.ggml.eot_token_id"),
                 addBOS: try gguf.bool("tokenizer.ggml.add_bos_token") ?? false,
-                addEOS: try gguf.bool("tokenizer.ggml.add_eos_token") ?? false)
+                addEOS: try gguf.bool("tokenizer.ggml.add_eos_token") ?? false,
+                spelling: try gguf.string("tokenizer.ggml.model") == "llama" ? .sentencePiece : .byteLevel)
         } catch let error as TokenizerError {
             throw error
         } catch let error as GGUFError {
@@ -58,10 +68,11 @@ public struct Vocabulary: Sendable {
         }
     }
 
-    /// Builds a table directly; tokens of normal type must be byte-level text.
+    /// Builds a table directly; tokens of normal type are spelled as `spelling` says.
     public init(
         tokens: [String], types: [TokenType], bosID: Int32? = nil, eosID: Int32? = nil, padID: Int32? = nil,
-        unknownID: Int32? = nil, eotID: Int32? = nil, addBOS: Bool = false, addEOS: Bool = false
+        unknownID: Int32? = nil, eotID: Int32? = nil, addBOS: Bool = false, addEOS: Bool = false,
+        spelling: Spelling = .byteLevel
     ) throws(TokenizerError) {
         guard tokens.count == types.count else {
             throw .inconsistentVocabulary("\(tokens.count) tokens but \(types.count) token types")
@@ -74,6 +85,7 @@ public struct Vocabulary: Sendable {
         self.unknownID = unknownID
         self.addBOS = addBOS
         self.addEOS = addEOS
+        self.spelling = spelling
 
         var bytes: [UInt8] = []
         var offsets: [Int32] = [0]
@@ -81,7 +93,10 @@ public struct Vocabulary: Sendable {
         for (text, type) in zip(tokens, types) {
             switch type {
             case .normal, .undefined:
-                bytes.append(contentsOf: ByteLevelAlphabet.bytes(of: text) ?? Array(text.utf8))
+                switch spelling {
+                case .byteLevel: bytes.append(contentsOf: ByteLevelAlphabet.bytes(of: text) ?? Array(text.utf8))
+                case .sentencePiece: bytes.append(contentsOf: Self.unescapingSpaces(text))
+                }
             case .byte:
                 bytes.append(contentsOf: Self.byteTokenValue(text).map { [$0] } ?? Array(text.utf8))
             case .control, .userDefined, .unknown:
@@ -123,6 +138,22 @@ public struct Vocabulary: Sendable {
     /// Whether generating `id` ends a sequence.
     public func isStop(_ id: Int32) -> Bool {
         stopIDs.contains(id)
+    }
+
+    /// A SentencePiece token's text with U+2581 turned back into spaces.
+    private static func unescapingSpaces(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.first {
+            if utf8.starts(with: SentencePieceEncoder.spaceMarker) {
+                out.append(0x20)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                out.append(byte)
+                utf8 = utf8.dropFirst()
+            }
+        }
+        return out
     }
 
     /// `<0x41>` style byte tokens, as SentencePiece vocabularies write raw bytes.

@@ -18,7 +18,7 @@ import Testing
     }
 
     static let cases: [Case] = (try? TestPaths.loadFixture("logits.json")) ?? []
-    static let model: Result<LlamaModel, any Error> = Result { try LlamaModel(path: TestModel.path()) }
+    static let model: Result<LanguageModel, any Error> = Result { try LanguageModel(path: TestModel.path()) }
 
     @Test func testFixtureIsPresent() {
         #expect(Self.cases.count == 7)

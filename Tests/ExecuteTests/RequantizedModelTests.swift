@@ -37,7 +37,7 @@ import Testing
         let census = Dictionary(writer.tensors.map { ($0.type.description, 1) }, uniquingKeysWith: +)
         #expect(census == expected.census)
 
-        let model = try LlamaModel(path: path)
+        let model = try LanguageModel(path: path)
         for c in expected.cases {
             let runner = try ModelRunner(model: model, kvSlots: c.prompt_ids.count, threads: 2)
             let slots = (0..<Int32(c.prompt_ids.count)).map { $0 }
@@ -49,7 +49,7 @@ import Testing
             for (id, reference) in zip(top, c.top.map { $0[1] }) {
                 #expect(abs(Double(logits[id]) - reference) < 0.05, "\(mix) token \(id): \(logits[id]) vs \(reference)")
             }
-            let generator = Generator(model: model, capacity: c.prompt_ids.count + c.greedy_ids.count, threads: 2)
+            let generator = try Generator(model: model, capacity: c.prompt_ids.count + c.greedy_ids.count, threads: 2)
             let result = try generator.generate(prompt: c.prompt_ids, maxNewTokens: c.greedy_ids.count)
             let comparable = c.greedy_margins.firstIndex { $0 < 0.05 } ?? c.greedy_ids.count
             #expect(Array(result.ids.prefix(comparable)) == Array(c.greedy_ids.prefix(comparable)), "\(mix)")

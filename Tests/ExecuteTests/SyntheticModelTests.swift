@@ -7,10 +7,10 @@ import Testing
 
 /// The engine against a plain float32 reference on tiny models the tests write themselves.
 @Suite struct SyntheticModelTests {
-    static func load(_ synthetic: inout SyntheticLlama) throws -> LlamaModel {
+    static func load(_ synthetic: inout SyntheticLlama) throws -> LanguageModel {
         let path = TestPaths.temporaryFile()
         try synthetic.write(to: path)
-        return try LlamaModel(path: path)
+        return try LanguageModel(path: path)
     }
 
     static func logits(_ runner: ModelRunner, _ ids: [Int32], slots: [Int32]? = nil) throws -> [Float] {
@@ -120,7 +120,7 @@ import Testing
         writer.addTensor("token_embd.weight", shape: [32, 10], values: Array(repeating: 0, count: 320))
         let path = TestPaths.temporaryFile()
         try Data(writer.serialized()).write(to: URL(fileURLWithPath: path))
-        #expect(throws: ExecuteError.model(.missingTensor("blk.0.attn_norm.weight"))) { try LlamaModel(path: path) }
+        #expect(throws: ExecuteError.model(.missingTensor("blk.0.attn_norm.weight"))) { try LanguageModel(path: path) }
     }
 
     @Test func testUnsupportedArchitectureIsNamed() throws {
@@ -128,6 +128,6 @@ import Testing
         writer.set("general.architecture", .string("mamba"))
         let path = TestPaths.temporaryFile()
         try Data(writer.serialized()).write(to: URL(fileURLWithPath: path))
-        #expect(throws: ExecuteError.unsupportedArchitecture("mamba")) { try LlamaModel(path: path) }
+        #expect(throws: ExecuteError.unsupportedArchitecture("mamba")) { try LanguageModel(path: path) }
     }
 }

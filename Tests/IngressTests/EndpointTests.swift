@@ -22,7 +22,9 @@ extension EndpointTests {
                 #expect(head.status == 200)
                 #expect(try await server.get("/liveness").text == #"{"status":"ok"}"#)
                 #expect(try await server.get("/readiness").text == #"{"status":"ok"}"#)
-                #expect(try await server.get("/get_model_name").text == #"{"model_name":"SmolLM2-135M-Instruct.Q4_1"}"#)
+                #expect(
+                    try await server.get("/get_model_name").text
+                        == #"{"model_name":"SmolLM2-135M-Instruct.Q4_1","architecture":"llama","quantization":"Q4_1"}"#)
             }
         }
 

@@ -39,23 +39,33 @@ public enum TestModel {
         }
     }
 
-    private static let cached = Mutex<String?>(nil)
+    private static let cached = Mutex<[String: String]>([:])
 
     public static func path() throws -> String {
+        try path(named: nil)
+    }
+
+    /// Gemma 3 270M Q4_K_M, fetched by `scripts/fetch-model gemma3-270m` on first use.
+    public static func gemma3() throws -> String {
+        try path(named: "gemma3-270m")
+    }
+
+    private static func path(named name: String?) throws -> String {
         try cached.withLock { cached in
-            if let cached { return cached }
-            let path = try locate()
-            cached = path
+            if let path = cached[name ?? ""] { return path }
+            let path = try locate(name)
+            cached[name ?? ""] = path
             return path
         }
     }
 
-    private static func locate() throws -> String {
-        if let env = ProcessInfo.processInfo.environment["LIGHTSERVE_MODEL"], !env.isEmpty {
+    private static func locate(_ name: String?) throws -> String {
+        if name == nil, let env = ProcessInfo.processInfo.environment["LIGHTSERVE_MODEL"], !env.isEmpty {
             return env
         }
         let process = Process()
         process.executableURL = TestPaths.repositoryRoot.appendingPathComponent("scripts/fetch-model")
+        process.arguments = name.map { [$0] } ?? []
         let stdout = Pipe()
         process.standardOutput = stdout
         try process.run()

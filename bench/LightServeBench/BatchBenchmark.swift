@@ -24,7 +24,7 @@ struct BatchBenchmark: ParsableCommand {
     var steps = 32
 
     func run() throws {
-        let llama = try LlamaModel(path: model.path)
+        let llama = try LanguageModel(path: model.path)
         let tokenizer = try Tokenizer(gguf: llama.file)
         let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
         for count in sequences {

@@ -25,7 +25,7 @@ struct EngineBenchmark: ParsableCommand {
     var repetitions = 3
 
     func run() throws {
-        let llama = try LlamaModel(path: model.path)
+        let llama = try LanguageModel(path: model.path)
         let tokenizer = try Tokenizer(gguf: llama.file)
         let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
         let generator = try Generator(model: llama, capacity: prompt.count + decodeTokens, threads: model.threads)
@@ -66,14 +66,15 @@ struct EngineBenchmark: ParsableCommand {
     /// Multiply-adds per prompt token: every weight matrix of every layer once (2 FLOPs per
     /// weight) plus attention over half the context on average; the output head runs once per
     /// prompt, so it is left out.
-    static func flopsPerToken(_ c: LlamaConfiguration, context: Int) -> Double {
-        let d = Double(c.embeddingLength), kv = Double(c.kvDimension), ff = Double(c.feedForwardLength)
-        let perLayer = 2 * (d * d * 2 + d * kv * 2 + d * ff * 3) + 2 * 2 * Double(context) / 2 * d
+    static func flopsPerToken(_ c: ModelConfiguration, context: Int) -> Double {
+        let d = Double(c.embeddingLength), qd = Double(c.queryDimension), kv = Double(c.kvDimension)
+        let ff = Double(c.feedForwardLength)
+        let perLayer = 2 * (d * qd * 2 + d * kv * 2 + d * ff * 3) + 2 * 2 * Double(context) / 2 * qd
         return perLayer * Double(c.layerCount)
     }
 
     /// Bytes of weights one decode step reads: every layer matrix and the output head.
-    static func weightBytesPerToken(_ model: LlamaModel) -> Int {
+    static func weightBytesPerToken(_ model: LanguageModel) -> Int {
         model.file.tensors.filter { $0.name.hasPrefix("blk.") || $0.name == "output.weight" }.reduce(0) { $0 + $1.byteCount }
             + (model.file.tensor(named: "output.weight") == nil
                 ? model.file.tensor(named: "token_embd.weight")?.byteCount ?? 0 : 0)

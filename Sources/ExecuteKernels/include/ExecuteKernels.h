@@ -90,9 +90,11 @@ typedef struct {
 
 /// Causal grouped-query attention for every segment. `q` is `rows x (heads*head_dim)` with
 /// stride `ldq`; `k_cache`/`v_cache` are the layer's slot pools, `kv_heads*head_dim` half-precision
-/// values per slot; writes `out` (`rows x heads*head_dim`, stride `ldo`).
+/// values per slot; writes `out` (`rows x heads*head_dim`, stride `ldo`). Scores are `q·k * scale`;
+/// with `window` > 0 a query at position p sees only keys at positions above p - window (sliding-
+/// window layers), with 0 every earlier key.
 void ls_attention(ls_runtime *rt, const float *q, int ldq, const uint16_t *k_cache, const uint16_t *v_cache,
-                  int heads, int kv_heads, int head_dim, const ls_attention_segment *segments,
+                  int heads, int kv_heads, int head_dim, float scale, int window, const ls_attention_segment *segments,
                   int segment_count, float *out, int ldo);
 
 /// Writes row `r` of `k` and `v` (stride `ld`, `kv_dim` a multiple of 8) into slot `slots[r]` of
@@ -124,6 +126,24 @@ float ls_softmax(float *x, int n);
 
 /// Index of the largest of `n` values (first on ties).
 int ls_argmax(const float *x, int n);
+
+// MARK: Optional block parts (families other than plain Llama)
+
+/// `x[r] += bias` for `rows` rows of `n` (q/k/v biases).
+void ls_add_bias(float *x, int ldx, int rows, const float *bias, int n);
+
+/// Like ``ls_rope`` with the NEOX layout: element `i` rotates with element `i + rotary_dim/2`.
+void ls_rope_neox(float *x, int ldx, int rows, int heads, int head_dim, int rotary_dim, const float *cos_sin);
+
+/// `out[i] = gelu_tanh(gate[i]) * up[i]` over `rows` rows of `n` (GeGLU).
+void ls_geglu(const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows, int n);
+void ls_geglu_parallel(ls_runtime *rt, const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows,
+                       int n);
+
+/// `residual[r] += x[r] / rms(x[r]) * weight`: a norm on a sub-layer's output, then the residual add.
+void ls_rmsnorm_add(const float *x, int ldx, const float *weight, float *residual, int ldr, int rows, int dim, float eps);
+void ls_rmsnorm_add_parallel(ls_runtime *rt, const float *x, int ldx, const float *weight, float *residual, int ldr,
+                             int rows, int dim, float eps);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,33 @@
+import GGUF
+
+/// Gemma 3 (text): embeddings × √n_embd; RMSNorm gains used as stored (the converter already
+/// added Gemma's 1); q/k norms; norms on the attention and FFN outputs before each residual add;
+/// GeGLU with tanh-GELU; NEOX layout; head size 256 (so queries are wider than the embedding).
+/// Five local layers (512-token window, rope base 10,000, no scaling) alternate with one global
+/// layer (`rope.freq_base` and the file's scaling): layer `i` is local when `i % 6 < 5`.
+public enum Gemma3: ModelFamily {
+    public static let architecture = "gemma3"
+    /// Local layers per global one, plus one.
+    static let layerPattern = 6
+    static let localRopeBase = 10_000.0
+
+    public static func configuration(_ parameters: HyperParameters) throws(ExecuteError) -> ModelConfiguration {
+        var c = try parameters.baseConfiguration(layout: .neox)
+        c.block = BlockRecipe(queryKeyNorm: true, postAttentionNorm: true, postFeedForwardNorm: true, activation: .geluTanh)
+        c.embeddingScale = Float(c.embeddingLength).squareRoot()
+        // Gemma 3 27B scales scores by 1/√(n_embd/n_head) rather than by the head size (as
+        // llama.cpp does, which recognises it by its 62 layers).
+        if c.layerCount == 62 { c.attentionScale = 1 / (Float(c.embeddingLength) / Float(c.headCount)).squareRoot() }
+        let window = try parameters.int("attention.sliding_window") ?? 512
+        var local = c.rotaries[0]
+        local.base = localRopeBase
+        local.positionScale = 1
+        c.rotaries.append(local)
+        c.layers = (0..<c.layerCount).map { i in
+            i % layerPattern < layerPattern - 1
+                ? ModelConfiguration.LayerParameters(rotary: 1, slidingWindow: window)
+                : ModelConfiguration.LayerParameters(rotary: 0, slidingWindow: nil)
+        }
+        return c
+    }
+}

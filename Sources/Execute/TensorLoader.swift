@@ -1,0 +1,38 @@
+import GGUF
+
+/// Reads a model's weights out of its file and remembers which tensors it took, so a file with
+/// tensors the model would silently ignore (a bias, a norm or rope factors its family does not
+/// know) is refused instead of computed wrongly.
+struct TensorLoader {
+    let file: GGUFFile
+    private(set) var used: Set<String> = []
+
+    init(file: GGUFFile) {
+        self.file = file
+    }
+
+    func has(_ name: String) -> Bool { file.tensor(named: name) != nil }
+
+    mutating func matrix(_ name: String, columns: Int, rows: Int) throws(ExecuteError) -> WeightMatrix {
+        used.insert(name)
+        return try WeightMatrix(file, name, columns: columns, rows: rows)
+    }
+
+    mutating func vector(_ name: String, length: Int) throws(ExecuteError) -> [Float] {
+        used.insert(name)
+        return try WeightMatrix.vector(file, name, length: length)
+    }
+
+    /// The vector if the file has it.
+    mutating func optionalVector(_ name: String, length: Int) throws(ExecuteError) -> [Float]? {
+        has(name) ? try vector(name, length: length) : nil
+    }
+
+    /// Marks a tensor the configuration already read (Llama 3's `rope_freqs.weight`).
+    mutating func markUsed(_ name: String) {
+        if has(name) { used.insert(name) }
+    }
+
+    /// Tensors of the file nothing took, in file order.
+    var unused: [String] { file.tensors.map(\.name).filter { !used.contains($0) } }
+}
