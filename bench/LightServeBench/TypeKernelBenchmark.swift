@@ -1,3 +1,4 @@
+import Execute
 import ExecuteKernels
 import Foundation
 import GGUF
@@ -28,7 +29,10 @@ struct TypeKernelFigures {
 
     func run(types: [GGUFTensorType], rows: [Int]) throws {
         let bandwidth = EngineBenchmark.readBandwidthGBs()
-        let runtime = ls_runtime_create(Int32(threads))
+        var error: Int32 = 0
+        guard let runtime = ls_runtime_create(Int32(threads), &error) else {
+            throw ExecuteError.computeThreads("errno \(error)")
+        }
         defer { ls_runtime_destroy(runtime) }
         let layerFlopsPerRow = shapes.reduce(0.0) { $0 + 2 * Double($1.rows * $1.cols) }
         let sgemmGFLOPS = EngineBenchmark.sgemmGFLOPS(m: 256, n: feedForward, k: embedding) * Double(threads)
