@@ -5,7 +5,7 @@ chromium-driver) through Selenium; exits non-zero on the first failed check.
         the page loads without console errors; a chat answer streams into it; while a load
         runs its queue, KV and throughput figures move, then settle; behind a path prefix
         (a prefix-stripping proxy started here) it works with only relative requests.
-        Start the server with --max-running-requests 8 so the load makes requests wait.
+        Start the server with --max-running-requests 4 so the load makes requests wait.
     console_browser_check.py no-chat-template URL
         for a model without a chat template the page says so, turns chat off and completes.
 """
@@ -169,6 +169,12 @@ def load(base, requests, tokens):
     return threads
 
 
+def busy_seconds(url):
+    """Seconds of the last half minute in which the server sent tokens."""
+    with urllib.request.urlopen(url + "/debug/throughput?seconds=30") as response:
+        return sum(1 for n in json.load(response)["output_tokens_per_second"] if n > 0)
+
+
 def check_full(url, screenshot):
     console = Console()
     proxy = PrefixProxy(url)
@@ -201,7 +207,7 @@ def check_full(url, screenshot):
 
         # Under load the figures move; afterwards they settle.
         timelines = console.number_attribute("timelines")
-        threads = load(url, requests=32, tokens=96)
+        threads = load(url, requests=16, tokens=32)
         console.wait(lambda: console.number("waiting") > 0 and console.number("running") > 0 and console.number("kv-used") > 0,
                      "waiting, running and KV figures never rose under load")
         seen = {name: console.text("#" + name) for name in ("running", "waiting", "kv-used", "kv-peak")}
@@ -210,10 +216,12 @@ def check_full(url, screenshot):
         execute = console.text("#stages tr[data-stage='execute']")
         print("under load:", seen, "| execute:", execute, "| tok/s:", console.text("#rate-now"))
         if screenshot:
-            height = console.driver.execute_script("return document.documentElement.scrollHeight")
-            console.driver.set_window_size(1400, max(900, height + 20))
+            # A few seconds into the load (or at its end, on a fast machine), so the plot shows it.
+            console.wait(lambda: all(not t.is_alive() for t in threads) or busy_seconds(url) >= 4, "load never ran")
             console.wait(lambda: console.driver.execute_script(
                 "const i = document.getElementById('timeline'); return i.complete && i.naturalWidth > 0"), "timeline image")
+            height = console.driver.execute_script("return document.documentElement.scrollHeight")
+            console.driver.set_window_size(1400, max(900, height + 20))
             check(console.driver.save_screenshot(screenshot), "screenshot not written")
         for thread in threads:
             thread.join()

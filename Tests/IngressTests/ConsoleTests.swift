@@ -89,7 +89,7 @@ extension EndpointTests {
 
         @Test func testConsoleWorksInHeadlessChromiumUnderLoadAndBehindAPrefix() async throws {
             let screenshot = ProcessInfo.processInfo.environment["LIGHTSERVE_CONSOLE_SCREENSHOT"] ?? TestPaths.temporaryFile(".png")
-            try await TestServer.with(["--max-running-requests", "8"]) { server in
+            try await TestServer.with(["--max-running-requests", "4"]) { server in
                 let (status, output) = try Self.runBrowserCheck(["full", "http://127.0.0.1:\(server.port)", "--screenshot", screenshot])
                 #expect(status == 0, "\(output)")
                 #expect(output.contains("all checks passed"), "\(output)")
