@@ -76,6 +76,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
+            // The web console's page, compiled into the binary (ConsoleRoutes).
+            resources: [.embedInCode("Console/console.html")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -23,7 +23,7 @@ public struct LightLLMRoutes: Sendable {
     static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
         ("/health", [.get, .head]), ("/healthz", [.get]), ("/liveness", [.get]), ("/readiness", [.get]),
         ("/get_model_name", [.get]), ("/token_load", [.get]),
-        ("/generate", [.post]), ("/generate_stream", [.post]), ("/", [.post]), ("/tokens", [.post]),
+        ("/generate", [.post]), ("/generate_stream", [.post]), ("/", [.get, .post]), ("/tokens", [.post]),
         ("/get_score", [.post]),
     ]
 

@@ -39,6 +39,7 @@ struct RequestObservation {
             firstTokenAt = firstTokenAt ?? now
             lastTokenAt = now
             generated += tokens.count
+            observer.metrics.outputTokens.record(tokens.count, at: now)
             finishedSequences += tokens.filter { $0.finishReason != nil }.count
             if let reason = tokens.last(where: { $0.finishReason != nil })?.finishReason { outcome = "finished (\(reason.rawValue))" }
         case .rejected(let error):

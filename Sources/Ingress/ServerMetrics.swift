@@ -5,6 +5,9 @@ import Metrics
 /// swift-prometheus behind it): HTTP traffic, per-request latency and token counts, and gauges
 /// of the pipeline refreshed from its live figures at every scrape.
 public struct ServerMetrics: Sendable {
+    /// Output tokens per second over the last minutes, for the console's plot.
+    public let outputTokens = OutputTokenSeries()
+
     public init() {}
 
     /// Metric names, for the histogram bucket configuration and the README.

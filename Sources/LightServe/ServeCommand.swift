@@ -156,6 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
         OpenAIRoutes(pipeline: client, configuration: ingress).register(on: router)
         UtilityRoutes(pipeline: client, configuration: ingress).register(on: router)
         DebugRoutes(monitor: monitor, metrics: metrics, registry: registry).register(on: router)
+        ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).register(on: router)
         let host = self.host
         let app = Application(
             router: router,
@@ -186,6 +187,7 @@ extension ServeCommand {
         "/health", "/healthz", "/liveness", "/readiness", "/get_model_name", "/token_load", "/generate",
         "/generate_stream", "/", "/tokens", "/get_score", "/v1/models", "/v1/completions", "/v1/chat/completions",
         "/apply_chat_template", "/tokenize", "/detokenize", "/metrics", "/debug/stages", "/debug/trace",
+        "/debug/server", "/debug/throughput", "/debug/timeline",
     ]
 
     /// swift-prometheus behind swift-metrics, with buckets that suit token counts and latencies.
