@@ -23,11 +23,11 @@ public struct OpenAIRequest: Sendable {
     /// Completions' `echo`: the prompt is prepended to each choice.
     public var echo: Bool
 
-    static let sharedFields: Set<String> = [
+    static let sharedFields = Set<String>([
         "model", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "presence_penalty", "frequency_penalty",
         "seed", "logprobs", "user", "stream_options", "top_k", "repetition_penalty", "ignore_eos", "min_tokens",
         "logit_bias", "store", "metadata", "service_tier",
-    ].union(routerFields)
+    ]).union(routerFields)
     /// Fields sglang-router 0.3.2 adds to every body it proxies (SGLang's own extensions):
     /// honoured where LightServe can (`no_stop_trim`, `skip_special_tokens`,
     /// `max_completion_tokens`), accepted when they ask for nothing (`separate_reasoning`,

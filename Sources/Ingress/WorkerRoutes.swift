@@ -41,13 +41,12 @@ public struct WorkerRoutes: Sendable {
         self.info = info
     }
 
-    static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
-        ("/get_load", [.get]), ("/server_info", [.get]), ("/get_server_info", [.get]), ("/model_info", [.get]),
-        ("/get_model_info", [.get]), ("/flush_cache", [.post]),
-    ]
-
     /// Every path, for the metrics' `endpoint` label.
-    public static var paths: [String] { routes.map { $0.path.description } }
+    public static let paths = ["/get_load", "/server_info", "/get_server_info", "/model_info", "/get_model_info", "/flush_cache"]
+
+    static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = paths.map {
+        (RouterPath($0), $0 == "/flush_cache" ? [.post] : [.get])
+    }
 
     public func register(on router: Router<ServerRequestContext>) {
         router.get("/get_load") { _, _ in json(load()) }
