@@ -77,7 +77,7 @@ extension EndpointTests {
 
                 let flushed = try await server.postJSON("/flush_cache", "")
                 #expect(flushed.status == 200)
-                #expect((flushed.json["freed_slots"]?.number ?? 0) > 100)
+                #expect((flushed.json["freed_slots"]?.number ?? 0) > 50)
                 #expect(try await server.postJSON("/flush_cache", "").json["freed_slots"] == .int(0))
 
                 #expect(try await server.post("/generate", body).status == 200)
@@ -191,11 +191,10 @@ extension EndpointTests {
                     let before = (try await busy.served("/v1/completions"), try await idle.served("/v1/completions"))
                     for i in 0..<20 {
                         let r = try await HTTPClient.send(
-                            port: router.port, path: "/v1/completions", body: #"{"prompt": "Request \#(i)", "max_tokens": 2}"#)
+                            port: router.port, path: "/v1/completions", body: #"{"model": "SmolLM2-135M-Instruct.Q4_1", "prompt": "Request \#(i)", "max_tokens": 2}"#)
                         #expect(r.status == 200, "\(r.text)")
                     }
-                    let onBusy = try await busy.served("/v1/completions") - before.0
-                    let onIdle = try await idle.served("/v1/completions") - before.1
+                    let (onBusy, onIdle) = try await Self.counted(20, "/v1/completions", on: busy, idle, since: before)
                     splits.append("loaded replica \(onBusy), other \(onIdle)")
                     #expect(onBusy == 0 && onIdle == 20, "power_of_two split: loaded \(onBusy), idle \(onIdle)")
                     await loader.stop()
@@ -230,15 +229,24 @@ extension EndpointTests {
                     let weights = try await haproxyWeights(statsPort)
                     #expect(shifted, "weights: \(weights)")
                     let before = (try await busy.served("/generate"), try await idle.served("/generate"))
-                    for i in 0..<20 {
-                        let r = try await HTTPClient.send(
-                            port: haproxy.port, path: "/generate", body: #"{"inputs": "Request \#(i)", "parameters": {"max_new_tokens": 2}}"#)
-                        #expect(r.status == 200, "\(r.text)")
+                    // leastconn weighs open connections by weight, so the 20 go at once: with no
+                    // connection open anywhere the two servers tie (measured: 10/10 one after
+                    // another); with 1 vs 100 the loaded one takes at most the ties.
+                    let port = haproxy.port
+                    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for i in 0..<20 {
+                            group.addTask {
+                                try await HTTPClient.send(
+                                    port: port, path: "/generate",
+                                    body: #"{"inputs": "Request \#(i)", "parameters": {"max_new_tokens": 2}}"#).status
+                            }
+                        }
+                        return try await group.reduce(into: [Int]()) { $0.append($1) }
                     }
-                    let onBusy = try await busy.served("/generate") - before.0
-                    let onIdle = try await idle.served("/generate") - before.1
+                    #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+                    let (onBusy, onIdle) = try await Self.counted(20, "/generate", on: busy, idle, since: before)
                     splits.append("loaded replica \(onBusy), other \(onIdle)")
-                    #expect(onBusy == 0 && onIdle == 20, "HAProxy split: loaded \(onBusy), idle \(onIdle)")
+                    #expect(onBusy <= 2 && onBusy + onIdle == 20, "HAProxy split: loaded \(onBusy), idle \(onIdle)")
                     await loader.stop()
                 }
             } catch {
@@ -249,6 +257,19 @@ extension EndpointTests {
             await haproxy.stop()
             await a.stop()
             await b.stop()
+        }
+
+        /// Requests to `endpoint` each replica answered since `before`, once they add up to
+        /// `total` (a replica counts a request just after its response leaves; bounded poll).
+        static func counted(
+            _ total: Int, _ endpoint: String, on first: TestServer, _ second: TestServer, since before: (Int, Int)
+        ) async throws -> (Int, Int) {
+            var counts = (0, 0)
+            _ = try await first.poll(seconds: 30) { _ in
+                counts = (try await first.served(endpoint) - before.0, try await second.served(endpoint) - before.1)
+                return counts.0 + counts.1 >= total
+            }
+            return counts
         }
 
         // MARK: A replica dies or leaves mid-run
@@ -335,7 +356,7 @@ extension EndpointTests {
                 let outcomes = try await Self.run(port: front.port, count: 24, concurrency: 6) { i in
                     path == "/generate"
                         ? (path, #"{"inputs": "Story \#(i):", "parameters": {"max_new_tokens": 24, "ignore_eos": true}}"#, false)
-                        : (path, #"{"prompt": "Story \#(i):", "max_tokens": 24, "ignore_eos": true}"#, false)
+                        : (path, #"{"model": "SmolLM2-135M-Instruct.Q4_1", "prompt": "Story \#(i):", "max_tokens": 24, "ignore_eos": true}"#, false)
                 } midRun: {
                     try await Self.once(victim) { kill(victim.pid, SIGKILL) }
                 }
@@ -367,7 +388,7 @@ extension EndpointTests {
                         return (stream ? "/generate_stream" : "/generate",
                                 #"{"inputs": "Story \#(i):", "parameters": {"max_new_tokens": 24, "ignore_eos": true}}"#, stream)
                     }
-                    return ("/v1/completions", #"{"prompt": "Story \#(i):", "max_tokens": 24, "ignore_eos": true, "stream": \#(stream)}"#, stream)
+                    return ("/v1/completions", #"{"model": "SmolLM2-135M-Instruct.Q4_1", "prompt": "Story \#(i):", "max_tokens": 24, "ignore_eos": true, "stream": \#(stream)}"#, stream)
                 } midRun: {
                     try await Self.once(leaving) { leaving.terminate() }
                 }
