@@ -23,10 +23,19 @@ public struct OpenAIRequest: Sendable {
     /// Completions' `echo`: the prompt is prepended to each choice.
     public var echo: Bool
 
-    static let sharedFields: Set<String> = [
+    static let sharedFields = Set<String>([
         "model", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "presence_penalty", "frequency_penalty",
         "seed", "logprobs", "user", "stream_options", "top_k", "repetition_penalty", "ignore_eos", "min_tokens",
         "logit_bias", "store", "metadata", "service_tier",
+    ]).union(routerFields)
+    /// Fields sglang-router 0.3.2 adds to every body it proxies (SGLang's own extensions):
+    /// honoured where LightServe can (`no_stop_trim`, `skip_special_tokens`,
+    /// `max_completion_tokens`), accepted when they ask for nothing (`separate_reasoning`,
+    /// `stream_reasoning`: there is no reasoning parser; `return_hidden_states` and
+    /// `continue_final_message` only when false).
+    static let routerFields: Set<String> = [
+        "no_stop_trim", "skip_special_tokens", "return_hidden_states", "separate_reasoning", "stream_reasoning",
+        "continue_final_message", "max_completion_tokens",
     ]
     static let completionFields = sharedFields.union(["prompt", "echo", "best_of", "suffix"])
     static let chatFields = sharedFields.union([
@@ -79,7 +88,8 @@ public struct OpenAIRequest: Sendable {
                 options.sampling.topLogprobs = try r.integer("logprobs", default: 0, in: 0...5)
                 logprobs = true
             }
-            options.maxNewTokens = try r.integer("max_tokens", default: min(defaultMaxTokens, limit), in: 1...limit, limitRule)
+            let limitField = r.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens"
+            options.maxNewTokens = try r.integer(limitField, default: min(defaultMaxTokens, limit), in: 1...limit, limitRule)
         case .chat:
             logprobs = try r.bool("logprobs", default: false)
             let top = try r.integer("top_logprobs", default: 0, in: 0...20)
@@ -92,6 +102,13 @@ public struct OpenAIRequest: Sendable {
                 options.maxNewTokens = min(chatMaxTokens, limit)
                 options.clampToContext = true
             }
+        }
+        options.includeStopSequence = try r.bool("no_stop_trim", default: false)
+        options.skipSpecialTokens = try r.bool("skip_special_tokens", default: true)
+        _ = try r.bool("separate_reasoning", default: false)
+        _ = try r.bool("stream_reasoning", default: false)
+        for field in ["return_hidden_states", "continue_final_message"] {
+            if try r.bool(field, default: false) { throw APIError.invalid(field, "is not supported by LightServe") }
         }
         // EOS counts as an output token: min_tokens 0 and 1 both let the first token end it.
         options.sampling.minNewTokens = try r.integer(

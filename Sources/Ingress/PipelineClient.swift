@@ -42,11 +42,11 @@ public struct PipelineClient: Sendable {
         let request = GenerationRequest(
             kind: kind, input: input, options: options, events: sink, receivedAt: context.receivedAt,
             clientRequestID: context.requestID)
-        load.addTokenizeDemand(request.demandEstimate)
+        load.enterTokenizeQueue(request)
         do {
             try await tokenize.send(request)
         } catch {
-            load.removeTokenizeDemand(request.demandEstimate)
+            load.leaveTokenizeQueue(request)
             load.releaseWaitingPlace()
             throw APIError(.serviceUnavailable, "the pipeline is shutting down")
         }
@@ -56,6 +56,23 @@ public struct PipelineClient: Sendable {
             observer: RequestObserver(
                 trace: monitor.trace, metrics: metrics, endpoint: endpoint, traceID: context.traceID,
                 context: ServiceContext.current ?? .topLevel, tracer: InstrumentationSystem.tracer))
+    }
+
+    /// Asks the scheduler to empty its prefix cache of every prefix no running request uses and
+    /// waits for its answer: the slots freed.
+    public func flushPrefixCache() async throws(APIError) -> Int {
+        let (answer, continuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
+        let reply = FlushReply { freed in
+            continuation.yield(freed)
+            continuation.finish()
+        }
+        do {
+            try await scheduler.send(.flushPrefixCache(reply))
+        } catch {
+            throw APIError(.serviceUnavailable, "the scheduler is not running")
+        }
+        for await freed in answer { return freed }
+        throw APIError(.serviceUnavailable, "the scheduler stopped before flushing its cache")
     }
 
     /// Tells the scheduler that the client of `request` is gone.

@@ -70,6 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not reuse the KV of prompt prefixes seen before.")
     var noPrefixCache = false
 
+    @Option(help: "Answer HAProxy's agent-check on this TCP port (`<w>% ready` from the load, `drain` on SIGTERM).")
+    var agentPort: Int?
+
     @Option(help: "Write the pipeline's trace as Chrome trace-event JSON to this file (open it in Perfetto).")
     var traceFile: String?
 
@@ -83,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("--default-max-new-tokens", defaultMaxNewTokens), ("--max-body-bytes", maxBodyBytes),
             ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
             ("--chat-max-new-tokens", chatMaxNewTokens), ("--trace-events", traceEvents + 1),
-            ("--max-req-total-len", maxReqTotalLen ?? 1), ("--router-max-new-token-len", routerMaxNewTokenLen + 1),
+            ("--max-req-total-len", maxReqTotalLen ?? 1), ("--agent-port", agentPort ?? 1), ("--router-max-new-token-len", routerMaxNewTokenLen + 1),
         ] where value < (name == "--port" || name == "--shutdown-timeout" ? 0 : 1) {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
@@ -149,7 +152,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, monitor: monitor, metrics: metrics)
         let router = Router(context: ServerRequestContext.self)
-        router.add(middleware: RequestObservationMiddleware(metrics: metrics, endpoints: Self.endpoints))
+        router.add(middleware: RequestObservationMiddleware(metrics: metrics, endpoints: Self.endpoints.union(WorkerRoutes.paths)))
         router.add(middleware: TracingMiddleware())
         router.add(middleware: APIErrorMiddleware())
         LightLLMRoutes(pipeline: client, configuration: ingress).register(on: router)
@@ -157,6 +160,10 @@ struct ServeCommand: AsyncParsableCommand {
         UtilityRoutes(pipeline: client, configuration: ingress).register(on: router)
         DebugRoutes(monitor: monitor, metrics: metrics, registry: registry).register(on: router)
         ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).register(on: router)
+        WorkerRoutes(
+            pipeline: client, configuration: ingress,
+            info: WorkerInfo(contextLength: c.contextLength, maxTotalTokens: slots, maxRunningRequests: maxRunningRequests)
+        ).register(on: router)
         let host = self.host
         let app = Application(
             router: router,
@@ -170,6 +177,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: stages)]
         if let traceFile { services.append(.init(service: TraceFileWriter(recorder: trace, path: traceFile))) }
+        if let agentPort {
+            services.append(.init(service: AgentCheckService(host: host, port: agentPort, load: load, logger: logger)))
+        }
         services.append(.init(service: app))
         services.append(.init(service: DrainService(load: load, timeout: .seconds(shutdownTimeout), logger: logger)))
         var configuration = ServiceGroupConfiguration(

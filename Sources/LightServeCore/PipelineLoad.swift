@@ -10,6 +10,8 @@ public final class PipelineLoad: Sendable {
 
     private let waiting = Atomic<Int>(0)
     private let tokenizeDemand = Atomic<Int>(0)
+    private let tokenizePrompts = Atomic<Int>(0)
+    private let waitingPrompts = Atomic<Int>(0)
     private let heldSlots = Atomic<Int>(0)
     private let predictedPeak = Atomic<Int>(0)
     private let waitingDemand = Atomic<Int>(0)
@@ -30,6 +32,8 @@ public final class PipelineLoad: Sendable {
         public var predictedPeak = 0
         /// Σ (prompt + max_new_tokens) of requests waiting for admission.
         public var waitingDemand = 0
+        /// Prompt tokens of requests waiting for admission (preempted ones included).
+        public var waitingPromptTokens = 0
         public var waitingRequests = 0
         public var runningSequences = 0
         /// Prompt tokens looked up in the prefix cache since start, and how many were found.
@@ -70,9 +74,21 @@ public final class PipelineLoad: Sendable {
 
     // MARK: Demand still in Tokenize's queue (estimated from bytes, refined once tokenized)
 
-    public func addTokenizeDemand(_ tokens: Int) { tokenizeDemand.add(tokens, ordering: .relaxed) }
-    public func removeTokenizeDemand(_ tokens: Int) { tokenizeDemand.subtract(tokens, ordering: .relaxed) }
+    /// `request` entered Tokenize's queue: its estimated demand and prompt count as queued.
+    public func enterTokenizeQueue(_ request: GenerationRequest) {
+        tokenizeDemand.add(request.demandEstimate, ordering: .relaxed)
+        tokenizePrompts.add(request.promptTokenEstimate, ordering: .relaxed)
+    }
+
+    /// `request` left Tokenize's queue (tokenized, refused, or never sent).
+    public func leaveTokenizeQueue(_ request: GenerationRequest) {
+        tokenizeDemand.subtract(request.demandEstimate, ordering: .relaxed)
+        tokenizePrompts.subtract(request.promptTokenEstimate, ordering: .relaxed)
+    }
+
     public var queuedTokenizeDemand: Int { tokenizeDemand.load(ordering: .relaxed) }
+    /// Upper bound of the prompt tokens in Tokenize's queue.
+    public var queuedTokenizePrompts: Int { tokenizePrompts.load(ordering: .relaxed) }
 
     // MARK: Scheduler state
 
@@ -82,6 +98,7 @@ public final class PipelineLoad: Sendable {
         heldSlots.store(snapshot.heldSlots, ordering: .relaxed)
         predictedPeak.store(snapshot.predictedPeak, ordering: .relaxed)
         waitingDemand.store(snapshot.waitingDemand, ordering: .relaxed)
+        waitingPrompts.store(snapshot.waitingPromptTokens, ordering: .relaxed)
         scheduledWaiting.store(snapshot.waitingRequests, ordering: .relaxed)
         runningSequences.store(snapshot.runningSequences, ordering: .relaxed)
         prefixLookups.store(snapshot.prefixTokensLookedUp, ordering: .relaxed)
@@ -94,6 +111,7 @@ public final class PipelineLoad: Sendable {
         s.heldSlots = heldSlots.load(ordering: .relaxed)
         s.predictedPeak = predictedPeak.load(ordering: .relaxed)
         s.waitingDemand = waitingDemand.load(ordering: .relaxed)
+        s.waitingPromptTokens = waitingPrompts.load(ordering: .relaxed)
         s.waitingRequests = scheduledWaiting.load(ordering: .relaxed)
         s.runningSequences = runningSequences.load(ordering: .relaxed)
         s.preemptions = preemptions.load(ordering: .relaxed)
@@ -149,5 +167,14 @@ public final class PipelineLoad: Sendable {
             current: Double(s.heldSlots) / capacity,
             logicalMax: Double(s.heldSlots.addingSaturated(s.waitingDemand).addingSaturated(queuedTokenizeDemand)) / capacity,
             dynamicMax: Double(s.predictedPeak) / capacity)
+    }
+
+    // MARK: SGLang's /get_load
+
+    /// Tokens this replica is committed to: KV slots held plus the prompt tokens queued in any
+    /// stage (what sglang-router's `power_of_two` compares between workers).
+    public var committedTokens: Int {
+        let s = schedule
+        return s.heldSlots.addingSaturated(s.waitingPromptTokens).addingSaturated(max(0, queuedTokenizePrompts))
     }
 }

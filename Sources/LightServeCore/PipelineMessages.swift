@@ -24,6 +24,20 @@ public enum SchedulerMessage: Sendable {
     case stopSequence(SequenceID)
     /// Execute could not run a step.
     case stepFailed(step: UInt64, message: String)
+    /// Drop every cached prompt prefix no running sequence uses (`POST /flush_cache`).
+    case flushPrefixCache(FlushReply)
+}
+
+/// The scheduler's answer to ``SchedulerMessage/flushPrefixCache(_:)``: the slots it freed.
+/// The scheduler calls it once; the sender waits on it without ever touching the cache.
+public struct FlushReply: Sendable {
+    private let deliver: @Sendable (Int) -> Void
+
+    public init(_ deliver: @escaping @Sendable (_ freedSlots: Int) -> Void) {
+        self.deliver = deliver
+    }
+
+    public func finish(freedSlots: Int) { deliver(freedSlots) }
 }
 
 /// Schedule → Execute: one engine step, every row of every sequence in it.

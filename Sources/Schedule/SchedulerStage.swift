@@ -44,6 +44,9 @@ public actor SchedulerStage {
             case .stepFailed(let number, let message):
                 traceStep(number)
                 actions = machine.stepFailed(number, message: message)
+            case .flushPrefixCache(let reply):
+                reply.finish(freedSlots: machine.flushPrefixCache())
+                actions = []
             }
             await perform(actions)
             load.publish(machine.snapshot)

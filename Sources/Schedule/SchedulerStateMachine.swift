@@ -116,6 +116,7 @@ public struct SchedulerStateMachine {
         s.heldSlots = usedSlots
         s.predictedPeak = PeakPrediction.peak(running.map { ($0.held, $0.maxNewTokens - $0.generated) })
         s.waitingDemand = waiting.reduce(0) { $0.addingSaturated(Self.demand($1)) }
+        s.waitingPromptTokens = waiting.reduce(0) { $0.addingSaturated($1.prompt.count) }
         s.waitingRequests = waiting.count
         s.runningSequences = running.count
         s.prefixTokensLookedUp = prefixTokensLookedUp
@@ -371,6 +372,14 @@ public struct SchedulerStateMachine {
         preemptions += 1
         waiting.insert(Waiting(request: request!, prompt: prompt, suspended: suspended), at: 0)
         return .preempted(request!)
+    }
+
+    /// Empties the prefix cache of every prefix no live sequence uses (those stay until their
+    /// sequences end) and gives their slots back to the pool; returns how many slots it freed.
+    public mutating func flushPrefixCache() -> Int {
+        let freed = cache.evict(cache.evictableSlots)
+        pool.release(freed)
+        return freed.count
     }
 
     /// `count` free slots, evicting unused cached prefixes if the pool runs short.

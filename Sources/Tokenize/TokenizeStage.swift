@@ -34,7 +34,7 @@ public actor TokenizeStage {
                 trace.record(.request(request.id), "tokenize", from: start)
                 trace.record(.stage("tokenize"), "tokenize", from: start, to: .now, [("request", "\(request.id)")])
             }
-            load.removeTokenizeDemand(request.demandEstimate)
+            load.leaveTokenizeQueue(request)
             switch request.kind {
             case .detokenize:
                 request.events.yield(detokenize(request))

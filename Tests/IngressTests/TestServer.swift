@@ -109,6 +109,9 @@ final class TestServer: Sendable {
 
     var isRunning: Bool { process.isRunning }
 
+    /// The server's process id, for signals other than SIGTERM.
+    var pid: Int32 { process.processIdentifier }
+
     func exitStatus() async -> Int32 { await stop() }
 
     /// Runs the Python script `Tests/Fixtures/<script>` with the server's base URL (plus
