@@ -7,15 +7,8 @@ void ls_rmsnorm(const float *x, int ldx, const float *weight, float *out, int ld
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * ldx;
         float *o = out + (size_t)r * ldo;
-        __m256 acc = _mm256_setzero_ps();
-        int i = 0;
-        for (; i + 8 <= dim; i += 8) {
-            __m256 v = _mm256_loadu_ps(xr + i);
-            acc = _mm256_fmadd_ps(v, v, acc);
-        }
-        float ss = ls_hsum(acc);
-        for (; i < dim; i++) ss += xr[i] * xr[i];
-        float scale = 1.0f / sqrtf(ss / (float)dim + eps);
+        float scale = ls_rms_scale(xr, dim, eps);
+        int i;
         __m256 s = _mm256_set1_ps(scale);
         for (i = 0; i + 8 <= dim; i += 8)
             _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + i), s), _mm256_loadu_ps(weight + i)));

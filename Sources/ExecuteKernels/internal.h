@@ -2,6 +2,7 @@
 #pragma once
 
 #include <immintrin.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,19 @@ static inline float ls_hsum(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+
+/// 1 / sqrt(mean(x²) + eps) over `dim` floats: the scale of an RMS norm.
+static inline float ls_rms_scale(const float *x, int dim, float eps) {
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= dim; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        acc = _mm256_fmadd_ps(v, v, acc);
+    }
+    float ss = ls_hsum(acc);
+    for (; i < dim; i++) ss += x[i] * x[i];
+    return 1.0f / sqrtf(ss / (float)dim + eps);
 }
 
 #include <string.h>
