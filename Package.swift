@@ -10,8 +10,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// The numeric kernels target the CI machines' baseline (AVX2, FMA, F16C; no AVX-512),
-/// never `-march=native`: a binary built on a newer core must still run on the fleet.
+/// The numeric kernels target the CI machines' baseline (AVX2, FMA, F16C), never `-march=native`:
+/// a binary built on a newer core must still run on the fleet. Their AVX-512 build comes from
+/// function-level target attributes (Sources/ExecuteKernels/AVX512) and is chosen at run time.
 let kernelFlags: [CSetting] = [
     .unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c", "-fno-math-errno"])
 ]
@@ -38,11 +39,6 @@ let package = Package(
     ],
     targets: [
         // MARK: System libraries
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
         .systemLibrary(
             name: "CJemalloc",
             pkgConfig: "jemalloc",
@@ -96,9 +92,9 @@ let package = Package(
             dependencies: ["LightServeCore", "GGUF", "ExecuteKernels", "CPUFeatures"],
             swiftSettings: swiftSettings
         ),
+        // OpenBLAS is opened at run time (blas.c), after its core type is chosen, never linked.
         .target(
             name: "ExecuteKernels",
-            dependencies: ["COpenBLAS"],
             cSettings: kernelFlags
         ),
         // Plain x86-64, no kernel flags: it must run on a processor the kernels cannot.
@@ -136,7 +132,6 @@ let package = Package(
         .executableTarget(
             name: "LightServeBench",
             dependencies: [
-                "COpenBLAS",
                 "Execute",
                 "ExecuteKernels",
                 "GGUF",

@@ -5,17 +5,24 @@ import ExecuteKernels
 /// blocked in a matrix product is half of a 2-core machine); the others are owned here.
 public final class ComputeRuntime {
     let handle: OpaquePointer
+    /// The kernel build this runtime's products and attention run.
+    public let kernels: KernelSet
 
-    /// Starts `threads - 1` helper threads, after checking that the processor can run the
-    /// kernels at all: a clear error instead of an illegal-instruction crash.
-    public init(threads: Int) throws(ExecuteError) {
+    /// Loads OpenBLAS for this processor (once per process), then starts `threads - 1` helper
+    /// threads, after checking that the processor can run `kernels` at all: a clear error
+    /// instead of an illegal-instruction crash.
+    public init(threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
         let missing = ProcessorFeatures.current.missingBaseline
         guard missing.isEmpty else { throw .unsupportedProcessor(missing: missing) }
+        let lacking = kernels.missing(on: .current)
+        guard lacking.isEmpty else { throw .kernelSetUnavailable(kernels, missing: lacking) }
+        _ = try OpenBLASLibrary.load()
         var error: Int32 = 0
-        guard let handle = ls_runtime_create(Int32(max(1, min(threads, 64))), &error) else {
+        guard let handle = ls_runtime_create(Int32(max(1, min(threads, 64))), kernels.code, &error) else {
             throw .computeThreads("\(threads) threads requested; errno \(error)")
         }
         self.handle = handle
+        self.kernels = kernels
     }
 
     public var threads: Int { Int(ls_runtime_threads(handle)) }

@@ -23,6 +23,10 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
     case noRewardHead
     /// The processor lacks instruction sets every kernel needs.
     case unsupportedProcessor(missing: [String])
+    /// A kernel set was asked for that this processor cannot run.
+    case kernelSetUnavailable(KernelSet, missing: [String])
+    /// OpenBLAS could not be loaded.
+    case openBLAS(String)
     /// The compute threads could not be started.
     case computeThreads(String)
     /// The kernels could not get the working memory a step needs.
@@ -44,6 +48,9 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noRewardHead: "this model has no reward head (cls.output.weight), so it cannot score"
         case .unsupportedProcessor(let missing):
             "this processor lacks \(missing.joined(separator: ", ")); LightServe's kernels need \(ProcessorFeatures.baseline.joined(separator: ", ")) (x86-64-v3)"
+        case .kernelSetUnavailable(let set, let missing):
+            "the \(set.rawValue) kernels need \(missing.joined(separator: ", ")), which this processor lacks (or LIGHTSERVE_DISABLE_CPU_FEATURES turns off)"
+        case .openBLAS(let why): "OpenBLAS: \(why)"
         case .computeThreads(let why): "could not start the compute threads: \(why)"
         case .outOfMemory(let why): "out of memory: \(why)"
         }

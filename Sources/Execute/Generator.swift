@@ -25,10 +25,15 @@ public final class Generator {
         }
     }
 
-    /// - Parameter capacity: KV slots, the longest prompt plus generation this generator runs.
-    public init(model: LanguageModel, capacity: Int, threads: Int) throws(ExecuteError) {
-        runner = try ModelRunner(model: model, kvSlots: capacity, threads: threads)
+    /// - Parameters:
+    ///   - capacity: KV slots, the longest prompt plus generation this generator runs.
+    ///   - kernels: the kernel build to run.
+    public init(model: LanguageModel, capacity: Int, threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
+        runner = try ModelRunner(model: model, kvSlots: capacity, threads: threads, kernels: kernels)
     }
+
+    /// The kernel build this generator runs.
+    public var kernels: KernelSet { runner.kernels }
 
     /// Generates up to `maxNewTokens` tokens after `prompt`, calling `onToken` as each arrives.
     public func generate(

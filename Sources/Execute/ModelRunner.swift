@@ -16,12 +16,16 @@ public final class ModelRunner {
     /// - Parameters:
     ///   - kvSlots: token slots in the KV pool (all sequences together).
     ///   - threads: compute threads, including the calling one.
+    ///   - kernels: the kernel build to run (tests pin each one the processor has).
     /// Throws if the processor cannot run the kernels or the compute threads cannot start.
-    public init(model: LanguageModel, kvSlots: Int, threads: Int) throws(ExecuteError) {
+    public init(model: LanguageModel, kvSlots: Int, threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
         self.model = model
         self.cache = KVCache(configuration: model.configuration, capacity: kvSlots)
-        self.runtime = try ComputeRuntime(threads: threads)
+        self.runtime = try ComputeRuntime(threads: threads, kernels: kernels)
     }
+
+    /// The kernel build the runner's products and attention use.
+    public var kernels: KernelSet { runtime.kernels }
 
     /// What a step produced. Only valid inside the closure passed to ``forward(_:_:)``: the
     /// logits live in scratch memory the next step overwrites.

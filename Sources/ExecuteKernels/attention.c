@@ -8,14 +8,13 @@
 // (perf), and one stream decoding after a 512-token prompt from ~130 to ~160 tokens/s.
 //
 // Long prompt chunks are compute-bound (T x L scores per head), so they gather the sequence's K
-// and V for one KV head into scratch and run S = Q K^T and O = P V through cblas_sgemm; one work
+// and V for one KV head into scratch and run S = Q K^T and O = P V through OpenBLAS's sgemm; one work
 // item is one chunk and one query head. Prefill of a 512-token prompt spent ~0.2 s in the direct
 // kernel; through sgemm it is a few percent of prefill.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 
 #include "internal.h"
 
@@ -204,7 +203,7 @@ static void attend_chunk(const attention_job *job, const ls_attention_segment *s
         }
     }
     const float *q = job->q + (size_t)seg->row * job->ldq + (size_t)head * hd;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, L, hd, job->scale, q, job->ldq, k, hd, 0.0f, s, L);
+    ls_blas_sgemm(1, T, L, hd, job->scale, q, job->ldq, k, hd, 0.0f, s, L);
     for (int i = 0; i < T; i++) {
         float *row = s + (size_t)i * L;
         int visible = seg->position + i + 1;
@@ -214,7 +213,7 @@ static void attend_chunk(const attention_job *job, const ls_attention_segment *s
         for (int j = visible; j < L; j++) row[j] = 0;
     }
     float *out = job->out + (size_t)seg->row * job->ldo + (size_t)head * hd;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, L, 1.0f, s, L, v, hd, 0.0f, out, job->ldo);
+    ls_blas_sgemm(0, T, hd, L, 1.0f, s, L, v, hd, 0.0f, out, job->ldo);
 }
 
 static void attention_worker(void *ctx, int worker, int workers) {
@@ -229,17 +228,6 @@ static void attention_worker(void *ctx, int worker, int workers) {
             attend(job, item->row, item->kv_head, item->head, scratch);
         else
             attend_chunk(job, &job->segments[item->segment], item->row, scratch);
-    }
-}
-
-void ls_store_kv(const float *k, const float *v, int ld, int rows, const int32_t *slots, uint16_t *k_cache,
-                 uint16_t *v_cache, int kv_dim) {
-    for (int r = 0; r < rows; r++) {
-        uint16_t *kd = k_cache + (size_t)slots[r] * kv_dim, *vd = v_cache + (size_t)slots[r] * kv_dim;
-        for (int d = 0; d < kv_dim; d += 8) {
-            _mm_storeu_si128((__m128i *)(kd + d), _mm256_cvtps_ph(_mm256_loadu_ps(k + (size_t)r * ld + d), _MM_FROUND_TO_NEAREST_INT));
-            _mm_storeu_si128((__m128i *)(vd + d), _mm256_cvtps_ph(_mm256_loadu_ps(v + (size_t)r * ld + d), _MM_FROUND_TO_NEAREST_INT));
-        }
     }
 }
 

@@ -1,6 +1,35 @@
 // Shared internals of the kernel target.
 #pragma once
 
+// Kernel sets. Each kernel file is compiled twice: as itself for the AVX2 + FMA + F16C baseline,
+// and again by AVX512/*.c under an AVX-512 target (same source, so the same arithmetic, with
+// EVEX encodings, 32 vector registers and VNNI's fused multiply-add). Their entry points carry the
+// set's suffix (`ls_matmul_avx2`, `ls_matmul_avx512`); kernels.c defines the public names and
+// dispatches on the runtime's kernel set (LS_KERNEL_DISPATCH skips the renaming there).
+#ifndef LS_VARIANT
+#define LS_VARIANT avx2
+#endif
+#define LS_PASTE_(name, variant) name##_##variant
+#define LS_PASTE(name, variant) LS_PASTE_(name, variant)
+#define LS_VARIANT_NAME(name) LS_PASTE(name, LS_VARIANT)
+#ifndef LS_KERNEL_DISPATCH
+#define ls_matmul LS_VARIANT_NAME(ls_matmul)
+#define ls_attention LS_VARIANT_NAME(ls_attention)
+#define ls_dequantize LS_VARIANT_NAME(ls_dequantize)
+#define ls_quant_kernels_for LS_VARIANT_NAME(ls_quant_kernels_for)
+#define ls_dot_widened LS_VARIANT_NAME(ls_dot_widened)
+#define ls_q4_0_kernels LS_VARIANT_NAME(ls_q4_0_kernels)
+#define ls_q4_1_kernels LS_VARIANT_NAME(ls_q4_1_kernels)
+#define ls_q8_0_kernels LS_VARIANT_NAME(ls_q8_0_kernels)
+#define ls_q5_0_kernels LS_VARIANT_NAME(ls_q5_0_kernels)
+#define ls_q5_1_kernels LS_VARIANT_NAME(ls_q5_1_kernels)
+#define ls_q2_k_kernels LS_VARIANT_NAME(ls_q2_k_kernels)
+#define ls_q3_k_kernels LS_VARIANT_NAME(ls_q3_k_kernels)
+#define ls_q4_k_kernels LS_VARIANT_NAME(ls_q4_k_kernels)
+#define ls_q5_k_kernels LS_VARIANT_NAME(ls_q5_k_kernels)
+#define ls_q6_k_kernels LS_VARIANT_NAME(ls_q6_k_kernels)
+#endif
+
 #include <immintrin.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -27,6 +56,10 @@ int ls_reserve_scratch(ls_runtime *rt, size_t bytes);
 /// Shared buffer of at least `bytes`, grown by the owner thread; NULL (and the failure flag
 /// set) if the memory cannot be had.
 void *ls_shared(ls_runtime *rt, size_t bytes);
+
+/// Tunables of ls_matmul, shared by every kernel set (kernels.c).
+extern int ls_tuned_quantized_max_rows;
+extern int ls_tuned_tile_floats;
 
 static inline float ls_hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

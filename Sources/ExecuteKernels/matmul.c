@@ -9,23 +9,11 @@
 //
 // Many input rows (prefill, wide decode batches): the product is compute-bound, so each worker
 // dequantizes a tile of weight rows into its scratch and hands it to single-threaded
-// cblas_sgemm; the float32 copy of a weight never exceeds one tile per worker.
+// OpenBLAS sgemm; the float32 copy of a weight never exceeds one tile per worker.
 #include <math.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "quantized.h"
-
-// Crossover measured with `bench/run kernels` (hot cache): the fused and widened-integer
-// kernels win up to 20 rows (16 rows: 0.75 vs 0.92 ms per layer), sgemm from 24.
-static int quantized_max_rows = 20;
-static int tile_floats = 262144;
-
-void ls_set_sgemm_tile_floats(int floats) { tile_floats = floats; }
-
-void ls_set_quantized_max_rows(int rows) { quantized_max_rows = rows; }
-int ls_quantized_max_rows(void) { return quantized_max_rows; }
 
 
 // MARK: Activations as 16-bit integers (layout in quantized.h)
@@ -193,8 +181,8 @@ static void run_sgemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n
     const uint8_t *w = op->weights;
     int rows = n1 - n0;
     for (int n = n0; n < n1; n++) ls_dequantize(op->type, w + (size_t)n * op->row_bytes, scratch + (size_t)(n - n0) * op->cols, op->cols);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, job->m, rows, op->cols, 1.0f, job->x, job->ldx, scratch,
-                op->cols, op->accumulate ? 1.0f : 0.0f, op->out + n0, op->ldo);
+    ls_blas_sgemm(1, job->m, rows, op->cols, 1.0f, job->x, job->ldx, scratch, op->cols, op->accumulate ? 1.0f : 0.0f,
+                  op->out + n0, op->ldo);
 }
 
 /// Runs rows [begin, end) of the products' rows taken end to end.
@@ -260,7 +248,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     atomic_init(&job.next, 0);
     for (int i = 0; i < LS_MAX_THREADS; i++) atomic_init(&job.share_next[i], 0);
     int threads = ls_runtime_threads(rt);
-    int fused = m <= quantized_max_rows;
+    int fused = m <= ls_tuned_quantized_max_rows;
     job.fused = fused;
     size_t scratch = 0;
     int max_cols = 0;
@@ -285,7 +273,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         // the activations again, so tiles are large (~1 MB): at 32 rows, 256 KB tiles made the
         // output head alone ~440 calls per step, 5% of the time in repacking.
         for (int i = 0; i < count; i++) {
-            int tile = (tile_floats / ops[i].cols) & ~15;
+            int tile = (ls_tuned_tile_floats / ops[i].cols) & ~15;
             if (tile < 16) tile = 16;
             int tiles = (ops[i].rows + tile - 1) / tile;
             tiles = (tiles + threads - 1) / threads * threads;

@@ -62,6 +62,19 @@ static inline __attribute__((always_inline)) __m256i ls_load_two(const uint8_t *
                                    _mm_loadu_si128((const __m128i *)b), 1);
 }
 
+#ifdef LS_VNNI
+/// The AVX-512 build's products: VNNI's `vpdpwssd` multiplies and accumulates in one instruction
+/// (two chains of two, not one of four, to keep the latency short). Integer sums wrap the same
+/// way in any order, so the result equals the baseline's bit for bit. The compiler may still
+/// split a `vpdpwssd` where its tuning model says that is faster.
+static inline __attribute__((always_inline)) __m256i ls_pair_products(const __m256i *e, const int16_t *a) {
+    __m256i p01 = _mm256_dpwssd_epi32(_mm256_madd_epi16(e[0], _mm256_loadu_si256((const __m256i *)a)), e[1],
+                                      _mm256_loadu_si256((const __m256i *)(a + 16)));
+    __m256i p23 = _mm256_dpwssd_epi32(_mm256_madd_epi16(e[2], _mm256_loadu_si256((const __m256i *)(a + 32))), e[3],
+                                      _mm256_loadu_si256((const __m256i *)(a + 48)));
+    return _mm256_add_epi32(p01, p23);
+}
+#else
 static inline __attribute__((always_inline)) __m256i ls_pair_products(const __m256i *e, const int16_t *a) {
     __m256i p01 = _mm256_add_epi32(_mm256_madd_epi16(e[0], _mm256_loadu_si256((const __m256i *)a)),
                                    _mm256_madd_epi16(e[1], _mm256_loadu_si256((const __m256i *)(a + 16))));
@@ -69,6 +82,7 @@ static inline __attribute__((always_inline)) __m256i ls_pair_products(const __m2
                                    _mm256_madd_epi16(e[3], _mm256_loadu_si256((const __m256i *)(a + 48))));
     return _mm256_add_epi32(p01, p23);
 }
+#endif
 
 static inline __attribute__((always_inline)) float ls_finish(__m256 acc, __m128 offset) {
     __m128 o = _mm_add_ps(offset, _mm_movehl_ps(offset, offset));

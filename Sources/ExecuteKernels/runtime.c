@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "internal.h"
 
 // About 200 µs of spinning before a worker sleeps.
@@ -15,6 +13,7 @@
 
 struct ls_runtime {
     int threads;
+    int kernels;
     pthread_t handles[LS_MAX_THREADS];
 
     _Atomic uint64_t generation;
@@ -65,17 +64,21 @@ static void *ls_worker_main(void *p) {
     }
 }
 
-ls_runtime *ls_runtime_create(int threads, int *error) {
+ls_runtime *ls_runtime_create(int threads, int kernels, int *error) {
     *error = 0;
     if (threads < 1) threads = 1;
     if (threads > LS_MAX_THREADS) threads = LS_MAX_THREADS;
-    // The pool supplies the parallelism; OpenBLAS must not start (and busy-spin) its own.
-    openblas_set_num_threads(1);
+    // Every runtime can call sgemm: OpenBLAS is loaded now if the caller has not chosen its core.
+    if (ls_blas_load(NULL, NULL, 0) != 0) {
+        *error = ELIBACC;
+        return NULL;
+    }
     ls_runtime *rt = calloc(1, sizeof(ls_runtime));
     if (!rt) {
         *error = ENOMEM;
         return NULL;
     }
+    rt->kernels = kernels == LS_KERNELS_AVX512 ? LS_KERNELS_AVX512 : LS_KERNELS_AVX2;
     pthread_mutex_init(&rt->mutex, NULL);
     pthread_cond_init(&rt->wake, NULL);
     rt->threads = 1;
@@ -115,6 +118,8 @@ void ls_runtime_destroy(ls_runtime *rt) {
 }
 
 int ls_runtime_threads(const ls_runtime *rt) { return rt->threads; }
+
+int ls_runtime_kernels(const ls_runtime *rt) { return rt->kernels; }
 
 int ls_runtime_take_failure(ls_runtime *rt) {
     int failed = rt->failed;

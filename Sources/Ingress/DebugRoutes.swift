@@ -10,11 +10,14 @@ public struct DebugRoutes: Sendable {
     let monitor: PipelineMonitor
     let metrics: ServerMetrics
     let registry: PrometheusCollectorRegistry
+    let compute: ComputeReport
 
-    public init(monitor: PipelineMonitor, metrics: ServerMetrics, registry: PrometheusCollectorRegistry) {
+    /// - Parameter compute: the processor and kernels, reported under `compute` in `/debug/stages`.
+    public init(monitor: PipelineMonitor, metrics: ServerMetrics, registry: PrometheusCollectorRegistry, compute: ComputeReport) {
         self.monitor = monitor
         self.metrics = metrics
         self.registry = registry
+        self.compute = compute
     }
 
     public func register(on router: Router<ServerRequestContext>) {
@@ -32,7 +35,8 @@ public struct DebugRoutes: Sendable {
             [("/metrics", [.get]), ("/debug/stages", [.get]), ("/debug/trace", [.get])], on: router)
     }
 
-    /// Per stage: queue depth and capacity, items per second, busy fraction, p50/p99 service time.
+    /// Per stage: queue depth and capacity, items per second, busy fraction, p50/p99 service time;
+    /// then the KV pool and what the engine computes with.
     func stages() -> JSON {
         let window = monitor.queues.first?.service.window.seconds ?? 60
         return .object([
@@ -55,6 +59,10 @@ public struct DebugRoutes: Sendable {
                 ("waiting_requests", .int(Int64(monitor.load.waitingRequests))),
                 ("preemptions", .int(Int64(monitor.load.schedule.preemptions))),
                 ("prefix_cache_hit_ratio", .double(round3(monitor.load.prefixCacheHitRatio))),
+            ])),
+            ("compute", .object([
+                ("processor", .string(compute.processor)), ("kernels", .string(compute.kernels)),
+                ("openblas_core", .string(compute.openBLASCore)), ("openblas_core_chosen_by", .string(compute.openBLASChoice)),
             ])),
         ])
     }

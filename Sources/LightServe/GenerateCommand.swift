@@ -77,10 +77,13 @@ struct GenerateCommand: ParsableCommand {
         }
         let text = try tokenizer.decode(result.ids)
         if json {
+            let compute = try ComputeReport.current(kernels: generator.kernels)
             let object: [String: Any] = [
                 "prompt_ids": result.promptIDs.map(Int.init), "ids": result.ids.map(Int.init), "text": text,
                 "prefill_tok_s": result.prefillTokensPerSecond, "decode_tok_s": result.decodeTokensPerSecond,
                 "peak_rss_mb": Double(ProcessMemory.peakResidentBytes ?? 0) / 1_048_576,
+                "lightserve_kernels": compute.kernels, "openblas_core": compute.openBLASCore,
+                "openblas_core_chosen_by": compute.openBLASChoice,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

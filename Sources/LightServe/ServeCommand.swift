@@ -107,6 +107,13 @@ struct ServeCommand: AsyncParsableCommand {
         let name = modelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         logger.info(
             "model \(name): \(model.summary), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * KVCache.bytesPerSlot(c)) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
+        let compute = try ComputeReport.current()
+        let blas = try OpenBLASLibrary.load()
+        logger.info("processor \(compute.processor); LightServe kernels \(compute.kernels); OpenBLAS \(blas.summary)")
+        if blas.isGenericOnCapableProcessor {
+            logger.warning(
+                "OpenBLAS runs its generic \(compute.openBLASCore) kernels on a processor with AVX2: prefill will be several times slower; unset OPENBLAS_CORETYPE or set it to Haswell")
+        }
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(Self.metricsFactory(registry))
@@ -158,7 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         LightLLMRoutes(pipeline: client, configuration: ingress).register(on: router)
         OpenAIRoutes(pipeline: client, configuration: ingress).register(on: router)
         UtilityRoutes(pipeline: client, configuration: ingress).register(on: router)
-        DebugRoutes(monitor: monitor, metrics: metrics, registry: registry).register(on: router)
+        DebugRoutes(monitor: monitor, metrics: metrics, registry: registry, compute: compute).register(on: router)
         ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).register(on: router)
         WorkerRoutes(
             pipeline: client, configuration: ingress,

@@ -1,3 +1,4 @@
+import Execute
 import ExecuteKernels
 import Foundation
 import GGUF
@@ -5,7 +6,8 @@ import TestSupport
 import Testing
 
 /// `ls_dequantize` (the tile path of many-row products) against `gguf.quants.dequantize`, bit for
-/// bit, on the fixture Tests/Fixtures/make_quant_fixtures.py wrote.
+/// bit, on the fixture Tests/Fixtures/make_quant_fixtures.py wrote, in every kernel build this
+/// processor runs.
 @Suite struct DequantizeKernelTests {
     struct Case: Decodable {
         let code: UInt32
@@ -19,16 +21,16 @@ import Testing
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }
 
-    @Test(arguments: [GGUFTensorType.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
-    func testKernelDequantizationMatchesGGUFPackageBitForBit(_ type: GGUFTensorType) throws {
+    @Test(arguments: [GGUFTensorType.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K], KernelSet.runnable)
+    func testKernelDequantizationMatchesGGUFPackageBitForBit(_ type: GGUFTensorType, kernels: KernelSet) throws {
         let cases: [String: Case] = try TestPaths.loadFixture("quant_dequantize.json")
         let fixture = try #require(cases[type.description])
         let data = Self.bytes(fixture.bytes)
         var out = [Float](repeating: .nan, count: fixture.count)
         data.withUnsafeBytes { src in
-            out.withUnsafeMutableBufferPointer { ls_dequantize(Int32(type.rawValue), src.baseAddress, $0.baseAddress, Int32(fixture.count)) }
+            out.withUnsafeMutableBufferPointer { ls_dequantize_using(kernels.code, Int32(type.rawValue), src.baseAddress, $0.baseAddress, Int32(fixture.count)) }
         }
         let mismatches = zip(out, fixture.bits).filter { $0.bitPattern != $1 }.count
-        #expect(mismatches == 0, "\(type): \(mismatches) of \(fixture.count) values differ")
+        #expect(mismatches == 0, "\(type) (\(kernels)): \(mismatches) of \(fixture.count) values differ")
     }
 }

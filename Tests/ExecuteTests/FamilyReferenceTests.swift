@@ -35,11 +35,11 @@ import Testing
 
     /// A prefill long enough for the sgemm attention path, then decode rows (the direct path)
     /// one position at a time, each against the reference; slots deliberately out of order.
-    @Test(arguments: SyntheticModel.Family.allCases)
-    func testPrefillAndDecodeLogitsMatchReference(_ family: SyntheticModel.Family) throws {
+    @Test(arguments: SyntheticModel.Family.allCases, KernelSet.runnable)
+    func testPrefillAndDecodeLogitsMatchReference(_ family: SyntheticModel.Family, kernels: KernelSet) throws {
         let model = try LanguageModel(path: SyntheticModel(family).writeForTest())
         let c = try #require(Self.cases.first { $0.family == family }, "no fixture for \(family.rawValue): run scripts/family-fixtures")
-        let runner = try ModelRunner(model: model, kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: model, kvSlots: 64, threads: 2, kernels: kernels)
         let slots = (0..<Int32(c.ids.count)).map { 63 - 2 * $0 }
         let first = try #require(c.checks.first).length
         var worst: Float = 0

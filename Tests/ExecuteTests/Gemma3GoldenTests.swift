@@ -33,9 +33,10 @@ import Testing
         #expect(try Self.model.get().quantization == "Q4_K_M")
     }
 
-    @Test(arguments: cases)
-    func testLastPositionTopFiveMatchReference(_ c: Case) throws {
-        let runner = try ModelRunner(model: try Self.model.get(), kvSlots: c.prompt_ids.count, threads: 2)
+    /// On every kernel build this processor runs (the AVX-512 one only where it has AVX-512).
+    @Test(arguments: cases, KernelSet.runnable)
+    func testLastPositionTopFiveMatchReference(_ c: Case, kernels: KernelSet) throws {
+        let runner = try ModelRunner(model: try Self.model.get(), kvSlots: c.prompt_ids.count, threads: 2, kernels: kernels)
         let slots = (0..<Int32(c.prompt_ids.count)).map { $0 }
         let logits: [Float] = try runner.forward(ForwardBatch([.init(tokens: c.prompt_ids, position: 0, slots: slots)])) {
             Array($0.logits(0)!)
@@ -47,9 +48,9 @@ import Testing
         }
     }
 
-    @Test(arguments: cases)
-    func testGreedyContinuationMatchesReferenceUntilNearTie(_ c: Case) throws {
-        let generator = try Generator(model: try Self.model.get(), capacity: c.prompt_ids.count + 24, threads: 2)
+    @Test(arguments: cases, KernelSet.runnable)
+    func testGreedyContinuationMatchesReferenceUntilNearTie(_ c: Case, kernels: KernelSet) throws {
+        let generator = try Generator(model: try Self.model.get(), capacity: c.prompt_ids.count + 24, threads: 2, kernels: kernels)
         let result = try generator.generate(prompt: c.prompt_ids, maxNewTokens: 24)
         let comparable = c.greedy_margins.firstIndex { $0 < 0.05 } ?? c.greedy_ids.count
         #expect(comparable > 0)

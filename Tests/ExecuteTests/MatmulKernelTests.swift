@@ -1,10 +1,11 @@
+import Execute
 import ExecuteKernels
 import GGUF
 import Testing
 
 /// `ls_matmul` on every weight type and on the row counts that pick each of its paths (fused
 /// up to 4 rows, widened weights up to 16, sgemm beyond), against a double-precision dot product
-/// of the decoded weights.
+/// of the decoded weights, in every kernel build this processor runs.
 @Suite struct MatmulKernelTests {
     static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16, .f32]
     static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
@@ -32,13 +33,17 @@ import Testing
     }
 
     static func check(_ type: GGUFTensorType, rows m: Int, columns k: Int) throws {
+        for kernels in KernelSet.runnable { try check(type, rows: m, columns: k, kernels: kernels) }
+    }
+
+    static func check(_ type: GGUFTensorType, rows m: Int, columns k: Int, kernels: KernelSet) throws {
         let n = 37
         let weights = type.encode(Self.values(n * k, seed: 7))
         let decoded = weights.withUnsafeBytes { type.decode($0, count: n * k) }
         let x = Self.values(m * k, seed: 11).map { $0 * 3 }
         var out = [Float](repeating: 1, count: m * n)  // accumulated onto
         var error: Int32 = 0
-        let runtime = try #require(ls_runtime_create(2, &error))
+        let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
         defer { ls_runtime_destroy(runtime) }
         weights.withUnsafeBytes { w in
             out.withUnsafeMutableBufferPointer { o in
@@ -60,6 +65,6 @@ import Testing
             }
         }
         // 16-bit activations: a few parts in a hundred thousand of the terms' magnitude.
-        #expect(worst < 1e-4, "\(type) × \(m) rows: relative error \(worst)")
+        #expect(worst < 1e-4, "\(type) × \(m) rows (\(kernels)): relative error \(worst)")
     }
 }

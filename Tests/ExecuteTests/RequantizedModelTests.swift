@@ -26,8 +26,8 @@ import Testing
 
     static let fixture: [String: Mix] = (try? TestPaths.loadFixture("requantized_logits.json")) ?? [:]
 
-    @Test(arguments: QuantizationMix.allCases)
-    func testRequantizedModelMatchesReferenceOnSameFile(_ mix: QuantizationMix) throws {
+    @Test(arguments: QuantizationMix.allCases, KernelSet.runnable)
+    func testRequantizedModelMatchesReferenceOnSameFile(_ mix: QuantizationMix, kernels: KernelSet) throws {
         let expected = try #require(Self.fixture[mix.rawValue], "no reference numbers for \(mix)")
         let source = try GGUFFile(path: TestModel.path())
         let writer = GGUFRequantizer.requantize(source, to: mix)
@@ -39,7 +39,7 @@ import Testing
 
         let model = try LanguageModel(path: path)
         for c in expected.cases {
-            let runner = try ModelRunner(model: model, kvSlots: c.prompt_ids.count, threads: 2)
+            let runner = try ModelRunner(model: model, kvSlots: c.prompt_ids.count, threads: 2, kernels: kernels)
             let slots = (0..<Int32(c.prompt_ids.count)).map { $0 }
             let logits: [Float] = try runner.forward(ForwardBatch([.init(tokens: c.prompt_ids, position: 0, slots: slots)])) {
                 Array($0.logits(0)!)
@@ -49,7 +49,7 @@ import Testing
             for (id, reference) in zip(top, c.top.map { $0[1] }) {
                 #expect(abs(Double(logits[id]) - reference) < 0.05, "\(mix) token \(id): \(logits[id]) vs \(reference)")
             }
-            let generator = try Generator(model: model, capacity: c.prompt_ids.count + c.greedy_ids.count, threads: 2)
+            let generator = try Generator(model: model, capacity: c.prompt_ids.count + c.greedy_ids.count, threads: 2, kernels: kernels)
             let result = try generator.generate(prompt: c.prompt_ids, maxNewTokens: c.greedy_ids.count)
             let comparable = c.greedy_margins.firstIndex { $0 < 0.05 } ?? c.greedy_ids.count
             #expect(Array(result.ids.prefix(comparable)) == Array(c.greedy_ids.prefix(comparable)), "\(mix)")

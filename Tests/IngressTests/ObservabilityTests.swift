@@ -95,6 +95,11 @@ extension EndpointTests {
                 let execute = try #require(stages.first { $0["stage"] == .string("execute") })
                 #expect(execute["items"]?.number == 3, "one prefill and two decode steps")
                 #expect((execute["p50_ms"]?.number ?? 0) > 0)
+                let compute = try #require(json["compute"])
+                #expect(["avx2", "avx512"].contains(compute["kernels"]?.string ?? ""))
+                let core = compute["openblas_core"]?.string ?? ""
+                #expect(!core.isEmpty)
+                #expect(compute["processor"]?.string?.contains("avx2") == true)
             }
         }
 

@@ -1,7 +1,9 @@
 // Numeric kernels of LightServe's Execute stage: a fork-join pool that owns the compute threads,
 // quantized and float matrix products, attention over the token-slot KV pool, and the small
 // elementwise steps of a Llama layer. Everything here runs on threads the pool owns, never on
-// Swift's cooperative pool. Compiled for AVX2 + FMA + F16C (the CI machines' baseline).
+// Swift's cooperative pool. Compiled for AVX2 + FMA + F16C (the CI machines' baseline), with the
+// matrix products, dequantizers and attention compiled a second time for AVX-512 + VNNI and
+// chosen per runtime (LS_KERNELS_*), so one binary runs, and uses, both kinds of processor.
 #pragma once
 
 #include <stddef.h>
@@ -28,18 +30,41 @@ enum {
     LS_TYPE_BF16 = 30,
 };
 
+// MARK: OpenBLAS
+
+/// Opens OpenBLAS (libopenblas.so.0) for this process, once; later calls only report. Unless the
+/// environment already names one, `core_type` (NULL: OpenBLAS's own choice) is put in
+/// OPENBLAS_CORETYPE for the load and removed after it: OpenBLAS chooses its kernels while it
+/// loads and never again. OpenBLAS is held to one thread per call. Returns 0, or -1 with the
+/// reason in `error`.
+int ls_blas_load(const char *core_type, char *error, int error_len);
+
+/// The kernel set OpenBLAS runs ("Haswell", "SkylakeX", "Prescott", ...); NULL before a load.
+const char *ls_blas_core_name(void);
+
+/// Row-major single-threaded sgemm through the loaded OpenBLAS: `c = alpha · a · op(b) + beta · c`,
+/// op(b) = bᵀ when `trans_b`. OpenBLAS must be loaded (ls_blas_load or any ls_runtime_create).
+void ls_blas_sgemm(int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                   float beta, float *c, int ldc);
+
 // MARK: Runtime: compute threads and their scratch memory
+
+/// The kernel sets a runtime can run: the baseline, and the AVX-512 build of the same kernels
+/// (needs AVX-512 F, BW, VL and VNNI; the caller checks the processor).
+enum { LS_KERNELS_AVX2 = 0, LS_KERNELS_AVX512 = 1 };
 
 /// A fork-join pool of `threads` workers (the calling thread is worker 0) with per-worker
 /// scratch buffers. Not thread-safe: one owner thread drives it.
 typedef struct ls_runtime ls_runtime;
 
-/// Creates the pool and pins OpenBLAS to one thread per call (the pool supplies parallelism).
-/// Returns NULL, with every thread it started joined again, if a thread or the pool itself
-/// cannot be had; `error` then holds the failing call's errno.
-ls_runtime *ls_runtime_create(int threads, int *error);
+/// Creates the pool, whose products and attention run kernel set `kernels`, loading OpenBLAS
+/// first if no one has. Returns NULL, with every thread it started joined again, if a thread,
+/// the pool or OpenBLAS cannot be had; `error` then holds the failing call's errno (ELIBACC:
+/// OpenBLAS, see ls_blas_load for the reason).
+ls_runtime *ls_runtime_create(int threads, int kernels, int *error);
 void ls_runtime_destroy(ls_runtime *rt);
 int ls_runtime_threads(const ls_runtime *rt);
+int ls_runtime_kernels(const ls_runtime *rt);
 
 /// Whether a kernel since the last call skipped its work because its working memory could not
 /// be allocated (its outputs are then garbage); clears the flag.
@@ -74,7 +99,10 @@ void ls_set_sgemm_tile_floats(int floats);
 
 /// Dequantizes `n` elements (a whole number of blocks) of type `type` into `dst`, bit for bit as
 /// ggml's reference dequantizers (and the `gguf` Python package) do for the K-quants and Q5 types.
+/// Every kernel set gives the same bits; this one runs the baseline's.
 void ls_dequantize(int type, const void *src, float *dst, int n);
+/// ``ls_dequantize`` with kernel set `kernels` (tests pin that the sets agree).
+void ls_dequantize_using(int kernels, int type, const void *src, float *dst, int n);
 
 // MARK: Attention
 

@@ -1,0 +1,4 @@
+// attention.c for AVX-512 (see avx512.h).
+#include "avx512.h"
+#include "../attention.c"
+#pragma clang attribute pop

@@ -1,0 +1,4 @@
+// matmul.c for AVX-512 (see avx512.h).
+#include "avx512.h"
+#include "../matmul.c"
+#pragma clang attribute pop

@@ -1,0 +1,4 @@
+// q6_k.c for AVX-512 (see avx512.h).
+#include "avx512.h"
+#include "../q6_k.c"
+#pragma clang attribute pop
