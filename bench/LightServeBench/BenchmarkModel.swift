@@ -1,5 +1,7 @@
 import ArgumentParser
+import Execute
 import Foundation
+import LightServeCore
 
 /// The model the benchmarks run: `--model`, `$LIGHTSERVE_MODEL`, or the fetched default.
 struct BenchmarkModel: ParsableArguments {
@@ -32,8 +34,15 @@ func benchmarkText(words: Int) -> String {
     return Array(repeating: sentence, count: (words + perSentence - 1) / perSentence).joined(separator: " ")
 }
 
-/// Prints `object` as one line of sorted-key JSON.
+/// Prints `object` as one line of sorted-key JSON, with what this process computes with: the
+/// processor, LightServe's kernel build and OpenBLAS's core (a figure means little without them).
 func printJSON(_ object: [String: Any]) throws {
+    let compute = try ComputeReport.current()
+    var object = object
+    object["processor"] = compute.processor
+    object["lightserve_kernels"] = compute.kernels
+    object["openblas_core"] = compute.openBLASCore
+    object["openblas_core_chosen_by"] = compute.openBLASChoice
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 }

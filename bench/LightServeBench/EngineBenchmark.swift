@@ -1,6 +1,6 @@
 import ArgumentParser
-import COpenBLAS
 import Execute
+import ExecuteKernels
 import Foundation
 import GGUF
 import LightServeCore
@@ -47,7 +47,7 @@ struct EngineBenchmark: ParsableCommand {
         }
 
         let c = llama.configuration
-        let gflops = Self.sgemmGFLOPS(m: prompt.count, n: c.feedForwardLength, k: c.embeddingLength) * Double(model.threads)
+        let gflops = try Self.sgemmGFLOPS(m: prompt.count, n: c.feedForwardLength, k: c.embeddingLength) * Double(model.threads)
         let flopsPerToken = Self.flopsPerToken(c, context: prompt.count)
         let bandwidth = Self.readBandwidthGBs()
         let weightBytes = Double(Self.weightBytesPerToken(llama))
@@ -80,9 +80,9 @@ struct EngineBenchmark: ParsableCommand {
                 ? model.file.tensor(named: "token_embd.weight")?.byteCount ?? 0 : 0)
     }
 
-    /// Best of five single-threaded `cblas_sgemm` calls of `m × n × k`.
-    static func sgemmGFLOPS(m: Int, n: Int, k: Int) -> Double {
-        openblas_set_num_threads(1)
+    /// Best of five single-threaded OpenBLAS sgemm calls of `m × n × k`.
+    static func sgemmGFLOPS(m: Int, n: Int, k: Int) throws -> Double {
+        _ = try OpenBLASLibrary.load()
         let a = [Float](repeating: 0.5, count: m * k)
         let b = [Float](repeating: 0.25, count: n * k)
         var c = [Float](repeating: 0, count: m * n)
@@ -90,7 +90,7 @@ struct EngineBenchmark: ParsableCommand {
         var best = Double.infinity
         for _ in 0..<5 {
             let start = clock.now
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
+            ls_blas_sgemm(1, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
             best = min(best, (clock.now - start).seconds)
         }
         return 2 * Double(m * n * k) / best / 1e9

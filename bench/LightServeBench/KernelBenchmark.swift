@@ -46,7 +46,7 @@ struct KernelBenchmark: ParsableCommand {
                      "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "token_embd.weight"]
         let tensors = try names.map { try file.requireTensor($0) }
         var error: Int32 = 0
-        guard let runtime = ls_runtime_create(Int32(model.threads), &error) else {
+        guard let runtime = ls_runtime_create(Int32(model.threads), KernelSet.preferred.code, &error) else {
             throw ExecuteError.computeThreads("errno \(error)")
         }
         defer { ls_runtime_destroy(runtime) }

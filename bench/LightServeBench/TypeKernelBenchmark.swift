@@ -30,12 +30,12 @@ struct TypeKernelFigures {
     func run(types: [GGUFTensorType], rows: [Int]) throws {
         let bandwidth = EngineBenchmark.readBandwidthGBs()
         var error: Int32 = 0
-        guard let runtime = ls_runtime_create(Int32(threads), &error) else {
+        guard let runtime = ls_runtime_create(Int32(threads), KernelSet.preferred.code, &error) else {
             throw ExecuteError.computeThreads("errno \(error)")
         }
         defer { ls_runtime_destroy(runtime) }
         let layerFlopsPerRow = shapes.reduce(0.0) { $0 + 2 * Double($1.rows * $1.cols) }
-        let sgemmGFLOPS = EngineBenchmark.sgemmGFLOPS(m: 256, n: feedForward, k: embedding) * Double(threads)
+        let sgemmGFLOPS = try EngineBenchmark.sgemmGFLOPS(m: 256, n: feedForward, k: embedding) * Double(threads)
         for type in types {
             let layerBytes = shapes.reduce(0) { $0 + type.byteCount(elements: $1.rows * $1.cols) }
             let copies = max(2, (96 << 20) / layerBytes)
