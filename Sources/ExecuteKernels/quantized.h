@@ -102,26 +102,46 @@ static inline __attribute__((always_inline)) __m256i ls_dup_shift(__m256i raw, i
     return _mm256_srlv_epi32(dup, _mm256_setr_epi32(sa, sa, sa, sa, sb, sb, sb, sb));
 }
 
+/// Running sums of one weight row against up to LS_GROUP activation rows: per row the scaled
+/// products and the offsets' contributions.
+typedef struct {
+    __m256 acc[LS_GROUP];
+    __m128 offset[LS_GROUP];
+} ls_row_sums;
+
+static inline __attribute__((always_inline)) void ls_sums_start(ls_row_sums *s, int R) {
+    for (int r = 0; r < R; r++) {
+        s->acc[r] = _mm256_setzero_ps();
+        s->offset[r] = _mm_setzero_ps();
+    }
+}
+
+/// Adds widened pair `p` of a weight row, met by pair `p` of each activation row.
+static inline __attribute__((always_inline)) void ls_sums_add(ls_row_sums *s, const weight_pair *wp, const qrow *rows,
+                                                               int R, int p) {
+    for (int r = 0; r < R; r++) {
+        __m256i prod = ls_pair_products(wp->e, rows[r].q + 64 * p);
+        __m256 scale = _mm256_mul_ps(wp->d, _mm256_loadu_ps(rows[r].scale + 8 * p));
+        s->acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, s->acc[r]);
+        s->offset[r] = _mm_fmadd_ps(wp->dm, _mm_loadu_ps(rows[r].sum + 4 * p), s->offset[r]);
+    }
+}
+
+static inline __attribute__((always_inline)) void ls_sums_finish(const ls_row_sums *s, int R, float *result) {
+    for (int r = 0; r < R; r++) result[r] = ls_finish(s->acc[r], s->offset[r]);
+}
+
 /// The fused kernel body: one weight row, pair by pair, against up to LS_GROUP activation rows.
 static inline __attribute__((always_inline)) void ls_dot_pairs(ls_widen_fn widen, const uint8_t *w, int cols,
                                                                 const qrow *rows, int R, float *result) {
     int blocks = cols / 32;
-    __m256 acc[LS_GROUP];
-    __m128 offset[LS_GROUP];
-    for (int r = 0; r < R; r++) {
-        acc[r] = _mm256_setzero_ps();
-        offset[r] = _mm_setzero_ps();
-    }
+    ls_row_sums sums;
+    ls_sums_start(&sums, R);
     for (int p = 0; 2 * p < blocks; p++) {
         weight_pair wp = widen(w, p, blocks);
-        for (int r = 0; r < R; r++) {
-            __m256i prod = ls_pair_products(wp.e, rows[r].q + 64 * p);
-            __m256 scale = _mm256_mul_ps(wp.d, _mm256_loadu_ps(rows[r].scale + 8 * p));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[r]);
-            offset[r] = _mm_fmadd_ps(wp.dm, _mm_loadu_ps(rows[r].sum + 4 * p), offset[r]);
-        }
+        ls_sums_add(&sums, &wp, rows, R, p);
     }
-    for (int r = 0; r < R; r++) result[r] = ls_finish(acc[r], offset[r]);
+    ls_sums_finish(&sums, R, result);
 }
 
 /// Layout of a widened row: per pair the four int16 vectors, then the scale vectors, then the
@@ -140,17 +160,25 @@ static inline __attribute__((always_inline)) void ls_widen_pairs(ls_widen_fn wid
     }
 }
 
-/// Defines `NAME_dot` and `NAME_widen` for a type from its pair widener, with the row count a
+/// Defines the dot kernel `NAME` from `BODY(w, cols, rows, R, result)`, with the row count a
 /// compile-time constant in each specialisation.
-#define LS_PAIR_KERNELS(NAME, WIDEN)                                                                               \
-    static void NAME##_dot(const uint8_t *w, int cols, const qrow *rows, int R, float *result) {                   \
+#define LS_DOT_BY_ROWS(NAME, BODY)                                                                                 \
+    static void NAME(const uint8_t *w, int cols, const qrow *rows, int R, float *result) {                         \
         switch (R) {                                                                                               \
-        case 1: ls_dot_pairs(WIDEN, w, cols, rows, 1, result); break;                                              \
-        case 2: ls_dot_pairs(WIDEN, w, cols, rows, 2, result); break;                                              \
-        case 3: ls_dot_pairs(WIDEN, w, cols, rows, 3, result); break;                                              \
-        default: ls_dot_pairs(WIDEN, w, cols, rows, 4, result); break;                                             \
+        case 1: BODY(w, cols, rows, 1, result); break;                                                             \
+        case 2: BODY(w, cols, rows, 2, result); break;                                                             \
+        case 3: BODY(w, cols, rows, 3, result); break;                                                             \
+        default: BODY(w, cols, rows, 4, result); break;                                                            \
         }                                                                                                          \
+    }
+
+/// Defines `NAME_dot` and `NAME_widen` for a type from its pair widener.
+#define LS_PAIR_KERNELS(NAME, WIDEN)                                                                               \
+    static inline __attribute__((always_inline)) void NAME##_dot_body(const uint8_t *w, int cols, const qrow *rows, \
+                                                                       int R, float *result) {                     \
+        ls_dot_pairs(WIDEN, w, cols, rows, R, result);                                                             \
     }                                                                                                              \
+    LS_DOT_BY_ROWS(NAME##_dot, NAME##_dot_body)                                                                    \
     static void NAME##_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(WIDEN, w, cols, scratch); }
 
 /// The 6-bit scale and minimum of sub-block `j` (0..7) from a Q4_K/Q5_K super-block's 12 bytes.
