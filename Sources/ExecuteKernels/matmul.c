@@ -136,25 +136,20 @@ static void run_fused_chunk(const matmul_job *job, const ls_matmul_op *op, int n
     const uint8_t *w = op->weights;
     const ls_quant_kernels *kernels = ls_quant_kernels_for(op->type);
     int pairs = pair_count(op->cols);
+    if (kernels && job->m <= LS_GROUP) {
+        kernels->dot(w + (size_t)n0 * op->row_bytes, op->row_bytes, n1 - n0, op->cols, job->qrows, job->m, op->out + n0,
+                     op->ldo, op->accumulate);
+        return;
+    }
     for (int n = n0; n < n1; n++) {
         const uint8_t *row = w + (size_t)n * op->row_bytes;
-        if (kernels && job->m > LS_GROUP) {
+        if (kernels) {
             // Many rows: widen the weight row once (into L1-resident scratch), reuse it for all.
             kernels->widen(row, op->cols, (uint8_t *)scratch);
             for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
                 int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
                 float result[LS_GROUP];
                 ls_dot_widened((const uint8_t *)scratch, pairs, job->qrows + r0, R, result);
-                for (int r = 0; r < R; r++) {
-                    float *o = op->out + (size_t)(r0 + r) * op->ldo + n;
-                    *o = op->accumulate ? *o + result[r] : result[r];
-                }
-            }
-        } else if (kernels) {
-            for (int r0 = 0; r0 < job->m; r0 += LS_GROUP) {
-                int R = job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP;
-                float result[LS_GROUP];
-                kernels->dot(row, op->cols, job->qrows + r0, R, result);
                 for (int r = 0; r < R; r++) {
                     float *o = op->out + (size_t)(r0 + r) * op->ldo + n;
                     *o = op->accumulate ? *o + result[r] : result[r];
