@@ -1,9 +1,10 @@
 // Q6_K: super-blocks of 256 6-bit values (low nibbles, high pairs) in sixteen sub-blocks of 16
 // with signed 8-bit scales, one f16 d: y = d·sc·(q - 32). The output head of every K-quant mix.
 //
-// The sub-block scale is folded into the widened weights ((q - 32)·sc fits in ±4096, so four
-// pmaddwd sums against 16-bit activations stay in int32); a pair's first and second 16 values
-// fall in separate activation groups, so one multiply per group applies the right scale.
+// A pair's first and second 16 values of each block fall in separate activation groups, so
+// the decode kernel applies the sub-block scales with one float multiply per group; the
+// widened many-row form folds them into the weights instead ((q - 32)·sc fits in ±4096, so
+// four pmaddwd sums against 16-bit activations stay in int32).
 #pragma STDC FP_CONTRACT OFF
 #include "quantized.h"
 

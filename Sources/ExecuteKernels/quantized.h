@@ -79,6 +79,7 @@ static inline __attribute__((always_inline)) __m256i ls_pair_products(const __m2
     return _mm256_add_epi32(p01, p23);
 }
 
+/// Two groups' products summed, the second fused into the first's sum.
 static inline __attribute__((always_inline)) __m256i ls_two_products(__m256i e0, const int16_t *a0, __m256i e1,
                                                                       const int16_t *a1) {
     return _mm256_dpwssd_epi32(_mm256_madd_epi16(e0, _mm256_loadu_si256((const __m256i *)a0)), e1,
