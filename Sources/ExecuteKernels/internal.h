@@ -28,6 +28,8 @@
 #define ls_q4_k_kernels LS_VARIANT_NAME(ls_q4_k_kernels)
 #define ls_q5_k_kernels LS_VARIANT_NAME(ls_q5_k_kernels)
 #define ls_q6_k_kernels LS_VARIANT_NAME(ls_q6_k_kernels)
+#define ls_iq4_nl_kernels LS_VARIANT_NAME(ls_iq4_nl_kernels)
+#define ls_iq4_xs_kernels LS_VARIANT_NAME(ls_iq4_xs_kernels)
 #endif
 
 #include <immintrin.h>

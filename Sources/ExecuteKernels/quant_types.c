@@ -3,7 +3,8 @@
 #include "quantized.h"
 
 extern const ls_quant_kernels ls_q4_0_kernels, ls_q4_1_kernels, ls_q8_0_kernels, ls_q5_0_kernels,
-    ls_q5_1_kernels, ls_q2_k_kernels, ls_q3_k_kernels, ls_q4_k_kernels, ls_q5_k_kernels, ls_q6_k_kernels;
+    ls_q5_1_kernels, ls_q2_k_kernels, ls_q3_k_kernels, ls_q4_k_kernels, ls_q5_k_kernels, ls_q6_k_kernels,
+    ls_iq4_nl_kernels, ls_iq4_xs_kernels;
 
 const ls_quant_kernels *ls_quant_kernels_for(int type) {
     switch (type) {
@@ -17,6 +18,8 @@ const ls_quant_kernels *ls_quant_kernels_for(int type) {
     case LS_TYPE_Q4_K: return &ls_q4_k_kernels;
     case LS_TYPE_Q5_K: return &ls_q5_k_kernels;
     case LS_TYPE_Q6_K: return &ls_q6_k_kernels;
+    case LS_TYPE_IQ4_NL: return &ls_iq4_nl_kernels;
+    case LS_TYPE_IQ4_XS: return &ls_iq4_xs_kernels;
     default: return NULL;
     }
 }

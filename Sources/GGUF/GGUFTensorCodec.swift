@@ -48,6 +48,8 @@ extension GGUFTensorType {
             }
         case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
             return KQuantCodec.encode(self, values)
+        case .iq4_NL, .iq4_XS:
+            return IQ4Codec.encode(self, values)
         }
         return out
     }
@@ -95,6 +97,8 @@ extension GGUFTensorType {
             }
         case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
             return KQuantCodec.decode(self, bytes, count: count)
+        case .iq4_NL, .iq4_XS:
+            return IQ4Codec.decode(self, bytes, count: count)
         }
         return out
     }

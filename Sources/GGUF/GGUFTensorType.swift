@@ -3,7 +3,8 @@
 /// Only the types this engine can compute with are listed; any other code in a file is reported
 /// as ``GGUFError/unknownTensorType(tensor:code:)`` rather than misread. The K-quants pack 256
 /// values per super-block with per-sub-block scales; `Q5_0`/`Q5_1` are the 32-value blocks that
-/// K-quant mixes fall back to when a row is not a multiple of 256.
+/// K-quant mixes fall back to when a row is not a multiple of 256; `IQ4_NL`/`IQ4_XS` index a fixed
+/// table of sixteen non-linear levels (`IQ4_XS` mixes fall back to `IQ4_NL`).
 public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
@@ -17,14 +18,16 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
     case q4_K = 12
     case q5_K = 13
     case q6_K = 14
+    case iq4_NL = 20
+    case iq4_XS = 23
     case bf16 = 30
 
     /// Elements per quantization block (1 for plain floating-point types).
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: 1
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: 32
-        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: 256
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL: 32
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS: 256
         }
     }
 
@@ -43,6 +46,8 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
         case .q4_K: 144  // f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles
         case .q5_K: 176  // as Q4_K plus 32 bytes of fifth bits before the nibbles
         case .q6_K: 210  // 128 bytes of low nibbles, 64 bytes of high pairs, 16 int8 scales, f16 d
+        case .iq4_NL: 18  // f16 scale + 16 bytes of level indexes
+        case .iq4_XS: 136  // f16 d, 2 bytes of scales' high bits, 4 bytes of their low nibbles, 128 bytes of indexes
         }
     }
 
@@ -65,6 +70,8 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
         case .q4_K: "Q4_K"
         case .q5_K: "Q5_K"
         case .q6_K: "Q6_K"
+        case .iq4_NL: "IQ4_NL"
+        case .iq4_XS: "IQ4_XS"
         case .bf16: "BF16"
         }
     }
@@ -73,8 +80,7 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
     /// nil when the code names no ggml type at all.
     public static func unsupportedName(code: UInt32) -> String? {
         let names: [UInt32: String] = [
-            16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S",
-            23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 34: "TQ1_0",
+            16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 21: "IQ3_S", 22: "IQ2_S", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 34: "TQ1_0",
             35: "TQ2_0", 39: "MXFP4",
         ]
         return names[code]

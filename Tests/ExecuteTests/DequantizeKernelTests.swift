@@ -21,7 +21,7 @@ import Testing
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }
 
-    @Test(arguments: [GGUFTensorType.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K], KernelSet.runnable)
+    @Test(arguments: [GGUFTensorType.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS], KernelSet.runnable)
     func testKernelDequantizationMatchesGGUFPackageBitForBit(_ type: GGUFTensorType, kernels: KernelSet) throws {
         let cases: [String: Case] = try TestPaths.loadFixture("quant_dequantize.json")
         let fixture = try #require(cases[type.description])

@@ -7,8 +7,8 @@ import Testing
 /// up to 4 rows, widened weights up to 16, sgemm beyond), against a double-precision dot product
 /// of the decoded weights, in every kernel build this processor runs.
 @Suite struct MatmulKernelTests {
-    static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16, .f32]
-    static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .f16, .bf16, .f32]
+    static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS]
 
     /// Deterministic values in [-1, 1).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
@@ -25,7 +25,7 @@ import Testing
         try Self.check(type, rows: m, columns: 96)
     }
 
-    /// K-quant rows are whole 256-value super-blocks: two here, so every pair position in a
+    /// K-quant (and IQ4_XS) rows are whole 256-value super-blocks: two here, so every pair position in a
     /// super-block and the step to the next one are exercised.
     @Test(arguments: kQuants, [1, 2, 3, 4, 5, 7, 16, 17, 33])
     func testKQuantProductMatchesDecodedWeights(_ type: GGUFTensorType, rows m: Int) throws {

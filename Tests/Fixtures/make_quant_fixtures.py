@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes quant_dequantize.json: random blocks of each K-quant and Q5 type with the values
+"""Writes quant_dequantize.json: random blocks of each K-quant, Q5 and IQ4 type with the values
 `gguf.quants.dequantize` (gguf 0.19, the reference) decodes them to, as float32 bit patterns.
 
 Block bytes are random (every bit pattern of the packed values and scales is valid) except the
@@ -23,6 +23,8 @@ LAYOUTS = {
     T.Q4_K: (256, 144, [0, 2]),
     T.Q5_K: (256, 176, [0, 2]),
     T.Q6_K: (256, 210, [208]),
+    T.IQ4_NL: (32, 18, [0]),
+    T.IQ4_XS: (256, 136, [0]),
 }
 
 rng = np.random.default_rng(20261202)

@@ -20,7 +20,7 @@ import Testing
             case .q8_0: range / 254
             case .q6_K: range / 63
             case .q5_0, .q5_1, .q5_K: range / 31
-            case .q4_0, .q4_1, .q4_K: range / 15
+            case .q4_0, .q4_1, .q4_K, .iq4_NL, .iq4_XS: range / 15
             case .q3_K: range / 7
             case .q2_K: range / 3
             }

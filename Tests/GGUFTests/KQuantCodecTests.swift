@@ -4,7 +4,7 @@ import Testing
 
 @testable import GGUF
 
-/// The reference decoders of the K-quants and Q5 types against `gguf.quants.dequantize` (fixture
+/// The reference decoders of the K-quants, Q5 and IQ4 types against `gguf.quants.dequantize` (fixture
 /// written by Tests/Fixtures/make_quant_fixtures.py), and the encoders against the decoders.
 @Suite struct KQuantCodecTests {
     struct Case: Decodable {
@@ -25,7 +25,7 @@ import Testing
         }
     }
 
-    static let types: [GGUFTensorType] = [.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let types: [GGUFTensorType] = [.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS]
 
     @Test(arguments: types)
     func testDecodeMatchesGGUFPackageBitForBit(_ type: GGUFTensorType) throws {
@@ -55,7 +55,7 @@ import Testing
             switch type {
             case .q6_K: 0.02
             case .q5_0, .q5_1, .q5_K: 0.035
-            case .q4_K: 0.07
+            case .q4_K, .iq4_NL, .iq4_XS: 0.07
             case .q3_K: 0.15
             default: 0.3
             }

@@ -18,7 +18,7 @@ struct TypeKernelFigures {
     /// Offsets of the f16 fields in a block, set to small values so random blocks stay finite.
     static let halfOffsets: [GGUFTensorType: [Int]] = [
         .q4_0: [0], .q4_1: [0, 2], .q5_0: [0], .q5_1: [0, 2], .q8_0: [0], .q2_K: [80, 82], .q3_K: [108],
-        .q4_K: [0, 2], .q5_K: [0, 2], .q6_K: [208],
+        .q4_K: [0, 2], .q5_K: [0, 2], .q6_K: [208], .iq4_NL: [0], .iq4_XS: [0],
     ]
 
     var shapes: [(rows: Int, cols: Int)] {

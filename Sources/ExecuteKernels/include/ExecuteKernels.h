@@ -27,6 +27,8 @@ enum {
     LS_TYPE_Q4_K = 12,
     LS_TYPE_Q5_K = 13,
     LS_TYPE_Q6_K = 14,
+    LS_TYPE_IQ4_NL = 20,
+    LS_TYPE_IQ4_XS = 23,
     LS_TYPE_BF16 = 30,
 };
 
