@@ -53,22 +53,16 @@ static void iq4_xs_dequantize(const uint8_t *p, float *dst, int n) {
 /// activation groups.
 static inline __attribute__((always_inline)) void widen_levels(__m256i raw, weight_pair *w) {
     const __m256i mask = _mm256_set1_epi8(0x0F), table = level_table();
-    // Byte k of lo is element k's level, of hi element k + 16's; as 16-bit lanes, lane i of lo
-    // holds elements 2i (low byte) and 2i + 1 (high byte).
-    __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(raw, mask));
-    __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask));
-    w->e[0] = _mm256_srai_epi16(_mm256_slli_epi16(lo, 8), 8);
-    w->e[1] = _mm256_srai_epi16(_mm256_slli_epi16(hi, 8), 8);
-    w->e[2] = _mm256_srai_epi16(lo, 8);
-    w->e[3] = _mm256_srai_epi16(hi, 8);
+    // Low nibbles are elements 0-15, high nibbles 16-31: looked up, they are Q8_0's signed bytes.
+    ls_widen_signed_bytes(_mm256_shuffle_epi8(table, _mm256_and_si256(raw, mask)),
+                          _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)), w);
 }
 
 static inline __attribute__((always_inline)) weight_pair widen_iq4_nl(const uint8_t *row, int p, int blocks) {
-    const uint8_t *a = row + (size_t)(2 * p) * 18;
-    const uint8_t *b = 2 * p + 1 < blocks ? a + 18 : a;
+    const uint8_t *a, *b;
+    ls_pair_blocks(row, p, blocks, 18, &a, &b);
     weight_pair w;
-    __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((ls_load_u32(a) & 0xFFFF) | (ls_load_u32(b) << 16))));
-    w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+    w.d = ls_pair_scales(a, b, NULL);
     w.dm = _mm_setzero_ps();
     widen_levels(ls_load_two(a + 2, b + 2), &w);
     return w;

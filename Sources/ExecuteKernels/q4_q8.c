@@ -43,14 +43,6 @@ static void q8_0_dequantize(const uint8_t *p, float *dst, int n) {
     }
 }
 
-/// Blocks 2p and 2p+1 of a row (2p again when the row ends on a lone block: the activations it
-/// meets are zero, so it adds nothing).
-static inline __attribute__((always_inline)) void pair_blocks(const uint8_t *row, int p, int blocks, size_t bytes,
-                                                               const uint8_t **a, const uint8_t **b) {
-    *a = row + (size_t)(2 * p) * bytes;
-    *b = 2 * p + 1 < blocks ? *a + bytes : *a;
-}
-
 static inline __attribute__((always_inline)) void widen_nibbles(__m256i raw, weight_pair *w) {
     const __m256i mask = _mm256_set1_epi16(0x000F);
     w->e[0] = _mm256_and_si256(raw, mask);
@@ -61,17 +53,11 @@ static inline __attribute__((always_inline)) void widen_nibbles(__m256i raw, wei
 
 static inline __attribute__((always_inline)) weight_pair widen_q8_0(const uint8_t *row, int p, int blocks) {
     const uint8_t *a, *b;
-    pair_blocks(row, p, blocks, 34, &a, &b);
+    ls_pair_blocks(row, p, blocks, 34, &a, &b);
     weight_pair w;
-    uint32_t halves = (ls_load_u32(a) & 0xFFFF) | (ls_load_u32(b) << 16);
-    __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)halves));  // [dA, dB, 0, 0]
+    w.d = ls_pair_scales(a, b, NULL);
     w.dm = _mm_setzero_ps();
-    w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
-    __m256i lo = ls_load_two(a + 2, b + 2), hi = ls_load_two(a + 18, b + 18);
-    w.e[0] = _mm256_srai_epi16(_mm256_slli_epi16(lo, 8), 8);
-    w.e[1] = _mm256_srai_epi16(_mm256_slli_epi16(hi, 8), 8);
-    w.e[2] = _mm256_srai_epi16(lo, 8);
-    w.e[3] = _mm256_srai_epi16(hi, 8);
+    ls_widen_signed_bytes(ls_load_two(a + 2, b + 2), ls_load_two(a + 18, b + 18), &w);
     return w;
 }
 
@@ -86,7 +72,7 @@ static inline __attribute__((always_inline)) __m256 spread_d(__m128 head) {
 
 static inline __attribute__((always_inline)) weight_pair widen_q4_0(const uint8_t *row, int p, int blocks) {
     const uint8_t *a, *b;
-    pair_blocks(row, p, blocks, 18, &a, &b);
+    ls_pair_blocks(row, p, blocks, 18, &a, &b);
     weight_pair w;
     __m128 head = heads(a, b);
     w.d = spread_d(head);
@@ -97,7 +83,7 @@ static inline __attribute__((always_inline)) weight_pair widen_q4_0(const uint8_
 
 static inline __attribute__((always_inline)) weight_pair widen_q4_1(const uint8_t *row, int p, int blocks) {
     const uint8_t *a, *b;
-    pair_blocks(row, p, blocks, 20, &a, &b);
+    ls_pair_blocks(row, p, blocks, 20, &a, &b);
     weight_pair w;
     __m128 head = heads(a, b);
     w.d = spread_d(head);

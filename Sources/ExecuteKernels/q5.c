@@ -67,19 +67,19 @@ static inline __attribute__((always_inline)) void widen_q5(__m256i raw, uint32_t
 }
 
 static inline __attribute__((always_inline)) weight_pair widen_q5_0(const uint8_t *row, int p, int blocks) {
-    const uint8_t *a = row + (size_t)(2 * p) * 22;
-    const uint8_t *b = 2 * p + 1 < blocks ? a + 22 : a;
+    const uint8_t *a, *b;
+    ls_pair_blocks(row, p, blocks, 22, &a, &b);
     weight_pair w;
-    __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((ls_load_u32(a) & 0xFFFF) | (ls_load_u32(b) << 16))));
-    w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+    __m128 d2;
+    w.d = ls_pair_scales(a, b, &d2);
     w.dm = _mm_mul_ps(_mm_unpacklo_ps(d2, d2), _mm_set1_ps(-16));  // [-16dA, -16dA, -16dB, -16dB]
     widen_q5(ls_load_two(a + 6, b + 6), ls_load_u32(a + 2), ls_load_u32(b + 2), &w);
     return w;
 }
 
 static inline __attribute__((always_inline)) weight_pair widen_q5_1(const uint8_t *row, int p, int blocks) {
-    const uint8_t *a = row + (size_t)(2 * p) * 24;
-    const uint8_t *b = 2 * p + 1 < blocks ? a + 24 : a;
+    const uint8_t *a, *b;
+    ls_pair_blocks(row, p, blocks, 24, &a, &b);
     weight_pair w;
     __m128 head = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)ls_load_u32(a)), (int)ls_load_u32(b), 1));
     w.d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(head), _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2));

@@ -107,6 +107,32 @@ static inline __attribute__((always_inline)) float ls_finish(__m256 acc, __m128 
     return ls_hsum(acc) + _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
 }
 
+/// Blocks 2p and 2p+1 of a row of `blocks` blocks of `bytes` each (2p again when the row ends on
+/// a lone block: the activations it meets are zero, so it adds nothing).
+static inline __attribute__((always_inline)) void ls_pair_blocks(const uint8_t *row, int p, int blocks, size_t bytes,
+                                                                  const uint8_t **a, const uint8_t **b) {
+    *a = row + (size_t)(2 * p) * bytes;
+    *b = 2 * p + 1 < blocks ? *a + bytes : *a;
+}
+
+/// The leading f16 scales of blocks `a` and `b` as [dA x4 | dB x4]; `pair`, unless NULL, gets
+/// [dA, dB, 0, 0].
+static inline __attribute__((always_inline)) __m256 ls_pair_scales(const uint8_t *a, const uint8_t *b, __m128 *pair) {
+    __m128 d2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((ls_load_u32(a) & 0xFFFF) | (ls_load_u32(b) << 16))));
+    if (pair) *pair = d2;
+    return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+}
+
+/// Signed bytes of a pair as the four int16 activation groups: byte k of `lo` (per 128-bit lane,
+/// one block each) is element k, byte k of `hi` element k + 16, so 16-bit lane i holds elements
+/// 2i (low byte) and 2i + 1 (high byte) of its half.
+static inline __attribute__((always_inline)) void ls_widen_signed_bytes(__m256i lo, __m256i hi, weight_pair *w) {
+    w->e[0] = _mm256_srai_epi16(_mm256_slli_epi16(lo, 8), 8);
+    w->e[1] = _mm256_srai_epi16(_mm256_slli_epi16(hi, 8), 8);
+    w->e[2] = _mm256_srai_epi16(lo, 8);
+    w->e[3] = _mm256_srai_epi16(hi, 8);
+}
+
 /// [x x4 | y x4] from two floats.
 static inline __attribute__((always_inline)) __m256 ls_spread2(float x, float y) {
     return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(x)), _mm_set1_ps(y), 1);
