@@ -8,10 +8,15 @@
 #pragma STDC FP_CONTRACT OFF
 #include "quantized.h"
 
+/// A super-block's f16 d, stored last.
+static inline __attribute__((always_inline)) float q6_k_d(const uint8_t *block) {
+    return ls_half_to_float((uint16_t)(block[208] | block[209] << 8));
+}
+
 static void q6_k_dequantize(const uint8_t *p, float *dst, int n) {
     const __m256i mask = _mm256_set1_epi32(0x0F), two = _mm256_set1_epi32(3), bias = _mm256_set1_epi32(32);
     for (int b = 0; b < n / 256; b++, p += 210, dst += 256) {
-        float d = ls_half_to_float((uint16_t)(p[208] | p[209] << 8));
+        float d = q6_k_d(p);
         const int8_t *sc = (const int8_t *)(p + 192);
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
@@ -66,7 +71,7 @@ static inline __attribute__((always_inline)) weight_pair widen_q6_k(const uint8_
     const uint8_t *block = row + (size_t)(p >> 2) * 210;
     const int8_t *sc = (const int8_t *)(block + 192) + 4 * (p & 3);
     weight_pair w;
-    w.d = _mm256_set1_ps(ls_half_to_float((uint16_t)(block[208] | block[209] << 8)));
+    w.d = _mm256_set1_ps(q6_k_d(block));
     w.dm = _mm_setzero_ps();
     const __m256i bias = _mm256_set1_epi16(32);
     __m256i e[4];
@@ -91,7 +96,7 @@ static inline __attribute__((always_inline)) void q6_k_body(const uint8_t *w, in
     ls_sums_start(&sums, R);
     for (int b = 0; b < cols / 256; b++) {
         const uint8_t *block = w + (size_t)b * 210;
-        __m256 d = _mm256_set1_ps(ls_half_to_float((uint16_t)(block[208] | block[209] << 8)));
+        __m256 d = _mm256_set1_ps(q6_k_d(block));
         __m128i sc = _mm_loadu_si128((const __m128i *)(block + 192));
         __m256 ds[2] = {_mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc))),
                         _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8))))};
