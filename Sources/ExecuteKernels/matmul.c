@@ -25,9 +25,10 @@ static size_t qrow_bytes(int cols) {
     return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
 }
 
-/// Quantizes 32 floats to int16 with one scale; returns the scale, stores the sums of the first
-/// and second 16 values.
-static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3, float *sums) {
+/// Quantizes 32 floats to integers up to ±`qmax` (at most 32767) with one scale; returns the
+/// scale, stores the sums of the first and second 16 values.
+static float quantize_block(const float *xb, float qmax, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3,
+                            float *sums) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
     __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
@@ -36,7 +37,7 @@ static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    float d = _mm_cvtss_f32(m4) / 32767.0f;
+    float d = _mm_cvtss_f32(m4) / qmax;
     __m256 inv = _mm256_set1_ps(d > 0 ? 1.0f / d : 0.0f);
     __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, inv)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, inv));
     __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, inv)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, inv));
@@ -57,7 +58,7 @@ static float quantize_block(const float *xb, int16_t *g0, int16_t *g1, int16_t *
     return d;
 }
 
-static qrow quantize_row(const float *x, int cols, uint8_t *storage) {
+static qrow quantize_row(const float *x, int cols, float qmax, uint8_t *storage) {
     int blocks = cols / 32, pairs = pair_count(cols);
     int16_t *q = (int16_t *)storage;
     float *scale = (float *)(storage + (size_t)pairs * 128);
@@ -66,9 +67,9 @@ static qrow quantize_row(const float *x, int cols, uint8_t *storage) {
         int16_t *qp = q + 64 * p;
         float *sp = sum + 4 * p;
         float sB = 0;
-        float sA = quantize_block(x + 64 * p, qp, qp + 16, qp + 32, qp + 48, sp);
+        float sA = quantize_block(x + 64 * p, qmax, qp, qp + 16, qp + 32, qp + 48, sp);
         if (2 * p + 1 < blocks) {
-            sB = quantize_block(x + 64 * p + 32, qp + 8, qp + 24, qp + 40, qp + 56, sp + 2);
+            sB = quantize_block(x + 64 * p + 32, qmax, qp + 8, qp + 24, qp + 40, qp + 56, sp + 2);
         } else {
             for (int g = 0; g < 4; g++) memset(qp + 16 * g + 8, 0, 16);
             sp[2] = sp[3] = 0;
@@ -127,6 +128,7 @@ typedef struct {
     int chunk_start[9];
     _Atomic int next;
     int fused;
+    int gemm[8];  // product i runs on the VNNI GEMM (AVX-512 build, many rows, quantized weights)
     _Atomic int share_next[LS_MAX_THREADS];  // next chunk of each worker's share (fused path)
     const qrow *qrows;  // quantized activations when any product has block-quantized weights
     ls_runtime *rt;
@@ -180,6 +182,20 @@ static void run_sgemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n
                   op->out + n0, op->ldo);
 }
 
+#ifdef LS_VNNI
+/// Weight rows [n0, n1) packed a panel at a time, each panel met by every activation row.
+static void run_gemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n0, int n1, float *scratch) {
+    const ls_quant_kernels *kernels = ls_quant_kernels_for(op->type);
+    uint8_t *panel = (uint8_t *)scratch;
+    uint8_t *widened = panel + ls_gemm_panel_bytes(op->cols);
+    for (int n = n0; n < n1; n += LS_GEMM_PANEL) {
+        int width = n1 - n < LS_GEMM_PANEL ? n1 - n : LS_GEMM_PANEL;
+        ls_gemm_pack(kernels, op->weights + (size_t)n * op->row_bytes, op->row_bytes, width, op->cols, panel, widened);
+        ls_gemm_panel(panel, op->cols, width, job->qrows, job->m, op->out + n, op->ldo, op->accumulate);
+    }
+}
+#endif
+
 /// Runs rows [begin, end) of the products' rows taken end to end.
 static void fused_rows(matmul_job *job, int begin, int end, float *scratch) {
     int offset = 0;
@@ -226,10 +242,13 @@ static void matmul_worker(void *ctx, int worker, int workers) {
         const ls_matmul_op *op = &job->ops[o];
         int n0 = (index - job->chunk_start[o]) * job->chunk_rows[o];
         int n1 = n0 + job->chunk_rows[o] < op->rows ? n0 + job->chunk_rows[o] : op->rows;
-        if (job->fused)
-            run_fused_chunk(job, op, n0, n1, scratch);
-        else
-            run_sgemm_chunk(job, op, n0, n1, scratch);
+#ifdef LS_VNNI
+        if (job->gemm[o]) {
+            run_gemm_chunk(job, op, n0, n1, scratch);
+            continue;
+        }
+#endif
+        run_sgemm_chunk(job, op, n0, n1, scratch);
     }
 }
 
@@ -249,17 +268,31 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     int max_cols = 0;
     for (int i = 0; i < count; i++) max_cols = ops[i].cols > max_cols ? ops[i].cols : max_cols;
 
-    if (fused) {
-        int quantize = 0;
-        for (int i = 0; i < count; i++) quantize |= ls_quant_kernels_for(ops[i].type) != NULL;
-        if (quantize) {
-            size_t per_row = qrow_bytes(max_cols);
-            uint8_t *storage = ls_shared(rt, per_row * (size_t)m + sizeof(qrow) * (size_t)m);
-            if (!storage) return;
-            qrow *rows = (qrow *)(storage + per_row * (size_t)m);
-            for (int r = 0; r < m; r++) rows[r] = quantize_row(x + (size_t)r * ldx, ops[0].cols, storage + per_row * r);
-            job.qrows = rows;
+    // Activations as 16-bit integers for every product on the fused kernels or the VNNI GEMM,
+    // within the range the GEMM's weight types allow.
+    int quantize = 0;
+    float qmax = 32767.0f;
+    for (int i = 0; i < count; i++) {
+        const ls_quant_kernels *kernels = ls_quant_kernels_for(ops[i].type);
+#ifdef LS_VNNI
+        job.gemm[i] = !fused && kernels != NULL;
+        if (job.gemm[i]) {
+            float limit = ls_gemm_activation_max(kernels->widened_max);
+            qmax = limit < qmax ? limit : qmax;
         }
+        quantize |= job.gemm[i];
+#endif
+        quantize |= fused && kernels != NULL;
+    }
+    if (quantize) {
+        size_t per_row = qrow_bytes(max_cols);
+        uint8_t *storage = ls_shared(rt, per_row * (size_t)m + sizeof(qrow) * (size_t)m);
+        if (!storage) return;
+        qrow *rows = (qrow *)(storage + per_row * (size_t)m);
+        for (int r = 0; r < m; r++) rows[r] = quantize_row(x + (size_t)r * ldx, ops[0].cols, qmax, storage + per_row * r);
+        job.qrows = rows;
+    }
+    if (fused) {
         for (int i = 0; i < count; i++) job.chunk_rows[i] = 16;
         // Room for a float row or a widened one (176 bytes per 64 columns).
         scratch = (size_t)max_cols * sizeof(float) + 256;
@@ -268,13 +301,23 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         // the activations again, so tiles are large (~1 MB): at 32 rows, 256 KB tiles made the
         // output head alone ~440 calls per step, 5% of the time in repacking.
         for (int i = 0; i < count; i++) {
+            size_t bytes;
+#ifdef LS_VNNI
+            if (job.gemm[i]) {
+                // One panel and one widened row (176 bytes per 64 columns) per worker.
+                job.chunk_rows[i] = LS_GEMM_PANEL;
+                bytes = ls_gemm_panel_bytes(ops[i].cols) + (size_t)ops[i].cols * sizeof(float) + 256;
+                scratch = bytes > scratch ? bytes : scratch;
+                continue;
+            }
+#endif
             int tile = (ls_tuned_tile_floats / ops[i].cols) & ~15;
             if (tile < 16) tile = 16;
             int tiles = (ops[i].rows + tile - 1) / tile;
             tiles = (tiles + threads - 1) / threads * threads;
             tile = ((ops[i].rows + tiles - 1) / tiles + 15) & ~15;
             job.chunk_rows[i] = tile;
-            size_t bytes = (size_t)tile * ops[i].cols * sizeof(float);
+            bytes = (size_t)tile * ops[i].cols * sizeof(float);
             scratch = bytes > scratch ? bytes : scratch;
         }
     }

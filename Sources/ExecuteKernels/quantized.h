@@ -45,6 +45,8 @@ typedef struct {
                 int accumulate);
     /// One weight row widened into `scratch` for ls_dot_widened (many activation rows).
     void (*widen)(const uint8_t *w, int cols, uint8_t *scratch);
+    /// The largest magnitude a widened weight can have (sub-block scales folded in).
+    int widened_max;
 } ls_quant_kernels;
 
 /// The kernels of a block-quantized type, or NULL for float types and unknown codes.
@@ -54,6 +56,24 @@ const ls_quant_kernels *ls_quant_kernels_for(int type);
 
 /// One widened weight row (see ls_quant_kernels.widen) against activation rows `rows[0..R)`.
 void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, float *result);
+
+#ifdef LS_VNNI
+/// Weight rows per panel of the VNNI GEMM (AVX512/vnni_gemm.c): two vectors of 16 lanes.
+#define LS_GEMM_PANEL 32
+/// Bytes of one panel of `cols` columns.
+size_t ls_gemm_panel_bytes(int cols);
+/// The largest activation integer the GEMM's 32-product sums allow against weights widened up to
+/// `widened_max` (32767 unless that would overflow int32).
+float ls_gemm_activation_max(int widened_max);
+/// Widens `rows` (<= LS_GEMM_PANEL) weight rows into a panel (rows past `rows` are zero), using
+/// `scratch` (room for one widened row).
+void ls_gemm_pack(const ls_quant_kernels *kernels, const uint8_t *w, size_t row_bytes, int rows, int cols,
+                  void *panel, uint8_t *scratch);
+/// A panel of `width` valid weight rows against activation rows `rows[0..m)`: weight row i times
+/// activation row r goes to out[r·ldo + i], or is added to it when `accumulate`.
+void ls_gemm_panel(const void *panel, int cols, int width, const qrow *rows, int m, float *out, int ldo,
+                   int accumulate);
+#endif
 
 static inline __attribute__((always_inline)) uint32_t ls_load_u32(const uint8_t *p) {
     uint32_t v;

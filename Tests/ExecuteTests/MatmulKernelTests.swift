@@ -4,7 +4,8 @@ import GGUF
 import Testing
 
 /// `ls_matmul` on every weight type and on the row counts that pick each of its paths (fused
-/// up to 4 rows, widened weights up to 16, sgemm beyond), against a double-precision dot product
+/// up to 4 rows, widened weights up to 20, beyond that sgemm or, in the AVX-512 build, the VNNI
+/// GEMM for quantized weights), against a double-precision dot product
 /// of the decoded weights, in every kernel build this processor runs.
 @Suite struct MatmulKernelTests {
     static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .f16, .bf16, .f32]
@@ -32,15 +33,33 @@ import Testing
         try Self.check(type, rows: m, columns: 512)
     }
 
+    /// Weights all at a type's extreme against activations all at full scale with matching signs:
+    /// every product of a 32-block has the largest magnitude and the same sign, the case that
+    /// overflows 32-bit integer sums if the activations' range is not fitted to the weights'.
+    @Test(arguments: types.filter { ![.f16, .bf16, .f32].contains($0) } + kQuants, [1, 33, 64])
+    func testExtremeBlocksSumWithoutOverflow(_ type: GGUFTensorType, rows m: Int) throws {
+        let k = 512, n = 37
+        let sign = Self.values(n * k, seed: 5).map { $0 < 0 ? Float(-1) : Float(1) }
+        let x = (0..<m * k).map { sign[$0 % k] * 3 }
+        for kernels in KernelSet.runnable {
+            try Self.check(type, weights: sign, activations: x, rows: m, columns: k, outputs: n, kernels: kernels)
+        }
+    }
+
     static func check(_ type: GGUFTensorType, rows m: Int, columns k: Int) throws {
         for kernels in KernelSet.runnable { try check(type, rows: m, columns: k, kernels: kernels) }
     }
 
     static func check(_ type: GGUFTensorType, rows m: Int, columns k: Int, kernels: KernelSet) throws {
         let n = 37
-        let weights = type.encode(Self.values(n * k, seed: 7))
+        try check(type, weights: Self.values(n * k, seed: 7), activations: Self.values(m * k, seed: 11).map { $0 * 3 },
+                  rows: m, columns: k, outputs: n, kernels: kernels)
+    }
+
+    static func check(_ type: GGUFTensorType, weights values: [Float], activations x: [Float], rows m: Int,
+                      columns k: Int, outputs n: Int, kernels: KernelSet) throws {
+        let weights = type.encode(values)
         let decoded = weights.withUnsafeBytes { type.decode($0, count: n * k) }
-        let x = Self.values(m * k, seed: 11).map { $0 * 3 }
         var out = [Float](repeating: 1, count: m * n)  // accumulated onto
         var error: Int32 = 0
         let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
