@@ -3,9 +3,8 @@
 #define LS_KERNEL_DISPATCH
 #include "quantized.h"
 
-// Crossover measured with `bench/run kernels` (hot cache): the fused and widened-integer
-// kernels win up to 20 rows (16 rows: 0.75 vs 0.92 ms per layer), sgemm from 24.
-int ls_tuned_quantized_max_rows = 20;
+// -1: each kernel set's own crossover (LS_FUSED_MAX_ROWS, matmul.c).
+int ls_tuned_quantized_max_rows = -1;
 int ls_tuned_tile_floats = 262144;
 
 void ls_set_sgemm_tile_floats(int floats) { ls_tuned_tile_floats = floats; }

@@ -7,8 +7,9 @@
 // its own file (q4_q8.c, q5.c, q4_k.c, ...; see quantized.h). From 5 rows each weight row
 // is widened once into scratch and reused for every activation row.
 //
-// Many input rows (prefill, wide decode batches): the product is compute-bound, so each worker
-// dequantizes a tile of weight rows into its scratch and hands it to single-threaded
+// Many input rows (prefill, wide decode batches): the product is compute-bound. The AVX-512 build
+// runs quantized weights through its VNNI integer GEMM (AVX512/vnni_gemm.c); otherwise each
+// worker dequantizes a tile of weight rows into its scratch and hands it to single-threaded
 // OpenBLAS sgemm; the float32 copy of a weight never exceeds one tile per worker.
 #include <math.h>
 #include <string.h>
@@ -79,6 +80,24 @@ static qrow quantize_row(const float *x, int cols, float qmax, uint8_t *storage)
     return (qrow){q, scale, sum};
 }
 
+/// Rows of `x` to quantize into `storage`, `per_row` bytes each.
+typedef struct {
+    const float *x;
+    int ldx, cols;
+    float qmax;
+    uint8_t *storage;
+    size_t per_row;
+    qrow *rows;
+    int m;
+} quantize_job;
+
+static void quantize_worker(void *ctx, int worker, int workers) {
+    quantize_job *q = ctx;
+    int begin = (int)((long)q->m * worker / workers), end = (int)((long)q->m * (worker + 1) / workers);
+    for (int r = begin; r < end; r++)
+        q->rows[r] = quantize_row(q->x + (size_t)r * q->ldx, q->cols, q->qmax, q->storage + q->per_row * r);
+}
+
 // MARK: Many rows: each weight row widened once, reused for every activation row
 
 /// One widened weight row against activation rows `rows[0..R)`.
@@ -117,6 +136,15 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 }
 
 // MARK: Work distribution
+
+// Rows up to which the fused kernels beat the many-row path (`bench/run kernels`, Zen 4, ms per
+// layer). Against dequantize + sgemm they win up to 20 rows (16: 0.75 vs 0.92), sgemm from 24;
+// against the VNNI GEMM up to 8 (8: 0.47-0.51 vs 0.44-0.47; 16: 0.88-1.01 vs 0.59-0.66).
+#ifdef LS_VNNI
+#define LS_FUSED_MAX_ROWS 8
+#else
+#define LS_FUSED_MAX_ROWS 20
+#endif
 
 typedef struct {
     const float *x;
@@ -262,7 +290,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     atomic_init(&job.next, 0);
     for (int i = 0; i < LS_MAX_THREADS; i++) atomic_init(&job.share_next[i], 0);
     int threads = ls_runtime_threads(rt);
-    int fused = m <= ls_tuned_quantized_max_rows;
+    int fused = m <= (ls_tuned_quantized_max_rows >= 0 ? ls_tuned_quantized_max_rows : LS_FUSED_MAX_ROWS);
     job.fused = fused;
     size_t scratch = 0;
     int max_cols = 0;
@@ -289,7 +317,12 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         uint8_t *storage = ls_shared(rt, per_row * (size_t)m + sizeof(qrow) * (size_t)m);
         if (!storage) return;
         qrow *rows = (qrow *)(storage + per_row * (size_t)m);
-        for (int r = 0; r < m; r++) rows[r] = quantize_row(x + (size_t)r * ldx, ops[0].cols, qmax, storage + per_row * r);
+        quantize_job q = {x, ldx, ops[0].cols, qmax, storage, per_row, rows, m};
+        // A prompt's rows on every thread: one thread quantizing 512 rows was ~3% of prefill.
+        if (m >= 64)
+            ls_parallel(rt, quantize_worker, &q);
+        else
+            quantize_worker(&q, 0, 1);
         job.qrows = rows;
     }
     if (fused) {
@@ -304,9 +337,9 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
             size_t bytes;
 #ifdef LS_VNNI
             if (job.gemm[i]) {
-                // One panel and one widened row (176 bytes per 64 columns) per worker.
+                // One panel and its rows widened, per worker.
                 job.chunk_rows[i] = LS_GEMM_PANEL;
-                bytes = ls_gemm_panel_bytes(ops[i].cols) + (size_t)ops[i].cols * sizeof(float) + 256;
+                bytes = ls_gemm_panel_bytes(ops[i].cols) + ls_gemm_pack_scratch_bytes(ops[i].cols);
                 scratch = bytes > scratch ? bytes : scratch;
                 continue;
             }

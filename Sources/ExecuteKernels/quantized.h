@@ -65,8 +65,10 @@ size_t ls_gemm_panel_bytes(int cols);
 /// The largest activation integer the GEMM's 32-product sums allow against weights widened up to
 /// `widened_max` (32767 unless that would overflow int32).
 float ls_gemm_activation_max(int widened_max);
+/// Bytes of scratch ls_gemm_pack needs for rows of `cols`.
+size_t ls_gemm_pack_scratch_bytes(int cols);
 /// Widens `rows` (<= LS_GEMM_PANEL) weight rows into a panel (rows past `rows` are zero), using
-/// `scratch` (room for one widened row).
+/// `scratch` (ls_gemm_pack_scratch_bytes, 64-byte aligned).
 void ls_gemm_pack(const ls_quant_kernels *kernels, const uint8_t *w, size_t row_bytes, int rows, int cols,
                   void *panel, uint8_t *scratch);
 /// A panel of `width` valid weight rows against activation rows `rows[0..m)`: weight row i times

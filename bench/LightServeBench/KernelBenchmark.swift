@@ -55,8 +55,10 @@ struct KernelBenchmark: ParsableCommand {
         let savedThreshold = ls_quantized_max_rows()
         defer { ls_set_quantized_max_rows(savedThreshold) }
 
+        // The many-row path of the kernel set: the VNNI integer GEMM (AVX-512) or dequantize + sgemm.
+        let manyRows = KernelSet.preferred == .avx512 ? "vnni_gemm" : "sgemm"
         for m in rows {
-            for path in ["fused", "sgemm"] {
+            for path in ["fused", manyRows] {
                 ls_set_quantized_max_rows(path == "fused" ? Int32.max : 0)
                 var layerSeconds = 0.0
                 var layerBytes = 0

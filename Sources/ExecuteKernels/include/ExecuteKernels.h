@@ -89,10 +89,12 @@ typedef struct {
 
 /// Runs `count` products that share the input `x` (`m` rows, row stride `ldx`). Small `m` takes
 /// the fused quantized kernel (weights read once, activations as 16-bit integers per 32-block);
-/// large `m` dequantizes weight tiles into per-thread scratch and calls `cblas_sgemm`.
+/// large `m` runs quantized weights through the VNNI integer GEMM in the AVX-512 kernel set, and
+/// otherwise dequantizes weight tiles into per-thread scratch and calls `cblas_sgemm`.
 void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_op *ops, int count);
 
-/// Rows at or below which `ls_matmul` uses the fused quantized kernel (tunable for benchmarks).
+/// Rows at or below which `ls_matmul` uses the fused quantized kernel (tunable for benchmarks;
+/// -1, the default, is the kernel set's measured crossover).
 void ls_set_quantized_max_rows(int rows);
 int ls_quantized_max_rows(void);
 
