@@ -8,7 +8,8 @@ import Tokenize
 
 /// Prefill and decode speed of one sequence, next to the machine's own ceilings measured in the
 /// same run: single-threaded sgemm at the model's prefill shape (times the thread count) and
-/// memory read bandwidth.
+/// memory read bandwidth. The sgemm ceiling is float32's: the AVX-512 kernels' integer GEMM
+/// (twice the multiply-adds per instruction) can pass it.
 struct EngineBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine", abstract: "Prefill (512-token prompt) and decode (128 tokens) tokens/s, with ceilings.")
