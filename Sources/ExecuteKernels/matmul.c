@@ -318,8 +318,9 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         if (!storage) return;
         qrow *rows = (qrow *)(storage + per_row * (size_t)m);
         quantize_job q = {x, ldx, ops[0].cols, qmax, storage, per_row, rows, m};
-        // A prompt's rows on every thread: one thread quantizing 512 rows was ~3% of prefill.
-        if (m >= 64)
+        // Many rows on every thread: one thread quantizing was ~3% of prefill (512 rows) and, at
+        // 32 rows, ~4% of a 32-stream load with the other thread idle.
+        if (m >= 16)
             ls_parallel(rt, quantize_worker, &q);
         else
             quantize_worker(&q, 0, 1);
