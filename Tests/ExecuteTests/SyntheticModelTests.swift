@@ -41,6 +41,30 @@ import Testing
         #expect(Self.maxDifference(engine, reference) < 2e-3, "\(type)")
     }
 
+    /// Prompt attention runs in blocks of 128 query rows, each seeing keys up to its own last
+    /// row: a 300-token prompt in one chunk (two whole blocks and a partial one), and the same
+    /// prompt as a 140-token chunk then a 160-token chunk starting mid-prompt.
+    @Test func testLongPromptAttentionMatchesReferenceInOneChunkOrTwo() throws {
+        var synthetic = SyntheticLlama()
+        synthetic.weightType = .q4_1
+        let model = try Self.load(&synthetic)
+        let prompt = (0..<300).map { Int32(32 + ($0 * 37) % 200) }
+        let reference = synthetic.referenceLogits(prompt)
+        let slots = (0..<Int32(prompt.count)).map { $0 }
+
+        let whole = try ModelRunner(model: model, kvSlots: 320, threads: 2)
+        #expect(Self.maxDifference(try Self.logits(whole, prompt), reference) < 2e-3)
+
+        let split = try ModelRunner(model: model, kvSlots: 320, threads: 2)
+        _ = try split.forward(ForwardBatch([
+            .init(tokens: Array(prompt.prefix(140)), position: 0, slots: Array(slots.prefix(140)), output: .none)
+        ])) { _ in }
+        let logits = try split.forward(ForwardBatch([
+            .init(tokens: Array(prompt.dropFirst(140)), position: 140, slots: slots)
+        ])) { Array($0.logits(0)!) }
+        #expect(Self.maxDifference(logits, reference) < 2e-3)
+    }
+
     @Test func testUntiedOutputHeadIsUsed() throws {
         var synthetic = SyntheticLlama()
         synthetic.tiedOutput = false
