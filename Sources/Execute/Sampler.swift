@@ -40,8 +40,12 @@ public struct Sampler: Sendable {
         var choice: Choice
         if parameters.isGreedy {
             let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
-            _ = ls_softmax(logits.baseAddress, Int32(logits.count))
-            choice = Choice(token: Int32(best), logprob: logf(logits[best]))
+            if parameters.topLogprobs > 0 {
+                _ = ls_softmax(logits.baseAddress, Int32(logits.count))
+                choice = Choice(token: Int32(best), logprob: logf(logits[best]))
+            } else {
+                choice = Choice(token: Int32(best), logprob: logits[best] - ls_logsumexp(logits.baseAddress, Int32(logits.count)))
+            }
         } else {
             choice = draw(logits)
         }
@@ -57,19 +61,7 @@ public struct Sampler: Sendable {
     /// NaN becomes -inf and +inf the largest finite value; if no logit is above -inf, all
     /// become 0 (a uniform choice) so that softmax and the draw stay defined.
     static func makeFinite(_ logits: UnsafeMutableBufferPointer<Float>) {
-        var anyPossible = false
-        for i in logits.indices {
-            let x = logits[i]
-            if x.isNaN {
-                logits[i] = -.infinity
-            } else if x == .infinity {
-                logits[i] = .greatestFiniteMagnitude
-                anyPossible = true
-            } else if x > -.infinity {
-                anyPossible = true
-            }
-        }
-        if !anyPossible { logits.update(repeating: 0) }
+        if ls_make_finite(logits.baseAddress, Int32(logits.count)) == 0 { logits.update(repeating: 0) }
     }
 
     private func applyPenalties(_ logits: UnsafeMutableBufferPointer<Float>) {

@@ -96,6 +96,30 @@ import Testing
         #expect(Self.sample(&greedy, [.nan, -3, .nan]).token == 1)
     }
 
+    /// Vocabulary-sized rows go through the vectorised scans (eight values at a time, then a
+    /// tail), so the best, its ties, NaN and infinities are placed in both parts.
+    @Test func testGreedyOverALargeVocabularyPicksTheFirstBestAndItsLogSoftmax() {
+        for (count, best) in [(49_152, 17), (1_003, 1_000)] {
+            var logits = (0..<count).map { Float(($0 &* 7_919) % 1_000) / 100 }
+            logits[best] = 50
+            logits[best + 2] = 50
+            logits[count - 1] = 50
+            logits[5] = .nan
+            logits[count - 2] = .nan
+            var sampler = Sampler(parameters: .greedy, stopTokens: [])
+            let choice = Self.sample(&sampler, logits)
+            #expect(choice.token == Int32(best))
+            let finite = logits.map { $0.isNaN ? -Float.infinity : $0 }
+            #expect(abs(choice.logprob - Self.logSoftmax(finite, best)) < 1e-4)
+        }
+        var logits = [Float](repeating: 1, count: 4_096)
+        logits[300] = .infinity
+        var sampler = Sampler(parameters: .greedy, stopTokens: [])
+        let choice = Self.sample(&sampler, logits)
+        #expect(choice.token == 300)
+        #expect(choice.logprob == 0)
+    }
+
     @Test func testTopKOfOneIsGreedyEvenWhenSampling() {
         var sampler = Sampler(parameters: SamplingParameters(doSample: true, temperature: 10, topK: 1, seed: 7), stopTokens: [])
         for _ in 0..<50 { #expect(Self.sample(&sampler, [0.1, 0.3, 0.2]).token == 1) }

@@ -35,6 +35,9 @@ struct LoadBenchmark: AsyncParsableCommand {
     @Option(help: "Tokens to generate per request (EOS ignored).")
     var maxTokens = 64
 
+    @Option(help: "Prompt set (default: a random one). Runs with different sets share no prompt, so a server's prefix cache cannot serve one run from an earlier one's.")
+    var promptSet: Int?
+
     /// Different words in a different order per request: no two prompts share a prefix.
     static func prompt(words: Int, seed: Int) -> String {
         let vocabulary = [
@@ -58,6 +61,7 @@ struct LoadBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let set = promptSet ?? Int.random(in: 1...999_999)
         let clock = ContinuousClock()
         let start = clock.now
         let samples = try await withThrowingTaskGroup(of: [Sample].self) { group in
@@ -65,7 +69,7 @@ struct LoadBenchmark: AsyncParsableCommand {
                 group.addTask {
                     var results: [Sample] = []
                     for r in 0..<requestsPerClient {
-                        results.append(await one(seed: client * 1000 + r))
+                        results.append(await one(seed: set &* 10_000_000 &+ client &* 1000 &+ r))
                     }
                     return results
                 }
@@ -84,7 +88,7 @@ struct LoadBenchmark: AsyncParsableCommand {
         }
         try printJSON([
             "benchmark": "load", "api": api.rawValue, "clients": clients, "requests": samples.count,
-            "failed": samples.count - ok.count, "prompt_words": promptWords, "max_tokens": maxTokens,
+            "failed": samples.count - ok.count, "prompt_set": set, "prompt_words": promptWords, "max_tokens": maxTokens,
             "output_tokens": tokens, "seconds": round3(elapsed), "output_tok_s": round3(Double(tokens) / elapsed),
             "ttft_p50_s": round3(percentile(ttft, 0.5)), "ttft_p99_s": round3(percentile(ttft, 0.99)),
             "itl_p50_ms": round3(percentile(gaps, 0.5) * 1000), "itl_p99_ms": round3(percentile(gaps, 0.99) * 1000),
