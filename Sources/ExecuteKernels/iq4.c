@@ -84,5 +84,5 @@ static inline __attribute__((always_inline)) weight_pair widen_iq4_xs(const uint
 LS_PAIR_KERNELS(iq4_nl, widen_iq4_nl)
 LS_PAIR_KERNELS(iq4_xs, widen_iq4_xs)
 
-const ls_quant_kernels ls_iq4_nl_kernels = {32, 18, iq4_nl_dequantize, iq4_nl_dot, iq4_nl_widen, 127};
-const ls_quant_kernels ls_iq4_xs_kernels = {256, 136, iq4_xs_dequantize, iq4_xs_dot, iq4_xs_widen, 127};
+const ls_quant_kernels ls_iq4_nl_kernels = {32, 18, iq4_nl_dequantize, iq4_nl_dot, iq4_nl_widen, 127, 0};
+const ls_quant_kernels ls_iq4_xs_kernels = {256, 136, iq4_xs_dequantize, iq4_xs_dot, iq4_xs_widen, 127, 0};

@@ -21,11 +21,6 @@
 
 static int pair_count(int cols) { return (cols / 32 + 1) / 2; }
 
-static size_t qrow_bytes(int cols) {
-    size_t pairs = (size_t)pair_count(cols);
-    return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
-}
-
 /// Quantizes 32 floats to integers up to ±`qmax` (at most 32767) with one scale; returns the
 /// scale, stores the sums of the first and second 16 values.
 static float quantize_block(const float *xb, float qmax, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3,
@@ -80,7 +75,8 @@ static qrow quantize_row(const float *x, int cols, float qmax, uint8_t *storage)
     return (qrow){q, scale, sum};
 }
 
-/// Rows of `x` to quantize into `storage`, `per_row` bytes each.
+/// Rows of `x` to quantize into `storage`, `per_row` bytes each; with `groups` (the VNNI GEMM)
+/// also transposed into groups of 16 rows, `group_bytes` each.
 typedef struct {
     const float *x;
     int ldx, cols;
@@ -89,13 +85,24 @@ typedef struct {
     size_t per_row;
     qrow *rows;
     int m;
+    uint8_t *groups;
+    size_t group_bytes;
 } quantize_job;
 
 static void quantize_worker(void *ctx, int worker, int workers) {
     quantize_job *q = ctx;
-    int begin = (int)((long)q->m * worker / workers), end = (int)((long)q->m * (worker + 1) / workers);
-    for (int r = begin; r < end; r++)
-        q->rows[r] = quantize_row(q->x + (size_t)r * q->ldx, q->cols, q->qmax, q->storage + q->per_row * r);
+    // Workers split whole groups of 16 rows when transposing, so each transposes rows it made.
+    int unit = q->groups ? 16 : 1;
+    int units = (q->m + unit - 1) / unit;
+    int begin = (int)((long)units * worker / workers), end = (int)((long)units * (worker + 1) / workers);
+    for (int u = begin; u < end; u++) {
+        int r0 = u * unit, r1 = r0 + unit < q->m ? r0 + unit : q->m;
+        for (int r = r0; r < r1; r++)
+            q->rows[r] = quantize_row(q->x + (size_t)r * q->ldx, q->cols, q->qmax, q->storage + q->per_row * r);
+#ifdef LS_VNNI
+        if (q->groups) ls_gemm_transpose(q->rows + r0, r1 - r0, q->cols, q->groups + q->group_bytes * u);
+#endif
+    }
 }
 
 // MARK: Many rows: each weight row widened once, reused for every activation row
@@ -139,9 +146,13 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 
 // Rows up to which the fused kernels beat the many-row path (`bench/run kernels`, Zen 4, ms per
 // layer). Against dequantize + sgemm they win up to 20 rows (16: 0.75 vs 0.92), sgemm from 24;
-// against the VNNI GEMM up to 8 (8: 0.47-0.51 vs 0.44-0.47; 16: 0.88-1.01 vs 0.59-0.66).
+// against the VNNI GEMM up to 8 (8: 0.49-0.52 vs 0.47; 10: 0.55-0.74 vs 0.49-0.66; 16: 1.10-1.46
+// vs 0.69-0.74).
 #ifdef LS_VNNI
 #define LS_FUSED_MAX_ROWS 8
+/// Weight rows per work item of the VNNI GEMM: as many as one call takes, and enough items for
+/// two threads on the smallest products (192 rows: 4).
+#define LS_GEMM_CHUNK LS_GEMM_MAX_ROWS
 #else
 #define LS_FUSED_MAX_ROWS 20
 #endif
@@ -159,6 +170,7 @@ typedef struct {
     int gemm[8];  // product i runs on the VNNI GEMM (AVX-512 build, many rows, quantized weights)
     _Atomic int share_next[LS_MAX_THREADS];  // next chunk of each worker's share (fused path)
     const qrow *qrows;  // quantized activations when any product has block-quantized weights
+    const uint8_t *groups;  // the same, transposed for the VNNI GEMM (ls_gemm_transpose)
     ls_runtime *rt;
 } matmul_job;
 
@@ -211,16 +223,15 @@ static void run_sgemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n
 }
 
 #ifdef LS_VNNI
-/// Weight rows [n0, n1) packed a panel at a time, each panel met by every activation row.
+/// Weight rows [n0, n1) widened into scratch, then met by every activation row.
 static void run_gemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n0, int n1, float *scratch) {
     const ls_quant_kernels *kernels = ls_quant_kernels_for(op->type);
-    uint8_t *panel = (uint8_t *)scratch;
-    uint8_t *widened = panel + ls_gemm_panel_bytes(op->cols);
-    for (int n = n0; n < n1; n += LS_GEMM_PANEL) {
-        int width = n1 - n < LS_GEMM_PANEL ? n1 - n : LS_GEMM_PANEL;
-        ls_gemm_pack(kernels, op->weights + (size_t)n * op->row_bytes, op->row_bytes, width, op->cols, panel, widened);
-        ls_gemm_panel(panel, op->cols, width, job->qrows, job->m, op->out + n, op->ldo, op->accumulate);
-    }
+    uint8_t *widened = (uint8_t *)scratch;
+    size_t stride = ls_pair_row_bytes(op->cols);
+    for (int n = n0; n < n1; n++)
+        kernels->widen(op->weights + (size_t)n * op->row_bytes, op->cols, widened + (size_t)(n - n0) * stride);
+    ls_gemm_rows(widened, stride, n1 - n0, op->cols, kernels->offsets, job->groups, job->m, op->out + n0, op->ldo,
+                 op->accumulate);
 }
 #endif
 
@@ -313,11 +324,20 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         quantize |= fused && kernels != NULL;
     }
     if (quantize) {
-        size_t per_row = qrow_bytes(max_cols);
-        uint8_t *storage = ls_shared(rt, per_row * (size_t)m + sizeof(qrow) * (size_t)m);
+        size_t per_row = ls_pair_row_bytes(max_cols);
+        size_t group_bytes = 0, groups = 0;
+#ifdef LS_VNNI
+        for (int i = 0; i < count; i++)
+            if (job.gemm[i]) {
+                group_bytes = ls_gemm_group_bytes(max_cols);
+                groups = ((size_t)m + 15) / 16;
+            }
+#endif
+        uint8_t *storage = ls_shared(rt, per_row * (size_t)m + group_bytes * groups + sizeof(qrow) * (size_t)m);
         if (!storage) return;
-        qrow *rows = (qrow *)(storage + per_row * (size_t)m);
-        quantize_job q = {x, ldx, ops[0].cols, qmax, storage, per_row, rows, m};
+        uint8_t *transposed = storage + per_row * (size_t)m;
+        qrow *rows = (qrow *)(transposed + group_bytes * groups);
+        quantize_job q = {x, ldx, ops[0].cols, qmax, storage, per_row, rows, m, groups ? transposed : NULL, group_bytes};
         // Many rows on every thread: one thread quantizing was ~3% of prefill (512 rows) and, at
         // 32 rows, ~4% of a 32-stream load with the other thread idle.
         if (m >= 16)
@@ -325,6 +345,7 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         else
             quantize_worker(&q, 0, 1);
         job.qrows = rows;
+        job.groups = q.groups;
     }
     if (fused) {
         for (int i = 0; i < count; i++) job.chunk_rows[i] = 16;
@@ -338,9 +359,9 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
             size_t bytes;
 #ifdef LS_VNNI
             if (job.gemm[i]) {
-                // One panel and its rows widened, per worker.
-                job.chunk_rows[i] = LS_GEMM_PANEL;
-                bytes = ls_gemm_panel_bytes(ops[i].cols) + ls_gemm_pack_scratch_bytes(ops[i].cols);
+                // A chunk of weight rows widened, per worker.
+                job.chunk_rows[i] = LS_GEMM_CHUNK;
+                bytes = LS_GEMM_CHUNK * ls_pair_row_bytes(ops[i].cols);
                 scratch = bytes > scratch ? bytes : scratch;
                 continue;
             }

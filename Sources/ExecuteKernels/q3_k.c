@@ -72,4 +72,4 @@ static inline __attribute__((always_inline)) weight_pair widen_q3_k(const uint8_
 
 LS_PAIR_KERNELS(q3_k, widen_q3_k)
 
-const ls_quant_kernels ls_q3_k_kernels = {256, 110, q3_k_dequantize, q3_k_dot, q3_k_widen, 128};
+const ls_quant_kernels ls_q3_k_kernels = {256, 110, q3_k_dequantize, q3_k_dot, q3_k_widen, 128, 0};

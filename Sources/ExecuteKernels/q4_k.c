@@ -159,5 +159,5 @@ LS_DOT_BY_ROWS(q5_k_dot, q5_k_body)
 static void q4_k_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(widen_q4_k, w, cols, scratch); }
 static void q5_k_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(widen_q5_k, w, cols, scratch); }
 
-const ls_quant_kernels ls_q4_k_kernels = {256, 144, q4_k_dequantize, q4_k_dot, q4_k_widen, 15};
-const ls_quant_kernels ls_q5_k_kernels = {256, 176, q5_k_dequantize, q5_k_dot, q5_k_widen, 31};
+const ls_quant_kernels ls_q4_k_kernels = {256, 144, q4_k_dequantize, q4_k_dot, q4_k_widen, 15, 1};
+const ls_quant_kernels ls_q5_k_kernels = {256, 176, q5_k_dequantize, q5_k_dot, q5_k_widen, 31, 1};

@@ -96,6 +96,6 @@ LS_PAIR_KERNELS(q8_0, widen_q8_0)
 LS_PAIR_KERNELS(q4_0, widen_q4_0)
 LS_PAIR_KERNELS(q4_1, widen_q4_1)
 
-const ls_quant_kernels ls_q4_0_kernels = {32, 18, q4_0_dequantize, q4_0_dot, q4_0_widen, 15};
-const ls_quant_kernels ls_q4_1_kernels = {32, 20, q4_1_dequantize, q4_1_dot, q4_1_widen, 15};
-const ls_quant_kernels ls_q8_0_kernels = {32, 34, q8_0_dequantize, q8_0_dot, q8_0_widen, 128};
+const ls_quant_kernels ls_q4_0_kernels = {32, 18, q4_0_dequantize, q4_0_dot, q4_0_widen, 15, 1};
+const ls_quant_kernels ls_q4_1_kernels = {32, 20, q4_1_dequantize, q4_1_dot, q4_1_widen, 15, 1};
+const ls_quant_kernels ls_q8_0_kernels = {32, 34, q8_0_dequantize, q8_0_dot, q8_0_widen, 128, 0};

@@ -91,5 +91,5 @@ static inline __attribute__((always_inline)) weight_pair widen_q5_1(const uint8_
 LS_PAIR_KERNELS(q5_0, widen_q5_0)
 LS_PAIR_KERNELS(q5_1, widen_q5_1)
 
-const ls_quant_kernels ls_q5_0_kernels = {32, 22, q5_0_dequantize, q5_0_dot, q5_0_widen, 31};
-const ls_quant_kernels ls_q5_1_kernels = {32, 24, q5_1_dequantize, q5_1_dot, q5_1_widen, 31};
+const ls_quant_kernels ls_q5_0_kernels = {32, 22, q5_0_dequantize, q5_0_dot, q5_0_widen, 31, 1};
+const ls_quant_kernels ls_q5_1_kernels = {32, 24, q5_1_dequantize, q5_1_dot, q5_1_widen, 31, 1};

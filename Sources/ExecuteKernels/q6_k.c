@@ -129,4 +129,4 @@ LS_DOT_BY_ROWS(q6_k_dot, q6_k_body)
 
 static void q6_k_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(widen_q6_k, w, cols, scratch); }
 
-const ls_quant_kernels ls_q6_k_kernels = {256, 210, q6_k_dequantize, q6_k_dot, q6_k_widen, 4096};
+const ls_quant_kernels ls_q6_k_kernels = {256, 210, q6_k_dequantize, q6_k_dot, q6_k_widen, 4096, 0};

@@ -47,6 +47,8 @@ typedef struct {
     void (*widen)(const uint8_t *w, int cols, uint8_t *scratch);
     /// The largest magnitude a widened weight can have (sub-block scales folded in).
     int widened_max;
+    /// Whether widened blocks carry offsets (weight_pair.dm); the GEMM skips them when not.
+    int offsets;
 } ls_quant_kernels;
 
 /// The kernels of a block-quantized type, or NULL for float types and unknown codes.
@@ -57,24 +59,31 @@ const ls_quant_kernels *ls_quant_kernels_for(int type);
 /// One widened weight row (see ls_quant_kernels.widen) against activation rows `rows[0..R)`.
 void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, float *result);
 
+/// Bytes of one row of `cols` in the pair layout: a row of quantized activations (qrow) or a
+/// widened weight row (ls_quant_kernels.widen), 176 per pair of blocks, rounded to a cache line.
+static inline size_t ls_pair_row_bytes(int cols) {
+    size_t pairs = (size_t)(cols / 32 + 1) / 2;
+    return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
+}
+
 #ifdef LS_VNNI
-/// Weight rows per panel of the VNNI GEMM (AVX512/vnni_gemm.c): two vectors of 16 lanes.
-#define LS_GEMM_PANEL 32
-/// Bytes of one panel of `cols` columns.
-size_t ls_gemm_panel_bytes(int cols);
+/// Widened weight rows the VNNI GEMM (AVX512/vnni_gemm.c) meets at once, and at most per call.
+#define LS_GEMM_WEIGHT_ROWS 8
+#define LS_GEMM_MAX_ROWS 48
+/// Bytes of one group of 16 activation rows of `cols`, transposed for the GEMM.
+size_t ls_gemm_group_bytes(int cols);
+/// Transposes activation rows `rows[0..count)` (count <= 16; the group's other lanes are zero)
+/// into `group` (ls_gemm_group_bytes, 64-byte aligned).
+void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group);
 /// The largest activation integer the GEMM's 32-product sums allow against weights widened up to
 /// `widened_max` (32767 unless that would overflow int32).
 float ls_gemm_activation_max(int widened_max);
-/// Bytes of scratch ls_gemm_pack needs for rows of `cols`.
-size_t ls_gemm_pack_scratch_bytes(int cols);
-/// Widens `rows` (<= LS_GEMM_PANEL) weight rows into a panel (rows past `rows` are zero), using
-/// `scratch` (ls_gemm_pack_scratch_bytes, 64-byte aligned).
-void ls_gemm_pack(const ls_quant_kernels *kernels, const uint8_t *w, size_t row_bytes, int rows, int cols,
-                  void *panel, uint8_t *scratch);
-/// A panel of `width` valid weight rows against activation rows `rows[0..m)`: weight row i times
-/// activation row r goes to out[r·ldo + i], or is added to it when `accumulate`.
-void ls_gemm_panel(const void *panel, int cols, int width, const qrow *rows, int m, float *out, int ldo,
-                   int accumulate);
+/// `nw` (<= LS_GEMM_MAX_ROWS) widened weight rows (`stride` apart) against activation rows [0, m), transposed in groups
+/// of 16 (ls_gemm_group_bytes apart from `groups`): weight row i times activation row r goes to
+/// out[r·ldo + i], or is added to it when `accumulate`. `offsets` is 0 when the weight type's
+/// widened offsets are all zero (weight_pair.dm), which skips them.
+void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
+                  float *out, int ldo, int accumulate);
 #endif
 
 static inline __attribute__((always_inline)) uint32_t ls_load_u32(const uint8_t *p) {

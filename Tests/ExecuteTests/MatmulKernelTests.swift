@@ -4,9 +4,9 @@ import GGUF
 import Testing
 
 /// `ls_matmul` on every weight type and on the row counts that pick each of its paths (fused
-/// up to 4 rows, widened weights up to 20, beyond that sgemm or, in the AVX-512 build, the VNNI
-/// GEMM for quantized weights), against a double-precision dot product
-/// of the decoded weights, in every kernel build this processor runs.
+/// up to 4 rows, widened weights up to 8 in the AVX-512 build and 20 in the AVX2 one, beyond that
+/// the VNNI GEMM for quantized weights in the AVX-512 build, sgemm otherwise), against a
+/// double-precision dot product of the decoded weights, in every kernel build this processor runs.
 @Suite struct MatmulKernelTests {
     static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .f16, .bf16, .f32]
     static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS]
@@ -31,6 +31,17 @@ import Testing
     @Test(arguments: kQuants, [1, 2, 3, 4, 5, 7, 16, 17, 33])
     func testKQuantProductMatchesDecodedWeights(_ type: GGUFTensorType, rows m: Int) throws {
         try Self.check(type, rows: m, columns: 512)
+    }
+
+    /// More weight rows than one work item of the GEMM takes (48) and activation rows in three
+    /// groups of 16 (the last one partial): every output lands in its own row and column.
+    @Test(arguments: [GGUFTensorType.q4_1, .q8_0, .q6_K])
+    func testManyWorkItemsAndRowGroupsLandInTheirOutputs(_ type: GGUFTensorType) throws {
+        let k = type == .q6_K ? 256 : 96, n = 100, m = 40
+        for kernels in KernelSet.runnable {
+            try Self.check(type, weights: Self.values(n * k, seed: 3), activations: Self.values(m * k, seed: 9),
+                           rows: m, columns: k, outputs: n, kernels: kernels)
+        }
     }
 
     /// Weights all at a type's extreme against activations all at full scale with matching signs:

@@ -2,12 +2,18 @@
 // build's replacement for dequantize-to-float-and-sgemm (prefill, wide decode batches).
 //
 // `vpdpwssd` does 32 16-bit multiply-adds per 512-bit instruction, twice float32 FMA's 16
-// (measured on Zen 4: 114 G multiply-adds/s per core against 57 G FMAs/s). The weights are
-// widened to int16 exactly as the decode kernels widen them and transposed into panels of 32
-// weight rows, so that a vector's 16 lanes are 16 weight rows: one instruction multiplies two
-// weights of each of 16 rows by the same two activations (broadcast), and one 32-block's
-// integer sums are scaled once per vector of 16 outputs, not once per product. The activations
-// are the same 16-bit per-32-block integers the decode kernels use (quantized.h).
+// (measured on Zen 4: 114 G multiply-adds/s per core against 57 G FMAs/s). A vector's 16 lanes
+// are 16 activation rows: the activations (the same 16-bit per-32-block integers the decode
+// kernels use, quantized.h) are transposed once per product into groups of 16 rows, and each
+// weight row is widened to int16 exactly as the decode kernels widen it, then met by broadcast.
+// One instruction multiplies two weights of one row by two activations of each of 16 rows, and
+// one 32-block's integer sums are scaled once per vector of 16 outputs, not once per product.
+//
+// The weights need no transposing, so a weight row costs one widening however many activation
+// rows meet it. The first version had lanes = weight rows and transposed every widened row into
+// panels of 32 (~14% of a 32-stream load's samples). Against it, one thread, ms per layer of
+// SmolLM2 (`bench/run kernels --threads 1`): 16 rows 1.0-1.19 -> 0.86-0.87, 32 rows 1.88-1.99 ->
+// 1.40-1.51, 512 rows 22.3-23.4 -> 23.0-24.4; the output head at 32 rows 18.7-19.8 -> 13.6-15.3.
 //
 // Integer sums: a lane adds 32 products of a block, so |weight| · |activation| · 32 must fit in
 // int32: ls_gemm_activation_max gives the activation range each weight type allows.
@@ -15,25 +21,10 @@
 
 #include "../quantized.h"
 
-/// One 32-block of a panel: per pair of values t (16) the 32 rows' int16 pairs, then the rows'
-/// block scales and the offsets of the block's two halves (see weight_pair.dm).
-typedef struct {
-    uint32_t e[16][LS_GEMM_PANEL];
-    float d[LS_GEMM_PANEL];
-    float m0[LS_GEMM_PANEL];
-    float m1[LS_GEMM_PANEL];
-} panel_block;
-
-/// Activation rows handed to one kernel call: 12 int32 sums and 12 float sums in registers.
-#define LS_GEMM_COLUMNS 6
-
-/// Bytes of one widened weight row (ls_quant_kernels.widen: 176 per pair of blocks), rounded to
-/// a cache line.
-static size_t widened_bytes(int cols) { return ((size_t)(cols / 32 + 1) / 2 * 176 + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN; }
-
-size_t ls_gemm_panel_bytes(int cols) { return (size_t)(cols / 32) * sizeof(panel_block); }
-
-size_t ls_gemm_pack_scratch_bytes(int cols) { return LS_GEMM_PANEL * widened_bytes(cols); }
+size_t ls_gemm_group_bytes(int cols) {
+    size_t blocks = (size_t)(cols / 32), pairs = (blocks + 1) / 2;
+    return pairs * 32 * 64 + blocks * 3 * 64;
+}
 
 float ls_gemm_activation_max(int widened_max) {
     double limit = 2147483647.0 / (32.0 * (widened_max > 0 ? widened_max : 1));
@@ -74,112 +65,154 @@ static inline __attribute__((always_inline)) void transpose16(__m512i v[16]) {
 /// 256-bit groups hold block A's pairs in their low 128 bits, block B's in the high ones.
 static inline __attribute__((always_inline)) int unit_of(int t, int h) { return (t >> 2) * 8 + h * 4 + (t & 3); }
 
-void ls_gemm_pack(const ls_quant_kernels *kernels, const uint8_t *w, size_t row_bytes, int rows, int cols,
-                  void *panel_storage, uint8_t *scratch) {
-    panel_block *panel = panel_storage;
+/// A group's parts: per int32 unit of a row the 16 rows' units, then per block the 16 rows'
+/// scales, then per block the 16 rows' sums over its first and second halves.
+typedef struct {
+    const int32_t *units;
+    const float *scale;
+    const float *sum;
+} group_parts;
+
+static inline __attribute__((always_inline)) group_parts parts_of(const void *group, int blocks, int pairs) {
+    const int32_t *units = group;
+    const float *scale = (const float *)(units + (size_t)pairs * 32 * 16);
+    return (group_parts){units, scale, scale + (size_t)blocks * 16};
+}
+
+void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group) {
     int blocks = cols / 32, pairs = (blocks + 1) / 2;
-    size_t stride = widened_bytes(cols);
-    for (int n = 0; n < LS_GEMM_PANEL; n++) {
-        if (n < rows)
-            kernels->widen(w + (size_t)n * row_bytes, cols, scratch + n * stride);
-        else
-            memset(scratch + n * stride, 0, stride);
+    group_parts g = parts_of(group, blocks, pairs);
+    int32_t *units = (int32_t *)g.units;
+    for (int u = 0; u < pairs * 32; u += 16) {
+        __m512i v[16];
+        for (int i = 0; i < 16; i++)
+            v[i] = i < count ? _mm512_loadu_si512((const int32_t *)rows[i].q + u) : _mm512_setzero_si512();
+        transpose16(v);
+        for (int j = 0; j < 16; j++) _mm512_store_si512(units + (size_t)(u + j) * 16, v[j]);
     }
-    // Half h's 16 pairs of a widened pair of blocks, in order t (see unit_of).
-    const __m512i half[2] = {_mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27),
-                             _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31)};
-    for (int g = 0; g < LS_GEMM_PANEL; g += 16) {
-        for (int b = 0; b < blocks; b++) {
-            int p = b >> 1, h = b & 1;
-            panel_block *pb = panel + b;
-            __m512i v[16];
-            for (int i = 0; i < 16; i++) {
-                const uint8_t *row = scratch + (g + i) * stride;
-                const uint32_t *e = (const uint32_t *)row + 32 * p;
-                v[i] = _mm512_permutex2var_epi32(_mm512_loadu_si512(e), half[h], _mm512_loadu_si512(e + 16));
-                const float *d = (const float *)(row + (size_t)pairs * 128);
-                const float *dm = d + (size_t)pairs * 8;
-                pb->d[g + i] = d[8 * p + 4 * h];
-                pb->m0[g + i] = dm[4 * p + 2 * h];
-                pb->m1[g + i] = dm[4 * p + 2 * h + 1];
-            }
-            transpose16(v);
-            for (int t = 0; t < 16; t++) _mm512_store_si512(pb->e[t] + g, v[t]);
+    float *scale = (float *)g.scale, *sum = (float *)g.sum;
+    for (int b = 0; b < blocks; b++) {
+        int p = b >> 1, h = b & 1;
+        for (int i = 0; i < 16; i++) {
+            scale[b * 16 + i] = i < count ? rows[i].scale[8 * p + 4 * h] : 0;
+            sum[b * 32 + i] = i < count ? rows[i].sum[4 * p + 2 * h] : 0;
+            sum[b * 32 + 16 + i] = i < count ? rows[i].sum[4 * p + 2 * h + 1] : 0;
         }
     }
 }
 
-/// acc + the pairwise products of w and x, always as one `vpdpwssd`: under its generic tuning
-/// clang splits the intrinsic into `vpmaddwd` + `vpaddd`, and in this loop it did so for nearly
-/// every one (perf: 43% of the kernel's samples on the two halves, 1% on `vpdpwssd`).
-static inline __attribute__((always_inline)) __m512i dpwssd(__m512i acc, __m512i w, __m512i x) {
-    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(w), "v"(x));
+/// acc + the pairwise products of x and the int32 at `w` (two int16) in every lane, always as one
+/// `vpdpwssd` with an embedded broadcast. Under its generic tuning clang splits the intrinsic
+/// into `vpmaddwd` + `vpaddd` (perf, first version: 43% of the kernel's samples on the two
+/// halves, 1% on `vpdpwssd`); the folded broadcast against a separate `vpbroadcastd` took the
+/// layer at 32 rows from 1.43-1.52 to 1.40-1.51 ms and at 512 rows from 25.3 to 23.0-24.4 ms.
+static inline __attribute__((always_inline)) __m512i dpwssd_broadcast(__m512i acc, __m512i x, const int32_t *w) {
+    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(x), "m"(*w));
     return acc;
 }
 
-/// A panel against activation rows rows[0..R): 32 outputs per row.
-static inline __attribute__((always_inline)) void gemm_columns(const panel_block *panel, int blocks, const qrow *rows,
-                                                               int R, float *out, int ldo, int accumulate,
-                                                               __mmask16 mask0, __mmask16 mask1) {
-    __m512 f0[LS_GEMM_COLUMNS], f1[LS_GEMM_COLUMNS];
-    for (int r = 0; r < R; r++) f0[r] = f1[r] = _mm512_setzero_ps();
+/// Float sums of up to LS_GEMM_MAX_ROWS weight rows against two groups (32 activation rows):
+/// t[i][16a + j] is weight row i against group a's lane j.
+typedef struct {
+    float t[LS_GEMM_MAX_ROWS][32] __attribute__((aligned(64)));
+} tile_sums;
+
+/// `NW` widened weight rows (`stride` apart) against `NA` groups of activation rows, added to
+/// sums->t[0..NW): 16 int32 sums in registers at NW = 8, NA = 2 (two vector loads and eight
+/// broadcasts per 16 `vpdpwssd`); the float sums stay in L1, read and written once per block.
+static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widened, size_t stride, int NW, int blocks,
+                                                            int pairs, const group_parts *g, int NA, int offsets,
+                                                            float (*sums)[32]) {
+    const int32_t *e[LS_GEMM_WEIGHT_ROWS];
+    const float *d[LS_GEMM_WEIGHT_ROWS], *dm[LS_GEMM_WEIGHT_ROWS];
+    for (int n = 0; n < NW; n++) {
+        e[n] = (const int32_t *)(widened + (size_t)n * stride);
+        d[n] = (const float *)(widened + (size_t)n * stride + (size_t)pairs * 128);
+        dm[n] = d[n] + (size_t)pairs * 8;
+    }
     for (int b = 0; b < blocks; b++) {
-        const panel_block *pb = panel + b;
         int p = b >> 1, h = b & 1;
-        const int32_t *q[LS_GEMM_COLUMNS];
-        __m512i a0[LS_GEMM_COLUMNS], a1[LS_GEMM_COLUMNS];
-        for (int r = 0; r < R; r++) {
-            q[r] = (const int32_t *)rows[r].q + 32 * p + 4 * h;
-            a0[r] = a1[r] = _mm512_setzero_si512();
-        }
+        __m512i acc[LS_GEMM_WEIGHT_ROWS][2];
+        for (int n = 0; n < NW; n++)
+            for (int a = 0; a < NA; a++) acc[n][a] = _mm512_setzero_si512();
 #pragma clang loop unroll(full)
         for (int t = 0; t < 16; t++) {
-            __m512i w0 = _mm512_load_si512(pb->e[t]), w1 = _mm512_load_si512(pb->e[t] + 16);
-            int unit = unit_of(t, 0);
-            for (int r = 0; r < R; r++) {
-                __m512i x = _mm512_set1_epi32(q[r][unit]);
-                a0[r] = dpwssd(a0[r], w0, x);
-                a1[r] = dpwssd(a1[r], w1, x);
+            int unit = 32 * p + unit_of(t, h);
+            __m512i x[2];
+            for (int a = 0; a < NA; a++) x[a] = _mm512_load_si512(g[a].units + (size_t)unit * 16);
+            for (int n = 0; n < NW; n++)
+                for (int a = 0; a < NA; a++) acc[n][a] = dpwssd_broadcast(acc[n][a], x[a], e[n] + unit);
+        }
+        __m512 s[2], x0[2], x1[2];
+        for (int a = 0; a < NA; a++) {
+            s[a] = _mm512_load_ps(g[a].scale + b * 16);
+            x0[a] = _mm512_load_ps(g[a].sum + b * 32);
+            x1[a] = _mm512_load_ps(g[a].sum + b * 32 + 16);
+        }
+        for (int n = 0; n < NW; n++) {
+            __m512 dn = _mm512_set1_ps(d[n][8 * p + 4 * h]);
+            __m512 m0 = _mm512_set1_ps(dm[n][4 * p + 2 * h]), m1 = _mm512_set1_ps(dm[n][4 * p + 2 * h + 1]);
+            for (int a = 0; a < NA; a++) {
+                __m512 f = _mm512_load_ps(sums[n] + 16 * a);
+                f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[n][a]), _mm512_mul_ps(dn, s[a]), f);
+                if (offsets) f = _mm512_fmadd_ps(m0, x0[a], _mm512_fmadd_ps(m1, x1[a], f));
+                _mm512_store_ps(sums[n] + 16 * a, f);
             }
         }
-        __m512 d0 = _mm512_load_ps(pb->d), d1 = _mm512_load_ps(pb->d + 16);
-        for (int r = 0; r < R; r++) {
-            __m512 s = _mm512_set1_ps(rows[r].scale[8 * p + 4 * h]);
-            __m512 x0 = _mm512_set1_ps(rows[r].sum[4 * p + 2 * h]), x1 = _mm512_set1_ps(rows[r].sum[4 * p + 2 * h + 1]);
-            f0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0[r]), _mm512_mul_ps(d0, s), f0[r]);
-            f1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[r]), _mm512_mul_ps(d1, s), f1[r]);
-            f0[r] = _mm512_fmadd_ps(_mm512_load_ps(pb->m0), x0, _mm512_fmadd_ps(_mm512_load_ps(pb->m1), x1, f0[r]));
-            f1[r] = _mm512_fmadd_ps(_mm512_load_ps(pb->m0 + 16), x0,
-                                    _mm512_fmadd_ps(_mm512_load_ps(pb->m1 + 16), x1, f1[r]));
-        }
-    }
-    for (int r = 0; r < R; r++) {
-        float *o = out + (size_t)r * (size_t)ldo;
-        if (accumulate) {
-            f0[r] = _mm512_add_ps(f0[r], _mm512_maskz_loadu_ps(mask0, o));
-            f1[r] = _mm512_add_ps(f1[r], _mm512_maskz_loadu_ps(mask1, o + 16));
-        }
-        _mm512_mask_storeu_ps(o, mask0, f0[r]);
-        _mm512_mask_storeu_ps(o + 16, mask1, f1[r]);
     }
 }
 
-void ls_gemm_panel(const void *panel, int cols, int width, const qrow *rows, int m, float *out, int ldo,
-                   int accumulate) {
-    int blocks = cols / 32;
-    __mmask16 mask0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
-    __mmask16 mask1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
-    int r = 0;
-    for (; r + LS_GEMM_COLUMNS <= m; r += LS_GEMM_COLUMNS)
-        gemm_columns(panel, blocks, rows + r, LS_GEMM_COLUMNS, out + (size_t)r * ldo, ldo, accumulate, mask0, mask1);
-    float *o = out + (size_t)r * ldo;
-    switch (m - r) {
-    case 1: gemm_columns(panel, blocks, rows + r, 1, o, ldo, accumulate, mask0, mask1); break;
-    case 2: gemm_columns(panel, blocks, rows + r, 2, o, ldo, accumulate, mask0, mask1); break;
-    case 3: gemm_columns(panel, blocks, rows + r, 3, o, ldo, accumulate, mask0, mask1); break;
-    case 4: gemm_columns(panel, blocks, rows + r, 4, o, ldo, accumulate, mask0, mask1); break;
-    case 5: gemm_columns(panel, blocks, rows + r, 5, o, ldo, accumulate, mask0, mask1); break;
-    default: break;
+/// Writes (or adds) sums->t[0..nw) for group a's first `live` lanes to out rows 16a + j,
+/// 16 weight rows at a time through a 16x16 transpose (scattering each sum was ~30% of the
+/// kernel's samples).
+static void store_sums(const tile_sums *sums, int nw, int a, int live, float *out, int ldo, int accumulate) {
+    for (int n0 = 0; n0 < nw; n0 += 16) {
+        int width = nw - n0 < 16 ? nw - n0 : 16;
+        __mmask16 mask = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+        __m512i v[16];
+        for (int i = 0; i < 16; i++)
+            v[i] = i < width ? _mm512_load_si512(sums->t[n0 + i] + 16 * a) : _mm512_setzero_si512();
+        transpose16(v);
+        for (int j = 0; j < live; j++) {
+            float *o = out + (size_t)(16 * a + j) * (size_t)ldo + n0;
+            __m512 f = _mm512_castsi512_ps(v[j]);
+            if (accumulate) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, o));
+            _mm512_mask_storeu_ps(o, mask, f);
+        }
+    }
+}
+
+void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
+                  float *out, int ldo, int accumulate) {
+    int blocks = cols / 32, pairs = (blocks + 1) / 2;
+    size_t group_bytes = ls_gemm_group_bytes(cols);
+    int count = (m + 15) / 16;
+    tile_sums sums;
+    for (int v = 0; v < count; v += 2) {
+        int na = count - v >= 2 ? 2 : 1;
+        group_parts g[2];
+        for (int a = 0; a < na; a++) g[a] = parts_of((const uint8_t *)groups + (size_t)(v + a) * group_bytes, blocks, pairs);
+        memset(&sums, 0, sizeof sums);
+        // Eight rows at once; a product's last few rows one at a time.
+        for (int n = 0; n < nw;) {
+            const uint8_t *wn = widened + (size_t)n * stride;
+            float(*t)[32] = sums.t + n;
+            if (nw - n >= LS_GEMM_WEIGHT_ROWS) {
+                if (na == 2 && offsets) gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 2, 1, t);
+                else if (na == 2) gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 2, 0, t);
+                else if (offsets) gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 1, 1, t);
+                else gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 1, 0, t);
+                n += LS_GEMM_WEIGHT_ROWS;
+            } else {
+                if (na == 2) gemm_tile(wn, stride, 1, blocks, pairs, g, 2, 1, t);
+                else gemm_tile(wn, stride, 1, blocks, pairs, g, 1, 1, t);
+                n += 1;
+            }
+        }
+        for (int a = 0; a < na; a++) {
+            int first = 16 * (v + a);
+            store_sums(&sums, nw, a, m - first < 16 ? m - first : 16, out + (size_t)(16 * v) * (size_t)ldo, ldo, accumulate);
+        }
     }
 }
 #pragma clang attribute pop
