@@ -90,13 +90,16 @@ void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group) {
         transpose16(v);
         for (int j = 0; j < 16; j++) _mm512_store_si512(units + (size_t)(u + j) * 16, v[j]);
     }
-    float *scale = (float *)g.scale, *sum = (float *)g.sum;
-    for (int b = 0; b < blocks; b++) {
-        int p = b >> 1, h = b & 1;
-        for (int i = 0; i < 16; i++) {
-            scale[b * 16 + i] = i < count ? rows[i].scale[8 * p + 4 * h] : 0;
-            sum[b * 32 + i] = i < count ? rows[i].sum[4 * p + 2 * h] : 0;
-            sum[b * 32 + 16 + i] = i < count ? rows[i].sum[4 * p + 2 * h + 1] : 0;
+    // Row by row, so that each row's pointers are read once (per block and lane, the reloads
+    // the stores forced were ~1/3 of this function's samples).
+    float *restrict scale = (float *)g.scale, *restrict sum = (float *)g.sum;
+    for (int i = 0; i < 16; i++) {
+        const float *restrict s = i < count ? rows[i].scale : NULL, *restrict x = i < count ? rows[i].sum : NULL;
+        for (int b = 0; b < blocks; b++) {
+            int p = b >> 1, h = b & 1;
+            scale[b * 16 + i] = s ? s[8 * p + 4 * h] : 0;
+            sum[b * 32 + i] = x ? x[4 * p + 2 * h] : 0;
+            sum[b * 32 + 16 + i] = x ? x[4 * p + 2 * h + 1] : 0;
         }
     }
 }
