@@ -55,4 +55,4 @@ static inline __attribute__((always_inline)) weight_pair widen_q2_k(const uint8_
 
 LS_PAIR_KERNELS(q2_k, widen_q2_k)
 
-const ls_quant_kernels ls_q2_k_kernels = {256, 84, q2_k_dequantize, q2_k_dot, q2_k_widen, 45, 1};
+const ls_quant_kernels ls_q2_k_kernels = {256, 84, q2_k_dequantize, q2_k_dot, q2_k_widen, 45, 2};

@@ -47,7 +47,8 @@ typedef struct {
     void (*widen)(const uint8_t *w, int cols, uint8_t *scratch);
     /// The largest magnitude a widened weight can have (sub-block scales folded in).
     int widened_max;
-    /// Whether widened blocks carry offsets (weight_pair.dm); the GEMM skips them when not.
+    /// The offsets widened blocks carry (weight_pair.dm): 0 none, 1 one per 32-block (both halves
+    /// the same), 2 one per 16 values. The GEMM does no more work for them than that needs.
     int offsets;
 } ls_quant_kernels;
 
@@ -80,9 +81,8 @@ void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group);
 float ls_gemm_activation_max(int widened_max);
 /// `nw` (<= LS_GEMM_MAX_ROWS) widened weight rows (`stride` apart) against activation rows [0, m), transposed in groups
 /// of 16 (ls_gemm_group_bytes apart from `groups`): weight row i times activation row r goes to
-/// out[r·ldo + i], or is added to it when `accumulate`. `offsets` is 0 when the weight type's
-/// widened offsets are all zero (weight_pair.dm), which skips them. Meanwhile it asks for
-/// `ahead`'s bytes.
+/// out[r·ldo + i], or is added to it when `accumulate`. `offsets` is the weight type's
+/// ls_quant_kernels.offsets. Meanwhile it asks for `ahead`'s bytes.
 /// Bytes [next, end) to bring into L2 while ls_gemm_rows computes, a few lines per block: the
 /// caller's next weight rows, whose first touch otherwise stalls their widening.
 typedef struct {

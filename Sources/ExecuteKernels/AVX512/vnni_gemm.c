@@ -159,13 +159,17 @@ static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widen
             x0[a] = _mm512_load_ps(g[a].sum + b * 32);
             x1[a] = _mm512_load_ps(g[a].sum + b * 32 + 16);
         }
+        // One offset per block meets the block's whole sum: one FMA per output vector, not two.
+        if (offsets == 1)
+            for (int a = 0; a < NA; a++) x0[a] = _mm512_add_ps(x0[a], x1[a]);
         for (int n = 0; n < NW; n++) {
             __m512 dn = _mm512_set1_ps(d[n][8 * p + 4 * h]);
             __m512 m0 = _mm512_set1_ps(dm[n][4 * p + 2 * h]), m1 = _mm512_set1_ps(dm[n][4 * p + 2 * h + 1]);
             for (int a = 0; a < NA; a++) {
                 __m512 f = _mm512_load_ps(sums[n] + 16 * a);
                 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[n][a]), _mm512_mul_ps(dn, s[a]), f);
-                if (offsets) f = _mm512_fmadd_ps(m0, x0[a], _mm512_fmadd_ps(m1, x1[a], f));
+                if (offsets == 1) f = _mm512_fmadd_ps(m0, x0[a], f);
+                if (offsets == 2) f = _mm512_fmadd_ps(m0, x0[a], _mm512_fmadd_ps(m1, x1[a], f));
                 _mm512_store_ps(sums[n] + 16 * a, f);
             }
         }
@@ -192,6 +196,17 @@ static void store_sums(const tile_sums *sums, int nw, int a, int live, float *ou
     }
 }
 
+/// gemm_tile at LS_GEMM_WEIGHT_ROWS, specialised for `NA` and each kind of offsets.
+static inline __attribute__((always_inline)) void tile8(const uint8_t *widened, size_t stride, int blocks, int pairs,
+                                                        const group_parts *g, int NA, int offsets, float (*sums)[32],
+                                                        ls_prefetch *ahead) {
+    switch (offsets) {
+    case 0: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 0, sums, ahead); break;
+    case 1: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 1, sums, ahead); break;
+    default: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 2, sums, ahead); break;
+    }
+}
+
 void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
                   float *out, int ldo, int accumulate, ls_prefetch ahead) {
     int blocks = cols / 32, pairs = (blocks + 1) / 2;
@@ -208,14 +223,12 @@ void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int o
             const uint8_t *wn = widened + (size_t)n * stride;
             float(*t)[32] = sums.t + n;
             if (nw - n >= LS_GEMM_WEIGHT_ROWS) {
-                if (na == 2 && offsets) gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 2, 1, t, &ahead);
-                else if (na == 2) gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 2, 0, t, &ahead);
-                else if (offsets) gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 1, 1, t, &ahead);
-                else gemm_tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 1, 0, t, &ahead);
+                if (na == 2) tile8(wn, stride, blocks, pairs, g, 2, offsets, t, &ahead);
+                else tile8(wn, stride, blocks, pairs, g, 1, offsets, t, &ahead);
                 n += LS_GEMM_WEIGHT_ROWS;
             } else {
-                if (na == 2) gemm_tile(wn, stride, 1, blocks, pairs, g, 2, 1, t, &ahead);
-                else gemm_tile(wn, stride, 1, blocks, pairs, g, 1, 1, t, &ahead);
+                if (na == 2) gemm_tile(wn, stride, 1, blocks, pairs, g, 2, 2, t, &ahead);
+                else gemm_tile(wn, stride, 1, blocks, pairs, g, 1, 2, t, &ahead);
                 n += 1;
             }
         }
