@@ -125,8 +125,8 @@ typedef struct {
     float t[LS_GEMM_MAX_ROWS][32] __attribute__((aligned(64)));
 } tile_sums;
 
-/// `NW` widened weight rows (`stride` apart) against `NA` groups of activation rows, added to
-/// sums->t[0..NW): 16 int32 sums in registers at NW = 8, NA = 2 (two vector loads and eight
+/// `NW` widened weight rows (`stride` apart) against `NA` groups of activation rows, into
+/// sums[0..NW): 16 int32 sums in registers at NW = 8, NA = 2 (two vector loads and eight
 /// broadcasts per 16 `vpdpwssd`); the float sums stay in L1, read and written once per block.
 static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widened, size_t stride, int NW, int blocks,
                                                             int pairs, const group_parts *g, int NA, int offsets,
@@ -166,7 +166,7 @@ static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widen
             __m512 dn = _mm512_set1_ps(d[n][8 * p + 4 * h]);
             __m512 m0 = _mm512_set1_ps(dm[n][4 * p + 2 * h]), m1 = _mm512_set1_ps(dm[n][4 * p + 2 * h + 1]);
             for (int a = 0; a < NA; a++) {
-                __m512 f = _mm512_load_ps(sums[n] + 16 * a);
+                __m512 f = b == 0 ? _mm512_setzero_ps() : _mm512_load_ps(sums[n] + 16 * a);
                 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[n][a]), _mm512_mul_ps(dn, s[a]), f);
                 if (offsets == 1) f = _mm512_fmadd_ps(m0, x0[a], f);
                 if (offsets == 2) f = _mm512_fmadd_ps(m0, x0[a], _mm512_fmadd_ps(m1, x1[a], f));
@@ -217,7 +217,6 @@ void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int o
         int na = count - v >= 2 ? 2 : 1;
         group_parts g[2];
         for (int a = 0; a < na; a++) g[a] = parts_of((const uint8_t *)groups + (size_t)(v + a) * group_bytes, blocks, pairs);
-        memset(&sums, 0, sizeof sums);
         // Eight rows at once; a product's last few rows one at a time.
         for (int n = 0; n < nw;) {
             const uint8_t *wn = widened + (size_t)n * stride;
