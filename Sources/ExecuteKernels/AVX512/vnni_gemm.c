@@ -114,9 +114,9 @@ static inline __attribute__((always_inline)) __m512i dpwssd_broadcast(__m512i ac
     return acc;
 }
 
-/// Cache lines of `ls_prefetch` asked for per block of a tile: at 32 activation rows, the fewest
-/// blocks per call, a call covers the next work item of every product (4 x 108 lines for Q4_1
-/// rows of 576 against 270 wanted; 4 x 288 against 720 for rows of 1536).
+/// Cache lines of `ls_prefetch` asked for per block of a tile. At 32 activation rows (the fewest
+/// blocks per call) that covers SmolLM2's next work items: 4 x 108 lines against 270 wanted for
+/// Q4_1 rows of 576, 4 x 288 against 720 for rows of 1536, 432 of 459 for its Q8_0 head.
 #define LS_PREFETCH_LINES 4
 
 /// Float sums of up to LS_GEMM_MAX_ROWS weight rows against two groups (32 activation rows):
@@ -126,8 +126,9 @@ typedef struct {
 } tile_sums;
 
 /// `NW` widened weight rows (`stride` apart) against `NA` groups of activation rows, into
-/// sums[0..NW): 16 int32 sums in registers at NW = 8, NA = 2 (two vector loads and eight
-/// broadcasts per 16 `vpdpwssd`); the float sums stay in L1, read and written once per block.
+/// sums[0..NW): 16 int32 sums in registers at NW = 8, NA = 2 (two vector loads per 16
+/// `vpdpwssd`, each folding in its weight's broadcast); the float sums stay in L1, written once
+/// per block.
 static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widened, size_t stride, int NW, int blocks,
                                                             int pairs, const group_parts *g, int NA, int offsets,
                                                             float (*sums)[32], ls_prefetch *ahead) {
