@@ -65,7 +65,7 @@ static inline __m256 load_half8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_
 /// (32 streams decoding interleave theirs), which the hardware prefetchers do not follow. One
 /// stream decoding after a 512-token prompt: 138/153/168 -> 153/168/169 tokens/s (three
 /// alternating runs). 32 streams' decode attention moved little (~10% -> ~9.5% of the load's
-/// samples): those steps read ~150 MB of keys and values from memory (32 x ~200 tokens x 30
+/// samples): those steps read ~140 MB of keys and values from memory (32 x ~200 tokens x 30
 /// layers x 768 bytes), so there it is bound by bandwidth, not latency.
 #define LS_PREFETCH_KEYS 16
 

@@ -79,15 +79,15 @@ void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group);
 /// The largest activation integer the GEMM's 32-product sums allow against weights widened up to
 /// `widened_max` (32767 unless that would overflow int32).
 float ls_gemm_activation_max(int widened_max);
-/// `nw` (<= LS_GEMM_MAX_ROWS) widened weight rows (`stride` apart) against activation rows [0, m), transposed in groups
-/// of 16 (ls_gemm_group_bytes apart from `groups`): weight row i times activation row r goes to
-/// out[r·ldo + i], or is added to it when `accumulate`. `offsets` is the weight type's
-/// ls_quant_kernels.offsets. Meanwhile it asks for `ahead`'s bytes.
 /// Bytes [next, end) to bring into L2 while ls_gemm_rows computes, a few lines per block: the
 /// caller's next weight rows, whose first touch otherwise stalls their widening.
 typedef struct {
     const char *next, *end;
 } ls_prefetch;
+/// `nw` (<= LS_GEMM_MAX_ROWS) widened weight rows (`stride` apart) against activation rows
+/// [0, m), transposed in groups of 16 (ls_gemm_group_bytes apart from `groups`): weight row i
+/// times activation row r goes to out[r·ldo + i], or is added to it when `accumulate`. `offsets`
+/// is the weight type's ls_quant_kernels.offsets. Meanwhile it asks for `ahead`'s bytes.
 void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
                   float *out, int ldo, int accumulate, ls_prefetch ahead);
 #endif
