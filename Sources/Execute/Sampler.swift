@@ -44,7 +44,8 @@ public struct Sampler: Sendable {
                 _ = ls_softmax(logits.baseAddress, Int32(logits.count))
                 choice = Choice(token: Int32(best), logprob: logf(logits[best]))
             } else {
-                choice = Choice(token: Int32(best), logprob: logits[best] - ls_logsumexp(logits.baseAddress, Int32(logits.count)))
+                let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
+                choice = Choice(token: Int32(best), logprob: logits[best] - logPartition)
             }
         } else {
             choice = draw(logits)

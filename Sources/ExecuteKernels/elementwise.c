@@ -120,8 +120,7 @@ float ls_softmax(float *x, int n) {
     return logf(sum) + max;
 }
 
-float ls_logsumexp(const float *x, int n) {
-    float max = max_of(x, n);
+float ls_logsumexp(const float *x, int n, float max) {
     __m256 vmax = _mm256_set1_ps(max);
     __m256 acc = _mm256_setzero_ps();
     int i = 0;

@@ -156,8 +156,9 @@ void ls_swiglu(const float *gate, int ldg, const float *up, int ldu, float *out,
 /// `x[i] = exp(x[i] - max)` then normalised to sum 1; returns log(sum) + max (the log-partition).
 float ls_softmax(float *x, int n);
 
-/// log(sum of exp(x[i])) over `n` values, computed without overflow and without writing `x`.
-float ls_logsumexp(const float *x, int n);
+/// log(sum of exp(x[i])) over `n` values, without overflow and without writing `x`; `max` is
+/// the largest of them, which the caller already has (greedy sampling: the argmax's logit).
+float ls_logsumexp(const float *x, int n, float max);
 
 /// Index of the largest of `n` values (first on ties); `x` must hold no NaN (ls_make_finite).
 int ls_argmax(const float *x, int n);
