@@ -7,10 +7,10 @@
 // its own file (q4_q8.c, q5.c, q4_k.c, ...; see quantized.h). From 5 rows each weight row
 // is widened once into scratch and reused for every activation row.
 //
-// Many input rows (prefill, wide decode batches): the product is compute-bound. The AVX-512 build
-// runs quantized weights through its VNNI integer GEMM (AVX512/vnni_gemm.c); otherwise each
-// worker dequantizes a tile of weight rows into its scratch and hands it to single-threaded
-// OpenBLAS sgemm; the float32 copy of a weight never exceeds one tile per worker.
+// Many input rows (prefill, wide decode batches): the product is compute-bound. Quantized weights
+// go through the integer GEMM (gemm.c); float weights (F32, F16, BF16) are dequantized a tile of
+// rows at a time into each worker's scratch and handed to single-threaded OpenBLAS sgemm, so
+// their float32 copy never exceeds one tile per worker.
 #include <math.h>
 #include <string.h>
 
@@ -75,8 +75,8 @@ static qrow quantize_row(const float *x, int cols, float qmax, uint8_t *storage)
     return (qrow){q, scale, sum};
 }
 
-/// Rows of `x` to quantize into `storage`, `per_row` bytes each; with `groups` (the VNNI GEMM)
-/// also transposed into groups of 16 rows, `group_bytes` each.
+/// Rows of `x` to quantize into `storage`, `per_row` bytes each; with `groups` (the GEMM) also
+/// transposed into groups of LS_GEMM_LANES rows, `group_bytes` each.
 typedef struct {
     const float *x;
     int ldx, cols;
@@ -91,17 +91,15 @@ typedef struct {
 
 static void quantize_worker(void *ctx, int worker, int workers) {
     quantize_job *q = ctx;
-    // Workers split whole groups of 16 rows when transposing, so each transposes rows it made.
-    int unit = q->groups ? 16 : 1;
+    // Workers split whole groups when transposing, so each transposes rows it made.
+    int unit = q->groups ? LS_GEMM_LANES : 1;
     int units = (q->m + unit - 1) / unit;
     int begin = (int)((long)units * worker / workers), end = (int)((long)units * (worker + 1) / workers);
     for (int u = begin; u < end; u++) {
         int r0 = u * unit, r1 = r0 + unit < q->m ? r0 + unit : q->m;
         for (int r = r0; r < r1; r++)
             q->rows[r] = quantize_row(q->x + (size_t)r * q->ldx, q->cols, q->qmax, q->storage + q->per_row * r);
-#ifdef LS_VNNI
         if (q->groups) ls_gemm_transpose(q->rows + r0, r1 - r0, q->cols, q->groups + q->group_bytes * u);
-#endif
     }
 }
 
@@ -144,18 +142,19 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 
 // MARK: Work distribution
 
-// Rows up to which the fused kernels beat the many-row path (`bench/run kernels`, Zen 4, ms per
-// layer). Against dequantize + sgemm they win up to 20 rows (16: 0.75 vs 0.92), sgemm from 24;
-// against the VNNI GEMM up to 8 (8: 0.49-0.52 vs 0.47; 10: 0.55-0.74 vs 0.49-0.66; 16: 1.10-1.46
-// vs 0.69-0.74).
+// Rows up to which the fused kernels beat the integer GEMM (`bench/run kernels`, Zen 4, two
+// threads, ms per SmolLM2 layer, then its output head). AVX-512: up to 8 (8: 0.49-0.52 vs 0.47;
+// 10: 0.55-0.74 vs 0.49-0.66; 16: 1.10-1.46 vs 0.69-0.74). AVX2: up to 6 (6: 0.32 and 2.80 vs
+// 0.35 and 2.60, the layer weighing 30 times the head; 8: 0.43 and 3.75 vs 0.35 and 2.67; 16:
+// 0.76 and 6.8 vs 0.51 and 4.0).
 #ifdef LS_VNNI
 #define LS_FUSED_MAX_ROWS 8
-/// Weight rows per work item of the VNNI GEMM: as many as one call takes, and enough items for
-/// two threads on the smallest products (192 rows: 4).
-#define LS_GEMM_CHUNK LS_GEMM_MAX_ROWS
 #else
-#define LS_FUSED_MAX_ROWS 20
+#define LS_FUSED_MAX_ROWS 6
 #endif
+/// Weight rows per work item of the GEMM: as many as one call takes, and enough items for two
+/// threads on the smallest products (192 rows: 4).
+#define LS_GEMM_CHUNK LS_GEMM_MAX_ROWS
 
 typedef struct {
     const float *x;
@@ -167,10 +166,10 @@ typedef struct {
     int chunk_start[9];
     _Atomic int next;
     int fused;
-    int gemm[8];  // product i runs on the VNNI GEMM (AVX-512 build, many rows, quantized weights)
+    int gemm[8];  // product i runs on the integer GEMM (many rows, quantized weights)
     _Atomic int share_next[LS_MAX_THREADS];  // next chunk of each worker's share (fused path)
     const qrow *qrows;  // quantized activations when any product has block-quantized weights
-    const uint8_t *groups;  // the same, transposed for the VNNI GEMM (ls_gemm_transpose)
+    const uint8_t *groups;  // the same, transposed for the GEMM (ls_gemm_transpose)
     ls_runtime *rt;
 } matmul_job;
 
@@ -222,7 +221,6 @@ static void run_sgemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n
                   op->out + n0, op->ldo);
 }
 
-#ifdef LS_VNNI
 /// Weight rows [n0, n1) widened into scratch, then met by every activation row while the
 /// weights of `ahead` (the worker's next item) are brought in.
 static void run_gemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n0, int n1, float *scratch,
@@ -235,7 +233,6 @@ static void run_gemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n0
     ls_gemm_rows(widened, stride, n1 - n0, op->cols, kernels->offsets, job->groups, job->m, op->out + n0, op->ldo,
                  op->accumulate, ahead);
 }
-#endif
 
 /// Runs rows [begin, end) of the products' rows taken end to end.
 static void fused_rows(matmul_job *job, int begin, int end, float *scratch) {
@@ -289,7 +286,6 @@ static void matmul_worker(void *ctx, int worker, int workers) {
         int o, n0, n1;
         chunk_of(job, index, &o, &n0, &n1);
         const ls_matmul_op *op = &job->ops[o];
-#ifdef LS_VNNI
         if (job->gemm[o]) {
             // Claim the next item before running this one, so that the GEMM brings its weights
             // in meanwhile (their first touch stalled widening: 6-8% of 32-row decode steps).
@@ -305,7 +301,6 @@ static void matmul_worker(void *ctx, int worker, int workers) {
             index = next;
             continue;
         }
-#endif
         run_sgemm_chunk(job, op, n0, n1, scratch);
         index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
     }
@@ -327,32 +322,28 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     int max_cols = 0;
     for (int i = 0; i < count; i++) max_cols = ops[i].cols > max_cols ? ops[i].cols : max_cols;
 
-    // Activations as 16-bit integers for every product on the fused kernels or the VNNI GEMM,
+    // Activations as 16-bit integers for every product on the fused kernels or the GEMM,
     // within the range the GEMM's weight types allow.
     int quantize = 0;
     float qmax = 32767.0f;
     for (int i = 0; i < count; i++) {
         const ls_quant_kernels *kernels = ls_quant_kernels_for(ops[i].type);
-#ifdef LS_VNNI
         job.gemm[i] = !fused && kernels != NULL;
         if (job.gemm[i]) {
             float limit = ls_gemm_activation_max(kernels->widened_max);
             qmax = limit < qmax ? limit : qmax;
         }
         quantize |= job.gemm[i];
-#endif
         quantize |= fused && kernels != NULL;
     }
     if (quantize) {
         size_t per_row = ls_pair_row_bytes(max_cols);
         size_t group_bytes = 0, groups = 0;
-#ifdef LS_VNNI
         for (int i = 0; i < count; i++)
             if (job.gemm[i]) {
                 group_bytes = ls_gemm_group_bytes(max_cols);
-                groups = ((size_t)m + 15) / 16;
+                groups = ((size_t)m + LS_GEMM_LANES - 1) / LS_GEMM_LANES;
             }
-#endif
         uint8_t *storage = ls_shared(rt, per_row * (size_t)m + group_bytes * groups + sizeof(qrow) * (size_t)m);
         if (!storage) return;
         uint8_t *transposed = storage + per_row * (size_t)m;
@@ -377,7 +368,6 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         // output head alone ~440 calls per step, 5% of the time in repacking.
         for (int i = 0; i < count; i++) {
             size_t bytes;
-#ifdef LS_VNNI
             if (job.gemm[i]) {
                 // A chunk of weight rows widened, per worker.
                 job.chunk_rows[i] = LS_GEMM_CHUNK;
@@ -385,7 +375,6 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
                 scratch = bytes > scratch ? bytes : scratch;
                 continue;
             }
-#endif
             int tile = (ls_tuned_tile_floats / ops[i].cols) & ~15;
             if (tile < 16) tile = 16;
             int tiles = (ops[i].rows + tile - 1) / tile;

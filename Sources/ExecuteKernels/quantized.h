@@ -67,14 +67,20 @@ static inline size_t ls_pair_row_bytes(int cols) {
     return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
 }
 
+/// The integer GEMM (gemm.c): activation rows per vector (a group), widened weight rows met at
+/// once, and weight rows at most per call.
 #ifdef LS_VNNI
-/// Widened weight rows the VNNI GEMM (AVX512/vnni_gemm.c) meets at once, and at most per call.
+#define LS_GEMM_LANES 16
 #define LS_GEMM_WEIGHT_ROWS 8
+#else
+#define LS_GEMM_LANES 8
+#define LS_GEMM_WEIGHT_ROWS 4
+#endif
 #define LS_GEMM_MAX_ROWS 48
-/// Bytes of one group of 16 activation rows of `cols`, transposed for the GEMM.
+/// Bytes of one group of LS_GEMM_LANES activation rows of `cols`, transposed for the GEMM.
 size_t ls_gemm_group_bytes(int cols);
-/// Transposes activation rows `rows[0..count)` (count <= 16; the group's other lanes are zero)
-/// into `group` (ls_gemm_group_bytes, 64-byte aligned).
+/// Transposes activation rows `rows[0..count)` (count <= LS_GEMM_LANES; the group's other lanes
+/// are zero) into `group` (ls_gemm_group_bytes, 64-byte aligned).
 void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group);
 /// The largest activation integer the GEMM's 32-product sums allow against weights widened up to
 /// `widened_max` (32767 unless that would overflow int32).
@@ -85,12 +91,11 @@ typedef struct {
     const char *next, *end;
 } ls_prefetch;
 /// `nw` (<= LS_GEMM_MAX_ROWS) widened weight rows (`stride` apart) against activation rows
-/// [0, m), transposed in groups of 16 (ls_gemm_group_bytes apart from `groups`): weight row i
-/// times activation row r goes to out[r·ldo + i], or is added to it when `accumulate`. `offsets`
-/// is the weight type's ls_quant_kernels.offsets. Meanwhile it asks for `ahead`'s bytes.
+/// [0, m), transposed in groups (ls_gemm_group_bytes apart from `groups`): weight row i times
+/// activation row r goes to out[r·ldo + i], or is added to it when `accumulate`. `offsets` is the
+/// weight type's ls_quant_kernels.offsets. Meanwhile it asks for `ahead`'s bytes.
 void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
                   float *out, int ldo, int accumulate, ls_prefetch ahead);
-#endif
 
 static inline __attribute__((always_inline)) uint32_t ls_load_u32(const uint8_t *p) {
     uint32_t v;

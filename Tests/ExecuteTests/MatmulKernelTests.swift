@@ -4,9 +4,10 @@ import GGUF
 import Testing
 
 /// `ls_matmul` on every weight type and on the row counts that pick each of its paths (fused
-/// up to 4 rows, widened weights up to 8 in the AVX-512 build and 20 in the AVX2 one, beyond that
-/// the VNNI GEMM for quantized weights in the AVX-512 build, sgemm otherwise), against a
-/// double-precision dot product of the decoded weights, in every kernel build this processor runs.
+/// up to 4 rows, widened weights up to 8 in the AVX-512 build and 6 in the AVX2 one, beyond that
+/// the integer GEMM for quantized weights in groups of 16 or 8 rows, sgemm for float ones),
+/// against a double-precision dot product of the decoded weights, in every kernel build this
+/// processor runs.
 @Suite struct MatmulKernelTests {
     static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .f16, .bf16, .f32]
     static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS]

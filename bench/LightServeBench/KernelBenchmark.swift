@@ -45,6 +45,9 @@ struct KernelBenchmark: ParsableCommand {
         let names = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
                      "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "token_embd.weight"]
         let tensors = try names.map { try file.requireTensor($0) }
+        // OpenBLAS on the core type LightServe chooses, as the server runs it: a bare runtime
+        // would load it with OpenBLAS's own choice (Cooperlake here even with AVX-512 disabled).
+        _ = try OpenBLASLibrary.load()
         var error: Int32 = 0
         guard let runtime = ls_runtime_create(Int32(model.threads), KernelSet.preferred.code, &error) else {
             throw ExecuteError.computeThreads("errno \(error)")
@@ -55,10 +58,9 @@ struct KernelBenchmark: ParsableCommand {
         let savedThreshold = ls_quantized_max_rows()
         defer { ls_set_quantized_max_rows(savedThreshold) }
 
-        // The many-row path of the kernel set: the VNNI integer GEMM (AVX-512) or dequantize + sgemm.
-        let manyRows = KernelSet.preferred == .avx512 ? "vnni_gemm" : "sgemm"
         for m in rows {
-            for path in ["fused", manyRows] {
+            // The many-row path: the integer GEMM for quantized weights, dequantize + sgemm for float ones.
+            for path in ["fused", "gemm"] {
                 ls_set_quantized_max_rows(path == "fused" ? Int32.max : 0)
                 var layerSeconds = 0.0
                 var layerBytes = 0

@@ -29,6 +29,9 @@ struct TypeKernelFigures {
 
     func run(types: [GGUFTensorType], rows: [Int]) throws {
         let bandwidth = EngineBenchmark.readBandwidthGBs()
+        // OpenBLAS on the core type LightServe chooses, as the server runs it: a bare runtime
+        // would load it with OpenBLAS's own choice (Cooperlake here even with AVX-512 disabled).
+        _ = try OpenBLASLibrary.load()
         var error: Int32 = 0
         guard let runtime = ls_runtime_create(Int32(threads), KernelSet.preferred.code, &error) else {
             throw ExecuteError.computeThreads("errno \(error)")

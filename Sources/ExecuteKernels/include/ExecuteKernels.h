@@ -89,8 +89,9 @@ typedef struct {
 
 /// Runs `count` products that share the input `x` (`m` rows, row stride `ldx`). Small `m` takes
 /// the fused quantized kernel (weights read once, activations as 16-bit integers per 32-block);
-/// large `m` runs quantized weights through the VNNI integer GEMM in the AVX-512 kernel set, and
-/// otherwise dequantizes weight tiles into per-thread scratch and calls `cblas_sgemm`.
+/// large `m` runs quantized weights through the integer GEMM (the same 16-bit activations, weights
+/// widened once per row), and dequantizes float weights' tiles into per-thread scratch for
+/// `cblas_sgemm`.
 void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_op *ops, int count);
 
 /// Rows at or below which `ls_matmul` uses the fused quantized kernel (tunable for benchmarks;

@@ -1,0 +1,331 @@
+// Many activation rows against block-quantized weights, in 16-bit integers: the many-row path of
+// both kernel builds (prefill, wide decode batches), in place of dequantizing to float32 for sgemm.
+//
+// A vector's lanes are activation rows, LS_GEMM_LANES of them (16 in the AVX-512 build, 8 in the
+// AVX2 one): the activations (the same 16-bit per-32-block integers the decode kernels use,
+// quantized.h) are transposed once per product into groups of that many rows, and each weight row
+// is widened to int16 exactly as the decode kernels widen it, then met by broadcast. One
+// multiply-add takes two weights of one row against two activations of each row of a group, and
+// one 32-block's integer sums are scaled once per vector of outputs, not once per product. The
+// weights need no transposing, so a weight row costs one widening however many rows meet it.
+//
+// AVX-512 VNNI: `vpdpwssd` does 32 16-bit multiply-adds per instruction, twice float32 FMA's 16
+// (measured on Zen 4: 114 G multiply-adds/s per core against 57 G FMAs/s). The first version had
+// lanes = weight rows and transposed every widened row into panels of 32 (~14% of a 32-stream
+// load's samples). Against it, one thread, ms per layer of SmolLM2 (`bench/run kernels --threads
+// 1`): 16 rows 1.0-1.19 -> 0.86-0.87, 32 rows 1.88-1.99 -> 1.40-1.51, 512 rows 22.3-23.4 ->
+// 23.0-24.4; the output head at 32 rows 18.7-19.8 -> 13.6-15.3.
+//
+// AVX2: `vpmaddwd` + `vpaddd` do 16 multiply-adds per two instructions, and `vpmaddwd` issues
+// twice per cycle on Zen 4, so it matches float32 FMA's rate before counting what it saves:
+// no float32 copy of the weights and no repacking by sgemm.
+//
+// Integer sums: a lane adds 32 products of a block, so |weight| · |activation| · 32 must fit in
+// int32: ls_gemm_activation_max gives the activation range each weight type allows.
+#include "quantized.h"
+
+#define LANES LS_GEMM_LANES
+
+// MARK: The vector operations, per build
+
+#ifdef LS_VNNI
+typedef __m512i vint;
+typedef __m512 vfloat;
+
+static inline __attribute__((always_inline)) vint vint_load(const void *p) { return _mm512_load_si512(p); }
+static inline __attribute__((always_inline)) vint vint_loadu(const void *p) { return _mm512_loadu_si512(p); }
+static inline __attribute__((always_inline)) void vint_store(void *p, vint v) { _mm512_store_si512(p, v); }
+static inline __attribute__((always_inline)) vint vint_zero(void) { return _mm512_setzero_si512(); }
+static inline __attribute__((always_inline)) vfloat vfloat_load(const float *p) { return _mm512_load_ps(p); }
+static inline __attribute__((always_inline)) void vfloat_store(float *p, vfloat v) { _mm512_store_ps(p, v); }
+static inline __attribute__((always_inline)) vfloat vfloat_zero(void) { return _mm512_setzero_ps(); }
+static inline __attribute__((always_inline)) vfloat vfloat_set1(float x) { return _mm512_set1_ps(x); }
+static inline __attribute__((always_inline)) vfloat vfloat_add(vfloat a, vfloat b) { return _mm512_add_ps(a, b); }
+static inline __attribute__((always_inline)) vfloat vfloat_mul(vfloat a, vfloat b) { return _mm512_mul_ps(a, b); }
+static inline __attribute__((always_inline)) vfloat vfloat_fmadd(vfloat a, vfloat b, vfloat c) { return _mm512_fmadd_ps(a, b, c); }
+static inline __attribute__((always_inline)) vfloat vfloat_from(vint v) { return _mm512_cvtepi32_ps(v); }
+
+/// acc + the pairwise products of x and the int32 at `w` (two int16) in every lane, always as one
+/// `vpdpwssd` with an embedded broadcast. Under its generic tuning clang splits the intrinsic
+/// into `vpmaddwd` + `vpaddd` (perf, first version: 43% of the kernel's samples on the two
+/// halves, 1% on `vpdpwssd`); the folded broadcast against a separate `vpbroadcastd` took the
+/// layer at 32 rows from 1.43-1.52 to 1.40-1.51 ms and at 512 rows from 25.3 to 23.0-24.4 ms.
+static inline __attribute__((always_inline)) vint dot_broadcast(vint acc, vint x, const int32_t *w) {
+    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(x), "m"(*w));
+    return acc;
+}
+
+/// Transposes 16 vectors of 16 int32 (v[i] element j becomes v[j] element i): 32-bit and
+/// 64-bit unpacks transpose 4x4 blocks within each 128-bit lane, two 128-bit shuffles move the
+/// blocks.
+static inline __attribute__((always_inline)) void transpose(vint v[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
+    }
+    // v[4q + k], lane j: rows 4q..4q+3 of column 4j + k.
+    for (int q = 0; q < 16; q += 4) {
+        v[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);
+        v[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]);
+        v[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
+        v[q + 3] = _mm512_unpackhi_epi64(t[q + 1], t[q + 3]);
+    }
+    for (int k = 0; k < 4; k++) {
+        t[k] = _mm512_shuffle_i32x4(v[k], v[4 + k], 0x88);       // lanes 0, 2 of rows 0-3, 4-7
+        t[4 + k] = _mm512_shuffle_i32x4(v[k], v[4 + k], 0xDD);   // lanes 1, 3
+        t[8 + k] = _mm512_shuffle_i32x4(v[8 + k], v[12 + k], 0x88);
+        t[12 + k] = _mm512_shuffle_i32x4(v[8 + k], v[12 + k], 0xDD);
+    }
+    for (int k = 0; k < 4; k++) {
+        v[k] = _mm512_shuffle_i32x4(t[k], t[8 + k], 0x88);            // column k
+        v[8 + k] = _mm512_shuffle_i32x4(t[k], t[8 + k], 0xDD);        // column 8 + k
+        v[4 + k] = _mm512_shuffle_i32x4(t[4 + k], t[12 + k], 0x88);   // column 4 + k
+        v[12 + k] = _mm512_shuffle_i32x4(t[4 + k], t[12 + k], 0xDD);  // column 12 + k
+    }
+}
+
+/// Writes (or adds) the first `width` floats of `v` to `o`.
+static inline __attribute__((always_inline)) void store_outputs(float *o, vint v, int width, int accumulate) {
+    __mmask16 mask = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+    __m512 f = _mm512_castsi512_ps(v);
+    if (accumulate) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, o));
+    _mm512_mask_storeu_ps(o, mask, f);
+}
+#else
+typedef __m256i vint;
+typedef __m256 vfloat;
+
+static inline __attribute__((always_inline)) vint vint_load(const void *p) { return _mm256_load_si256(p); }
+static inline __attribute__((always_inline)) vint vint_loadu(const void *p) { return _mm256_loadu_si256(p); }
+static inline __attribute__((always_inline)) void vint_store(void *p, vint v) { _mm256_store_si256(p, v); }
+static inline __attribute__((always_inline)) vint vint_zero(void) { return _mm256_setzero_si256(); }
+static inline __attribute__((always_inline)) vfloat vfloat_load(const float *p) { return _mm256_load_ps(p); }
+static inline __attribute__((always_inline)) void vfloat_store(float *p, vfloat v) { _mm256_store_ps(p, v); }
+static inline __attribute__((always_inline)) vfloat vfloat_zero(void) { return _mm256_setzero_ps(); }
+static inline __attribute__((always_inline)) vfloat vfloat_set1(float x) { return _mm256_set1_ps(x); }
+static inline __attribute__((always_inline)) vfloat vfloat_add(vfloat a, vfloat b) { return _mm256_add_ps(a, b); }
+static inline __attribute__((always_inline)) vfloat vfloat_mul(vfloat a, vfloat b) { return _mm256_mul_ps(a, b); }
+static inline __attribute__((always_inline)) vfloat vfloat_fmadd(vfloat a, vfloat b, vfloat c) { return _mm256_fmadd_ps(a, b, c); }
+static inline __attribute__((always_inline)) vfloat vfloat_from(vint v) { return _mm256_cvtepi32_ps(v); }
+
+/// acc + the pairwise products of x and the int32 at `w` (two int16) in every lane. The add is
+/// opaque so that each sum stays one chain: clang otherwise regroups the adds into trees whose
+/// partial sums no longer fit the 16 registers and spill.
+static inline __attribute__((always_inline)) vint dot_broadcast(vint acc, vint x, const int32_t *w) {
+    __m256i products = _mm256_madd_epi16(x, _mm256_set1_epi32(*w));
+    __asm__("vpaddd %1, %0, %0" : "+x"(acc) : "x"(products));
+    return acc;
+}
+
+/// Transposes 8 vectors of 8 int32 (v[i] element j becomes v[j] element i): unpacks transpose
+/// 4x4 blocks within each 128-bit lane, 128-bit permutes move the blocks.
+static inline __attribute__((always_inline)) void transpose(vint v[8]) {
+    __m256i t[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+    }
+    // v[4q + k], 128-bit lane h: rows 4q..4q+3 of column 4h + k.
+    for (int q = 0; q < 8; q += 4) {
+        v[q] = _mm256_unpacklo_epi64(t[q], t[q + 2]);
+        v[q + 1] = _mm256_unpackhi_epi64(t[q], t[q + 2]);
+        v[q + 2] = _mm256_unpacklo_epi64(t[q + 1], t[q + 3]);
+        v[q + 3] = _mm256_unpackhi_epi64(t[q + 1], t[q + 3]);
+    }
+    for (int k = 0; k < 4; k++) {
+        t[k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x20);      // column k
+        t[4 + k] = _mm256_permute2x128_si256(v[k], v[4 + k], 0x31);  // column 4 + k
+    }
+    for (int k = 0; k < 8; k++) v[k] = t[k];
+}
+
+/// Writes (or adds) the first `width` floats of `v` to `o`.
+static inline __attribute__((always_inline)) void store_outputs(float *o, vint v, int width, int accumulate) {
+    __m256 f = _mm256_castsi256_ps(v);
+    if (width >= 8) {
+        if (accumulate) f = _mm256_add_ps(f, _mm256_loadu_ps(o));
+        _mm256_storeu_ps(o, f);
+        return;
+    }
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if (accumulate) f = _mm256_add_ps(f, _mm256_maskload_ps(o, mask));
+    _mm256_maskstore_ps(o, mask, f);
+}
+#endif
+
+// MARK: Activation groups
+
+size_t ls_gemm_group_bytes(int cols) {
+    size_t blocks = (size_t)(cols / 32), pairs = (blocks + 1) / 2;
+    return (pairs * 32 + blocks * 3) * LANES * sizeof(int32_t);
+}
+
+float ls_gemm_activation_max(int widened_max) {
+    double limit = 2147483647.0 / (32.0 * (widened_max > 0 ? widened_max : 1));
+    return limit < 32767 ? (float)(int)limit : 32767.0f;
+}
+
+/// A group's parts: per int32 unit of a row the group's rows' units, then per block the rows'
+/// scales, then per block the rows' sums over its first and second halves.
+typedef struct {
+    const int32_t *units;
+    const float *scale;
+    const float *sum;
+} group_parts;
+
+static inline __attribute__((always_inline)) group_parts parts_of(const void *group, int blocks, int pairs) {
+    const int32_t *units = group;
+    const float *scale = (const float *)(units + (size_t)pairs * 32 * LANES);
+    return (group_parts){units, scale, scale + (size_t)blocks * LANES};
+}
+
+void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group) {
+    int blocks = cols / 32, pairs = (blocks + 1) / 2;
+    group_parts g = parts_of(group, blocks, pairs);
+    int32_t *units = (int32_t *)g.units;
+    for (int u = 0; u < pairs * 32; u += LANES) {
+        vint v[LANES];
+        for (int i = 0; i < LANES; i++) v[i] = i < count ? vint_loadu((const int32_t *)rows[i].q + u) : vint_zero();
+        transpose(v);
+        for (int j = 0; j < LANES; j++) vint_store(units + (size_t)(u + j) * LANES, v[j]);
+    }
+    // Row by row, so that each row's pointers are read once (per block and lane, the reloads
+    // the stores forced were ~1/3 of this function's samples).
+    float *restrict scale = (float *)g.scale, *restrict sum = (float *)g.sum;
+    for (int i = 0; i < LANES; i++) {
+        const float *restrict s = i < count ? rows[i].scale : NULL, *restrict x = i < count ? rows[i].sum : NULL;
+        for (int b = 0; b < blocks; b++) {
+            int p = b >> 1, h = b & 1;
+            scale[b * LANES + i] = s ? s[8 * p + 4 * h] : 0;
+            sum[b * 2 * LANES + i] = x ? x[4 * p + 2 * h] : 0;
+            sum[b * 2 * LANES + LANES + i] = x ? x[4 * p + 2 * h + 1] : 0;
+        }
+    }
+}
+
+// MARK: The product
+
+/// Cache lines of `ls_prefetch` asked for per block of a tile. At 32 activation rows in the
+/// AVX-512 build (the fewest blocks per call) that covers SmolLM2's next work items: 4 x 108
+/// lines against 270 wanted for Q4_1 rows of 576, 4 x 288 against 720 for rows of 1536, 432 of
+/// 459 for its Q8_0 head.
+#define LS_PREFETCH_LINES 4
+
+/// Float sums of up to LS_GEMM_MAX_ROWS weight rows against two groups of activation rows:
+/// t[i][LANES·a + j] is weight row i against group a's lane j.
+typedef struct {
+    float t[LS_GEMM_MAX_ROWS][2 * LANES] __attribute__((aligned(64)));
+} tile_sums;
+
+/// Position of pair `t` (0..15) of half `h` of a widened pair among its 32 int32 units: the four
+/// 256-bit groups hold block A's pairs in their low 128 bits, block B's in the high ones.
+static inline __attribute__((always_inline)) int unit_of(int t, int h) { return (t >> 2) * 8 + h * 4 + (t & 3); }
+
+/// `NW` widened weight rows (`stride` apart) against `NA` groups of activation rows, into
+/// sums[0..NW): NW·NA integer sums in registers (8 x 2 of 16 lanes in the AVX-512 build's 32
+/// registers, 4 x 2 of 8 lanes in the AVX2 build's 16), NA vector loads per NW·NA multiply-adds,
+/// each meeting its weight's broadcast; the float sums stay in L1, written once per block.
+static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widened, size_t stride, int NW, int blocks,
+                                                            int pairs, const group_parts *g, int NA, int offsets,
+                                                            float (*sums)[2 * LANES], ls_prefetch *ahead) {
+    const int32_t *e[LS_GEMM_WEIGHT_ROWS];
+    const float *d[LS_GEMM_WEIGHT_ROWS], *dm[LS_GEMM_WEIGHT_ROWS];
+    for (int n = 0; n < NW; n++) {
+        e[n] = (const int32_t *)(widened + (size_t)n * stride);
+        d[n] = (const float *)(widened + (size_t)n * stride + (size_t)pairs * 128);
+        dm[n] = d[n] + (size_t)pairs * 8;
+    }
+    for (int b = 0; b < blocks; b++) {
+        int p = b >> 1, h = b & 1;
+        for (int l = 0; l < LS_PREFETCH_LINES && ahead->next < ahead->end; l++, ahead->next += 64)
+            _mm_prefetch(ahead->next, _MM_HINT_T1);
+        vint acc[LS_GEMM_WEIGHT_ROWS][2];
+        for (int n = 0; n < NW; n++)
+            for (int a = 0; a < NA; a++) acc[n][a] = vint_zero();
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 16; t++) {
+            int unit = 32 * p + unit_of(t, h);
+            vint x[2];
+            for (int a = 0; a < NA; a++) x[a] = vint_load(g[a].units + (size_t)unit * LANES);
+            for (int n = 0; n < NW; n++)
+                for (int a = 0; a < NA; a++) acc[n][a] = dot_broadcast(acc[n][a], x[a], e[n] + unit);
+        }
+        vfloat s[2], x0[2], x1[2];
+        for (int a = 0; a < NA; a++) {
+            s[a] = vfloat_load(g[a].scale + b * LANES);
+            x0[a] = vfloat_load(g[a].sum + b * 2 * LANES);
+            x1[a] = vfloat_load(g[a].sum + b * 2 * LANES + LANES);
+        }
+        // One offset per block meets the block's whole sum: one FMA per output vector, not two.
+        if (offsets == 1)
+            for (int a = 0; a < NA; a++) x0[a] = vfloat_add(x0[a], x1[a]);
+        for (int n = 0; n < NW; n++) {
+            vfloat dn = vfloat_set1(d[n][8 * p + 4 * h]);
+            vfloat m0 = vfloat_set1(dm[n][4 * p + 2 * h]), m1 = vfloat_set1(dm[n][4 * p + 2 * h + 1]);
+            for (int a = 0; a < NA; a++) {
+                vfloat f = b == 0 ? vfloat_zero() : vfloat_load(sums[n] + LANES * a);
+                f = vfloat_fmadd(vfloat_from(acc[n][a]), vfloat_mul(dn, s[a]), f);
+                if (offsets == 1) f = vfloat_fmadd(m0, x0[a], f);
+                if (offsets == 2) f = vfloat_fmadd(m0, x0[a], vfloat_fmadd(m1, x1[a], f));
+                vfloat_store(sums[n] + LANES * a, f);
+            }
+        }
+    }
+}
+
+/// Writes (or adds) sums->t[0..nw) for group a's first `live` lanes to out rows LANES·a + j,
+/// LANES weight rows at a time through a transpose (scattering each sum was ~30% of the AVX-512
+/// kernel's samples).
+static void store_sums(const tile_sums *sums, int nw, int a, int live, float *out, int ldo, int accumulate) {
+    for (int n0 = 0; n0 < nw; n0 += LANES) {
+        int width = nw - n0 < LANES ? nw - n0 : LANES;
+        vint v[LANES];
+        for (int i = 0; i < LANES; i++) v[i] = i < width ? vint_load(sums->t[n0 + i] + LANES * a) : vint_zero();
+        transpose(v);
+        for (int j = 0; j < live; j++) store_outputs(out + (size_t)(LANES * a + j) * (size_t)ldo + n0, v[j], width, accumulate);
+    }
+}
+
+/// gemm_tile at LS_GEMM_WEIGHT_ROWS, specialised for `NA` and each kind of offsets.
+static inline __attribute__((always_inline)) void tile_full(const uint8_t *widened, size_t stride, int blocks, int pairs,
+                                                            const group_parts *g, int NA, int offsets,
+                                                            float (*sums)[2 * LANES], ls_prefetch *ahead) {
+    switch (offsets) {
+    case 0: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 0, sums, ahead); break;
+    case 1: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 1, sums, ahead); break;
+    default: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 2, sums, ahead); break;
+    }
+}
+
+void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
+                  float *out, int ldo, int accumulate, ls_prefetch ahead) {
+    int blocks = cols / 32, pairs = (blocks + 1) / 2;
+    size_t group_bytes = ls_gemm_group_bytes(cols);
+    int count = (m + LANES - 1) / LANES;
+    tile_sums sums;
+    for (int v = 0; v < count; v += 2) {
+        int na = count - v >= 2 ? 2 : 1;
+        group_parts g[2];
+        for (int a = 0; a < na; a++) g[a] = parts_of((const uint8_t *)groups + (size_t)(v + a) * group_bytes, blocks, pairs);
+        // LS_GEMM_WEIGHT_ROWS rows at once; a product's last few rows one at a time.
+        for (int n = 0; n < nw;) {
+            const uint8_t *wn = widened + (size_t)n * stride;
+            float(*t)[2 * LANES] = sums.t + n;
+            if (nw - n >= LS_GEMM_WEIGHT_ROWS) {
+                if (na == 2) tile_full(wn, stride, blocks, pairs, g, 2, offsets, t, &ahead);
+                else tile_full(wn, stride, blocks, pairs, g, 1, offsets, t, &ahead);
+                n += LS_GEMM_WEIGHT_ROWS;
+            } else {
+                if (na == 2) gemm_tile(wn, stride, 1, blocks, pairs, g, 2, 2, t, &ahead);
+                else gemm_tile(wn, stride, 1, blocks, pairs, g, 1, 2, t, &ahead);
+                n += 1;
+            }
+        }
+        for (int a = 0; a < na; a++) {
+            int first = LANES * (v + a);
+            store_sums(&sums, nw, a, m - first < LANES ? m - first : LANES, out + (size_t)(LANES * v) * (size_t)ldo, ldo,
+                       accumulate);
+        }
+    }
+}
