@@ -18,6 +18,12 @@ struct TensorLoader {
         return try WeightMatrix(file, name, columns: columns, rows: rows)
     }
 
+    /// A matrix only ever multiplied (a layer's projections), so held in the kernels' packed
+    /// layout for its type when they have one.
+    mutating func productMatrix(_ name: String, columns: Int, rows: Int) throws(ExecuteError) -> WeightMatrix {
+        try matrix(name, columns: columns, rows: rows).packedForProducts(of: file)
+    }
+
     mutating func vector(_ name: String, length: Int) throws(ExecuteError) -> [Float] {
         used.insert(name)
         return try WeightMatrix.vector(file, name, length: length)

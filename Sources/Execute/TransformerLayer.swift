@@ -1,4 +1,5 @@
-/// The weights of one transformer block, stored as the file has them. Which optional parts are
+/// The weights of one transformer block, as the file has them or packed for the kernels
+/// (``TensorLoader/productMatrix(_:columns:rows:)``). Which optional parts are
 /// present follows the model's ``BlockRecipe`` (and, for q/k/v biases, the file).
 struct TransformerLayer {
     let attentionNorm: [Float]
@@ -24,21 +25,21 @@ struct TransformerLayer {
         let p = "blk.\(index)."
         let d = c.embeddingLength, qd = c.queryDimension, kvd = c.kvDimension, ff = c.feedForwardLength
         attentionNorm = try loader.vector(p + "attn_norm.weight", length: d)
-        query = try loader.matrix(p + "attn_q.weight", columns: d, rows: qd)
-        key = try loader.matrix(p + "attn_k.weight", columns: d, rows: kvd)
-        value = try loader.matrix(p + "attn_v.weight", columns: d, rows: kvd)
+        query = try loader.productMatrix(p + "attn_q.weight", columns: d, rows: qd)
+        key = try loader.productMatrix(p + "attn_k.weight", columns: d, rows: kvd)
+        value = try loader.productMatrix(p + "attn_v.weight", columns: d, rows: kvd)
         queryBias = try loader.optionalVector(p + "attn_q.bias", length: qd)
         keyBias = try loader.optionalVector(p + "attn_k.bias", length: kvd)
         valueBias = try loader.optionalVector(p + "attn_v.bias", length: kvd)
         let r = c.block
         queryNorm = r.queryKeyNorm ? try loader.vector(p + "attn_q_norm.weight", length: c.headDimension) : nil
         keyNorm = r.queryKeyNorm ? try loader.vector(p + "attn_k_norm.weight", length: c.headDimension) : nil
-        attentionOutput = try loader.matrix(p + "attn_output.weight", columns: qd, rows: d)
+        attentionOutput = try loader.productMatrix(p + "attn_output.weight", columns: qd, rows: d)
         postAttentionNorm = r.postAttentionNorm ? try loader.vector(p + "post_attention_norm.weight", length: d) : nil
         feedForwardNorm = try loader.vector(p + "ffn_norm.weight", length: d)
-        gate = try loader.matrix(p + "ffn_gate.weight", columns: d, rows: ff)
-        up = try loader.matrix(p + "ffn_up.weight", columns: d, rows: ff)
-        down = try loader.matrix(p + "ffn_down.weight", columns: ff, rows: d)
+        gate = try loader.productMatrix(p + "ffn_gate.weight", columns: d, rows: ff)
+        up = try loader.productMatrix(p + "ffn_up.weight", columns: d, rows: ff)
+        down = try loader.productMatrix(p + "ffn_down.weight", columns: ff, rows: d)
         postFeedForwardNorm = r.postFeedForwardNorm ? try loader.vector(p + "post_ffw_norm.weight", length: d) : nil
     }
 }

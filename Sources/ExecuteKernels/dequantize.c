@@ -30,7 +30,7 @@ void ls_dequantize(int type, const void *src, float *dst, int n) {
     }
     default: {
         const ls_quant_kernels *kernels = ls_quant_kernels_for(type);
-        if (kernels) kernels->dequantize(p, dst, n);
+        if (kernels && kernels->dequantize) kernels->dequantize(p, dst, n);
         return;
     }
     }

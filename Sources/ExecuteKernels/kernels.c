@@ -50,3 +50,18 @@ void ls_dequantize_using(int kernels, int type, const void *src, float *dst, int
 }
 
 void ls_dequantize(int type, const void *src, float *dst, int n) { ls_dequantize_using(LS_KERNELS_AVX2, type, src, dst, n); }
+
+// MARK: Packed layouts (the same bytes in either kernel set, so the baseline's code packs)
+
+const ls_quant_kernels *ls_quant_kernels_for_avx2(int type);
+int ls_packed_layout_avx2(int type);
+
+int ls_packed_type(int type, int rows, int cols) {
+    if (rows <= 0 || rows % LS_PACKED_ROWS != 0 || cols <= 0 || cols % 32 != 0) return -1;
+    return ls_packed_layout_avx2(type);
+}
+
+void ls_pack(int packed_type, const void *src, int rows, int cols, void *dst) {
+    const ls_quant_kernels *kernels = ls_quant_kernels_for_avx2(packed_type);
+    if (kernels && kernels->pack) kernels->pack(src, rows, cols, dst);
+}

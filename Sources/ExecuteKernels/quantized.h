@@ -35,25 +35,37 @@ typedef weight_pair (*ls_widen_fn)(const uint8_t *row, int p, int blocks);
 typedef struct {
     int block_values;  // values per block: 32, or 256 for K-quants
     int block_bytes;
-    /// Decodes `n` values (whole blocks) exactly as ggml's reference dequantizer does.
+    /// Decodes `n` values (whole blocks) exactly as ggml's reference dequantizer does; NULL for
+    /// a packed layout, whose rows are not contiguous.
     void (*dequantize)(const uint8_t *src, float *dst, int n);
-    /// Weight rows [0, n) of `cols` (`row_bytes` apart) against activation rows `rows[0..R)`
-    /// (R <= LS_GROUP): weight row i times activation row r goes to out[r·ldo + i], or is added
-    /// to it when `accumulate`. A chunk of rows per call: short rows (576 values) made the call
+    /// Weight rows [0, n) of `cols` (`row_bytes` apart; a packed layout's whole groups from the
+    /// one at `w`) against activation rows `rows[0..R)` (R <= LS_GROUP): weight row i times
+    /// activation row r goes to out[r·ldo + i], or is added to it when `accumulate`. A chunk of rows per call: short rows (576 values) made the call
     /// per row ~7% of a decode step.
     void (*dot)(const uint8_t *w, size_t row_bytes, int n, int cols, const qrow *rows, int R, float *out, int ldo,
                 int accumulate);
-    /// One weight row widened into `scratch` for ls_dot_widened (many activation rows).
+    /// One weight row widened into `scratch` for ls_dot_widened (many activation rows); NULL for
+    /// a packed layout.
     void (*widen)(const uint8_t *w, int cols, uint8_t *scratch);
     /// The largest magnitude a widened weight can have (sub-block scales folded in).
     int widened_max;
     /// The offsets widened blocks carry (weight_pair.dm): 0 none, 1 one per 32-block (both halves
     /// the same), 2 one per 16 values. The GEMM does no more work for them than that needs.
     int offsets;
+    /// A packed layout's: rows interleaved per group (LS_PACKED_ROWS), 0 for a file's row-major
+    /// type. `dot` then starts at a group and takes whole groups.
+    int packed_rows;
+    /// A packed layout's: writes rows of the file type it repacks in this layout (see ls_pack).
+    void (*pack)(const uint8_t *src, int rows, int cols, uint8_t *dst);
+    /// A packed layout's `widen`: every row of the group at `group`, row i into scratch + i·stride.
+    void (*widen_group)(const uint8_t *group, int cols, uint8_t *scratch, size_t stride);
 } ls_quant_kernels;
 
-/// The kernels of a block-quantized type, or NULL for float types and unknown codes.
+/// The kernels of a block-quantized type or packed layout, or NULL for float types and unknown
+/// codes.
 const ls_quant_kernels *ls_quant_kernels_for(int type);
+/// The packed layout of a file type (LS_TYPE_*_X16), or -1.
+int ls_packed_layout(int type);
 
 #define LS_GROUP 4
 
@@ -67,13 +79,18 @@ static inline size_t ls_pair_row_bytes(int cols) {
     return (pairs * (128 + 32 + 16) + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
 }
 
+/// Lanes of the vectors the integer kernels are written over (vector.h).
+#ifdef LS_VNNI
+#define LS_VECTOR_LANES 16
+#else
+#define LS_VECTOR_LANES 8
+#endif
 /// The integer GEMM (gemm.c): activation rows per vector (a group), widened weight rows met at
 /// once, and weight rows at most per call.
+#define LS_GEMM_LANES LS_VECTOR_LANES
 #ifdef LS_VNNI
-#define LS_GEMM_LANES 16
 #define LS_GEMM_WEIGHT_ROWS 8
 #else
-#define LS_GEMM_LANES 8
 #define LS_GEMM_WEIGHT_ROWS 4
 #endif
 #define LS_GEMM_MAX_ROWS 48

@@ -156,6 +156,13 @@ public final class GGUFFile: @unchecked Sendable {
         UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.fileOffset..<(tensor.fileOffset + tensor.byteCount)])
     }
 
+    /// Gives back the resident pages of the tensor's bytes (those wholly inside them) to the
+    /// page cache, for a tensor the caller has copied and will not read here again: its pages
+    /// then stop counting in this process's memory. Reading them later faults them back in.
+    public func releasePages(of tensor: GGUFTensorInfo) {
+        mapping.releasePages(tensor.fileOffset..<(tensor.fileOffset + tensor.byteCount))
+    }
+
     // MARK: Typed metadata access
 
     /// The value under `key`, or ``GGUFError/missingKey(_:)``.

@@ -58,6 +58,91 @@ import Testing
         }
     }
 
+    /// Q4_1 packed 16 rows to a group (the layout a model's layer projections are held in), on
+    /// every path of the product: the packed kernel up to 4 rows, rows widened out of their
+    /// groups beyond. 96 columns: an odd block count, the last block in a pair of its own.
+    @Test(arguments: [1, 2, 3, 4, 5, 7, 9, 16, 17, 33])
+    func testPackedProductMatchesDecodedWeights(rows m: Int) throws {
+        for kernels in KernelSet.runnable {
+            try Self.check(.q4_1, weights: Self.values(48 * 96, seed: 7), activations: Self.values(m * 96, seed: 11),
+                           rows: m, columns: 96, outputs: 48, kernels: kernels, packed: true)
+        }
+    }
+
+    /// Packed weights at Q4_1's extremes against full-scale activations: no integer sum overflows.
+    @Test(arguments: [1, 4, 33])
+    func testPackedExtremeBlocksSumWithoutOverflow(rows m: Int) throws {
+        let k = 512, n = 32
+        let sign = Self.values(n * k, seed: 5).map { $0 < 0 ? Float(-1) : Float(1) }
+        let x = (0..<m * k).map { sign[$0 % k] * 3 }
+        for kernels in KernelSet.runnable {
+            try Self.check(.q4_1, weights: sign, activations: x, rows: m, columns: k, outputs: n, kernels: kernels,
+                           packed: true)
+        }
+    }
+
+    /// A packed product after one whose rows are not a whole number of groups, in one call: the
+    /// work split keeps every packed group whole, and each product's outputs land in its own rows.
+    @Test(arguments: [1, 3, 7])
+    func testPackedProductAfterAnUnevenOneLandsInItsOutputs(rows m: Int) throws {
+        let k = 64, uneven = 37, packedRows = 64
+        let first = GGUFTensorType.q8_0.encode(Self.values(uneven * k, seed: 2))
+        let second = GGUFTensorType.q4_1.encode(Self.values(packedRows * k, seed: 4))
+        let packedType = ls_packed_type(Int32(GGUFTensorType.q4_1.rawValue), Int32(packedRows), Int32(k))
+        try #require(packedType >= 0)
+        var packed = [UInt8](repeating: 0, count: second.count)
+        second.withUnsafeBytes { s in packed.withUnsafeMutableBytes { ls_pack(packedType, s.baseAddress, Int32(packedRows), Int32(k), $0.baseAddress) } }
+        let x = Self.values(m * k, seed: 6)
+        for kernels in KernelSet.runnable {
+            var out1 = [Float](repeating: 0, count: m * uneven), out2 = [Float](repeating: 0, count: m * packedRows)
+            var error: Int32 = 0
+            let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
+            defer { ls_runtime_destroy(runtime) }
+            first.withUnsafeBytes { w1 in
+                packed.withUnsafeBytes { w2 in
+                    out1.withUnsafeMutableBufferPointer { o1 in
+                        out2.withUnsafeMutableBufferPointer { o2 in
+                            let ops = [
+                                ls_matmul_op(weights: w1.baseAddress, type: Int32(GGUFTensorType.q8_0.rawValue),
+                                             rows: Int32(uneven), cols: Int32(k), row_bytes: first.count / uneven,
+                                             out: o1.baseAddress, ldo: Int32(uneven), accumulate: 0),
+                                ls_matmul_op(weights: w2.baseAddress, type: packedType, rows: Int32(packedRows),
+                                             cols: Int32(k), row_bytes: second.count / packedRows, out: o2.baseAddress,
+                                             ldo: Int32(packedRows), accumulate: 0),
+                            ]
+                            ls_matmul(runtime, x, Int32(m), Int32(k), ops, 2)
+                        }
+                    }
+                }
+            }
+            let expected1 = try Self.reference(.q8_0, first, x, rows: m, columns: k, outputs: uneven)
+            let expected2 = try Self.reference(.q4_1, second, x, rows: m, columns: k, outputs: packedRows)
+            #expect(Self.worstError(out1, expected1) < 1e-4, "first product (\(kernels))")
+            #expect(Self.worstError(out2, expected2) < 1e-4, "packed product (\(kernels))")
+        }
+    }
+
+    /// Exact products of decoded weights (`outputs` rows of `columns`) with `x` (`rows` rows), and
+    /// each one's sum of magnitudes.
+    static func reference(_ type: GGUFTensorType, _ weights: [UInt8], _ x: [Float], rows m: Int, columns k: Int,
+                          outputs n: Int) throws -> [(value: Double, magnitude: Double)] {
+        let decoded = weights.withUnsafeBytes { type.decode($0, count: n * k) }
+        return (0..<m * n).map { i in
+            let r = i / n, j = i % n
+            var value = 0.0, magnitude = 0.0
+            for c in 0..<k {
+                value += Double(decoded[j * k + c]) * Double(x[r * k + c])
+                magnitude += abs(Double(decoded[j * k + c]) * Double(x[r * k + c]))
+            }
+            return (value, magnitude)
+        }
+    }
+
+    /// The largest error relative to its terms' magnitude.
+    static func worstError(_ out: [Float], _ expected: [(value: Double, magnitude: Double)]) -> Double {
+        zip(out, expected).map { abs(Double($0) - $1.value) / $1.magnitude }.max() ?? 0
+    }
+
     static func check(_ type: GGUFTensorType, rows m: Int, columns k: Int) throws {
         for kernels in KernelSet.runnable { try check(type, rows: m, columns: k, kernels: kernels) }
     }
@@ -68,34 +153,35 @@ import Testing
                   rows: m, columns: k, outputs: n, kernels: kernels)
     }
 
+    /// `out (+)= x · Wᵀ` through ls_matmul, against the exact product of the decoded weights; with
+    /// `packed`, the weights repacked into the kernels' packed layout first.
     static func check(_ type: GGUFTensorType, weights values: [Float], activations x: [Float], rows m: Int,
-                      columns k: Int, outputs n: Int, kernels: KernelSet) throws {
+                      columns k: Int, outputs n: Int, kernels: KernelSet, packed: Bool = false) throws {
         let weights = type.encode(values)
-        let decoded = weights.withUnsafeBytes { type.decode($0, count: n * k) }
+        var kernelWeights = weights, kernelType = Int32(type.rawValue)
+        if packed {
+            kernelType = ls_packed_type(kernelType, Int32(n), Int32(k))
+            try #require(kernelType >= 0, "no packed layout for \(type)")
+            weights.withUnsafeBytes { s in
+                kernelWeights.withUnsafeMutableBytes { ls_pack(kernelType, s.baseAddress, Int32(n), Int32(k), $0.baseAddress) }
+            }
+            #expect(kernelWeights != weights)
+        }
         var out = [Float](repeating: 1, count: m * n)  // accumulated onto
         var error: Int32 = 0
         let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
         defer { ls_runtime_destroy(runtime) }
-        weights.withUnsafeBytes { w in
+        kernelWeights.withUnsafeBytes { w in
             out.withUnsafeMutableBufferPointer { o in
                 var op = ls_matmul_op(
-                    weights: w.baseAddress, type: Int32(type.rawValue), rows: Int32(n), cols: Int32(k),
+                    weights: w.baseAddress, type: kernelType, rows: Int32(n), cols: Int32(k),
                     row_bytes: weights.count / n, out: o.baseAddress, ldo: Int32(n), accumulate: 1)
                 ls_matmul(runtime, x, Int32(m), Int32(k), &op, 1)
             }
         }
-        var worst = 0.0
-        for r in 0..<m {
-            for j in 0..<n {
-                var exact = 1.0, magnitude = 0.0
-                for c in 0..<k {
-                    exact += Double(decoded[j * k + c]) * Double(x[r * k + c])
-                    magnitude += abs(Double(decoded[j * k + c]) * Double(x[r * k + c]))
-                }
-                worst = max(worst, abs(Double(out[r * n + j]) - exact) / magnitude)
-            }
-        }
+        let expected = try reference(type, weights, x, rows: m, columns: k, outputs: n).map { ($0.value + 1, $0.magnitude) }
+        let worst = worstError(out, expected)
         // 16-bit activations: a few parts in a hundred thousand of the terms' magnitude.
-        #expect(worst < 1e-4, "\(type) × \(m) rows (\(kernels)): relative error \(worst)")
+        #expect(worst < 1e-4, "\(type)\(packed ? " packed" : "") × \(m) rows (\(kernels)): relative error \(worst)")
     }
 }

@@ -58,40 +58,55 @@ struct KernelBenchmark: ParsableCommand {
         let savedThreshold = ls_quantized_max_rows()
         defer { ls_set_quantized_max_rows(savedThreshold) }
 
+        // The layer's matrices as the model holds them (packed where the kernels have a layout for
+        // their type, the head never), and as the file has them.
+        let packed = tensors.map { tensor -> (type: Int32, bytes: UnsafeMutableRawPointer)? in
+            let type = ls_packed_type(Int32(tensor.type.rawValue), Int32(tensor.rowCount), Int32(tensor.rowLength))
+            guard tensor.name != "token_embd.weight", type >= 0 else { return nil }
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: tensor.byteCount, alignment: 64)
+            ls_pack(type, file.bytes(of: tensor).baseAddress, Int32(tensor.rowCount), Int32(tensor.rowLength), bytes)
+            return (type, bytes)
+        }
+        defer { for copy in packed { copy?.bytes.deallocate() } }
+        let layouts = packed.contains { $0 != nil } ? ["packed", "file"] : ["file"]
+
         for m in rows {
             // The many-row path: the integer GEMM for quantized weights, dequantize + sgemm for float ones.
             for path in ["fused", "gemm"] {
-                ls_set_quantized_max_rows(path == "fused" ? Int32.max : 0)
-                var layerSeconds = 0.0
-                var layerBytes = 0
-                var layerFlops = 0.0
-                var headSeconds = 0.0
-                for tensor in tensors {
-                    let k = tensor.rowLength, n = tensor.rowCount
-                    let x = [Float]((0..<(m * k)).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 })
-                    var out = [Float](repeating: 0, count: m * n)
-                    let base = file.bytes(of: tensor).baseAddress!
-                    let seconds = out.withUnsafeMutableBufferPointer { o -> Double in
-                        var op = ls_matmul_op(
-                            weights: base, type: Int32(tensor.type.rawValue), rows: Int32(n), cols: Int32(k),
-                            row_bytes: tensor.rowByteCount, out: o.baseAddress, ldo: Int32(n), accumulate: 0)
-                        return Self.best(repetitions: m >= 64 ? 3 : 20) { ls_matmul(runtime, x, Int32(m), Int32(k), &op, 1) }
+                for layout in layouts {
+                    ls_set_quantized_max_rows(path == "fused" ? Int32.max : 0)
+                    var layerSeconds = 0.0
+                    var layerBytes = 0
+                    var layerFlops = 0.0
+                    var headSeconds = 0.0
+                    for (tensor, copy) in zip(tensors, packed) {
+                        let k = tensor.rowLength, n = tensor.rowCount
+                        let x = [Float]((0..<(m * k)).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 })
+                        var out = [Float](repeating: 0, count: m * n)
+                        let held = layout == "packed" ? copy : nil
+                        let base = held.map { UnsafeRawPointer($0.bytes) } ?? file.bytes(of: tensor).baseAddress!
+                        let seconds = out.withUnsafeMutableBufferPointer { o -> Double in
+                            var op = ls_matmul_op(
+                                weights: base, type: held?.type ?? Int32(tensor.type.rawValue), rows: Int32(n), cols: Int32(k),
+                                row_bytes: tensor.rowByteCount, out: o.baseAddress, ldo: Int32(n), accumulate: 0)
+                            return Self.best(repetitions: m >= 64 ? 3 : 20) { ls_matmul(runtime, x, Int32(m), Int32(k), &op, 1) }
+                        }
+                        if tensor.name == "token_embd.weight" {
+                            headSeconds = seconds
+                        } else {
+                            layerSeconds += seconds
+                            layerBytes += tensor.byteCount
+                            layerFlops += 2 * Double(m * k * n)
+                        }
                     }
-                    if tensor.name == "token_embd.weight" {
-                        headSeconds = seconds
-                    } else {
-                        layerSeconds += seconds
-                        layerBytes += tensor.byteCount
-                        layerFlops += 2 * Double(m * k * n)
-                    }
+                    try printJSON([
+                        "benchmark": "kernels", "rows": m, "path": path, "layout": layout, "threads": model.threads,
+                        "layer_ms": round3(layerSeconds * 1000), "head_ms": round3(headSeconds * 1000),
+                        "layer_weight_gb_s": round3(Double(layerBytes) / layerSeconds / 1e9),
+                        "layer_gflops": round3(layerFlops / layerSeconds / 1e9),
+                        "baseline_read_gb_s": round3(bandwidth),
+                    ])
                 }
-                try printJSON([
-                    "benchmark": "kernels", "rows": m, "path": path, "threads": model.threads,
-                    "layer_ms": round3(layerSeconds * 1000), "head_ms": round3(headSeconds * 1000),
-                    "layer_weight_gb_s": round3(Double(layerBytes) / layerSeconds / 1e9),
-                    "layer_gflops": round3(layerFlops / layerSeconds / 1e9),
-                    "baseline_read_gb_s": round3(bandwidth),
-                ])
             }
         }
     }

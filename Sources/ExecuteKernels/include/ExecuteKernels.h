@@ -30,7 +30,25 @@ enum {
     LS_TYPE_IQ4_NL = 20,
     LS_TYPE_IQ4_XS = 23,
     LS_TYPE_BF16 = 30,
+    /// LightServe's own layouts, never found in a file: a file type's rows repacked for the
+    /// kernels at load (ls_pack), 1000 + the file type's code.
+    LS_TYPE_Q4_1_X16 = 1003,
 };
+
+/// Rows per group of a packed layout: a packed matrix has a whole number of groups, and the
+/// products split its work only between groups.
+#define LS_PACKED_ROWS 16
+
+/// The packed layout the kernels have for `rows` x `cols` weights of `type` (a row-interleaved
+/// layout their few-rows kernels read at several times the speed of the file's), or -1 when
+/// there is none for the type or `rows` is not a multiple of LS_PACKED_ROWS. A packed matrix
+/// takes the same bytes as the file's and the same ls_matmul_op (row_bytes as in the file), but
+/// its rows are not contiguous: ls_dequantize cannot decode them.
+int ls_packed_type(int type, int rows, int cols);
+
+/// Writes `rows` x `cols` weights of the file type that `packed_type` repacks (`src`, rows
+/// contiguous) into `dst` in that layout: as many bytes as `src`.
+void ls_pack(int packed_type, const void *src, int rows, int cols, void *dst);
 
 // MARK: OpenBLAS
 
