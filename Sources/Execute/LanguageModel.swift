@@ -42,7 +42,11 @@ public final class LanguageModel: @unchecked Sendable {
         for i in 0..<c.layerCount { layers.append(try TransformerLayer(index: i, configuration: c, loader: &loader)) }
         self.layers = layers
         outputNorm = try loader.vector("output_norm.weight", length: d)
-        output = loader.has("output.weight") ? try loader.matrix("output.weight", columns: d, rows: c.vocabularySize) : embedding
+        // The head is only ever multiplied, so it is packed for the kernels; a head tied to the
+        // embeddings gets a packed copy, the lookups keeping the file's rows.
+        output = loader.has("output.weight")
+            ? try loader.productMatrix("output.weight", columns: d, rows: c.vocabularySize)
+            : try embedding.packedForProducts(of: file)
         rewardHead = loader.has("cls.output.weight") ? try loader.matrix("cls.output.weight", columns: d, rows: 1) : nil
         let unused = loader.unused
         guard unused.isEmpty else { throw .unusedTensors(architecture: c.architecture, names: unused) }

@@ -31,6 +31,7 @@
 #define ls_iq4_nl_kernels LS_VARIANT_NAME(ls_iq4_nl_kernels)
 #define ls_iq4_xs_kernels LS_VARIANT_NAME(ls_iq4_xs_kernels)
 #define ls_q4_1_x16_kernels LS_VARIANT_NAME(ls_q4_1_x16_kernels)
+#define ls_q8_0_x16_kernels LS_VARIANT_NAME(ls_q8_0_x16_kernels)
 #define ls_packed_layout LS_VARIANT_NAME(ls_packed_layout)
 #define ls_gemm_group_bytes LS_VARIANT_NAME(ls_gemm_group_bytes)
 #define ls_gemm_transpose LS_VARIANT_NAME(ls_gemm_transpose)

@@ -6,8 +6,9 @@
 // the golden logits within 0.002 of float32; 8-bit ones would not. Each type widens its blocks in
 // its own file (q4_q8.c, q5.c, q4_k.c, ...; see quantized.h). From 5 rows each weight row
 // is widened once into scratch and reused for every activation row. Weights the model holds in a
-// packed layout (q4_1_x16.c: 16 rows interleaved, repacked at load) have a kernel of their own
-// that needs no per-row horizontal sums; it takes up to 16 activation rows, four per pass.
+// packed layout (packed.h: 16 rows interleaved, repacked at load) have a kernel of their own that
+// needs no per-row horizontal sums; it takes up to 64 activation rows (AVX-512; 16 in AVX2), four
+// per pass.
 //
 // Many input rows (prefill, wide decode batches): the product is compute-bound. Quantized weights
 // go through the integer GEMM (gemm.c); float weights (F32, F16, BF16) are dequantized a tile of
@@ -155,10 +156,15 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 #define LS_FUSED_MAX_ROWS 6
 #endif
 // The same when every product is in a packed layout, whose kernel meets four activation rows per
-// pass over the weights (two threads, ms per layer, fused against GEMM). AVX-512: 16 rows
-// 0.36-0.61 vs 0.51-0.73, 24 rows 0.57-0.91 vs 0.90-0.99, 48 rows 1.07-1.36 vs 1.20-1.65. AVX2:
-// 8 rows 0.40-0.52 vs 0.62-0.69, 16 rows 0.74-0.77 vs 1.04-1.05, 24 rows 1.53 vs 1.39-1.58.
+// pass over the weights (two threads, ms per layer and for the Q8_0 head, fused against GEMM).
+// AVX-512: 32 rows 0.68 and 5.6-5.8 vs 0.76-0.80 and 6.6-6.7, 64 rows 1.34-1.41 and 10.2-10.4 vs
+// 1.44 and 11.4, 128 rows 2.77-2.84 and 20.8-21.4 vs 2.76-2.88 and 22.1-24.6 (even from there).
+// AVX2: 16 rows 0.52 and 4.6 vs 0.57 and 4.2, 32 rows 1.02 and 8.4-8.5 vs 0.98-1.01 and 7.5-7.6.
+#ifdef LS_VNNI
+#define LS_FUSED_MAX_ROWS_PACKED 64
+#else
 #define LS_FUSED_MAX_ROWS_PACKED 16
+#endif
 /// Weight rows per work item of the GEMM: as many as one call takes, and enough items for two
 /// threads on the smallest products (192 rows: 4).
 #define LS_GEMM_CHUNK LS_GEMM_MAX_ROWS

@@ -5,7 +5,7 @@
 
 extern const ls_quant_kernels ls_q4_0_kernels, ls_q4_1_kernels, ls_q8_0_kernels, ls_q5_0_kernels,
     ls_q5_1_kernels, ls_q2_k_kernels, ls_q3_k_kernels, ls_q4_k_kernels, ls_q5_k_kernels, ls_q6_k_kernels,
-    ls_iq4_nl_kernels, ls_iq4_xs_kernels, ls_q4_1_x16_kernels;
+    ls_iq4_nl_kernels, ls_iq4_xs_kernels, ls_q4_1_x16_kernels, ls_q8_0_x16_kernels;
 
 const ls_quant_kernels *ls_quant_kernels_for(int type) {
     switch (type) {
@@ -22,6 +22,7 @@ const ls_quant_kernels *ls_quant_kernels_for(int type) {
     case LS_TYPE_IQ4_NL: return &ls_iq4_nl_kernels;
     case LS_TYPE_IQ4_XS: return &ls_iq4_xs_kernels;
     case LS_TYPE_Q4_1_X16: return &ls_q4_1_x16_kernels;
+    case LS_TYPE_Q8_0_X16: return &ls_q8_0_x16_kernels;
     default: return NULL;
     }
 }
@@ -29,6 +30,7 @@ const ls_quant_kernels *ls_quant_kernels_for(int type) {
 int ls_packed_layout(int type) {
     switch (type) {
     case LS_TYPE_Q4_1: return LS_TYPE_Q4_1_X16;
+    case LS_TYPE_Q8_0: return LS_TYPE_Q8_0_X16;
     default: return -1;
     }
 }

@@ -26,6 +26,9 @@ static inline __attribute__((always_inline)) vint vint_and(vint a, vint b) { ret
 static inline __attribute__((always_inline)) vint vint_set1(int32_t x) { return _mm512_set1_epi32(x); }
 /// Each 16-bit lane shifted right by `n` (a constant), zeros in.
 static inline __attribute__((always_inline)) vint vint_srli16(vint v, unsigned n) { return _mm512_srli_epi16(v, n); }
+static inline __attribute__((always_inline)) vint vint_slli16(vint v, unsigned n) { return _mm512_slli_epi16(v, n); }
+/// Each 16-bit lane shifted right by `n` (a constant), the sign in.
+static inline __attribute__((always_inline)) vint vint_srai16(vint v, unsigned n) { return _mm512_srai_epi16(v, n); }
 static inline __attribute__((always_inline)) vfloat vfloat_loadu(const float *p) { return _mm512_loadu_ps(p); }
 static inline __attribute__((always_inline)) void vfloat_storeu(float *p, vfloat v) { _mm512_storeu_ps(p, v); }
 /// A vector of f16 values at `p` (16 of them) as floats.
@@ -80,6 +83,21 @@ static inline __attribute__((always_inline)) void store_outputs(float *o, vint v
     if (accumulate) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, o));
     _mm512_mask_storeu_ps(o, mask, f);
 }
+
+/// Lane k of e[0..4) as 16 bytes at dst + k·stride, for every lane: unpacks put each lane's four
+/// int32 together in 128-bit lanes (lane L of v[k] is lane 4L + k's).
+static inline __attribute__((always_inline)) void vint_store_rows4(const vint e[4], uint8_t *dst, size_t stride) {
+    __m512i t0 = _mm512_unpacklo_epi32(e[0], e[1]), t1 = _mm512_unpackhi_epi32(e[0], e[1]);
+    __m512i t2 = _mm512_unpacklo_epi32(e[2], e[3]), t3 = _mm512_unpackhi_epi32(e[2], e[3]);
+    __m512i v[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3),
+                    _mm512_unpackhi_epi64(t1, t3)};
+    for (int k = 0; k < 4; k++) {
+        _mm_storeu_si128((__m128i *)(dst + (size_t)k * stride), _mm512_extracti32x4_epi32(v[k], 0));
+        _mm_storeu_si128((__m128i *)(dst + (size_t)(4 + k) * stride), _mm512_extracti32x4_epi32(v[k], 1));
+        _mm_storeu_si128((__m128i *)(dst + (size_t)(8 + k) * stride), _mm512_extracti32x4_epi32(v[k], 2));
+        _mm_storeu_si128((__m128i *)(dst + (size_t)(12 + k) * stride), _mm512_extracti32x4_epi32(v[k], 3));
+    }
+}
 #else
 typedef __m256i vint;
 typedef __m256 vfloat;
@@ -101,6 +119,9 @@ static inline __attribute__((always_inline)) vint vint_and(vint a, vint b) { ret
 static inline __attribute__((always_inline)) vint vint_set1(int32_t x) { return _mm256_set1_epi32(x); }
 /// Each 16-bit lane shifted right by `n` (a constant), zeros in.
 static inline __attribute__((always_inline)) vint vint_srli16(vint v, unsigned n) { return _mm256_srli_epi16(v, (int)n); }
+static inline __attribute__((always_inline)) vint vint_slli16(vint v, unsigned n) { return _mm256_slli_epi16(v, (int)n); }
+/// Each 16-bit lane shifted right by `n` (a constant), the sign in.
+static inline __attribute__((always_inline)) vint vint_srai16(vint v, unsigned n) { return _mm256_srai_epi16(v, (int)n); }
 static inline __attribute__((always_inline)) vfloat vfloat_loadu(const float *p) { return _mm256_loadu_ps(p); }
 static inline __attribute__((always_inline)) void vfloat_storeu(float *p, vfloat v) { _mm256_storeu_ps(p, v); }
 /// A vector of f16 values at `p` (8 of them) as floats.
@@ -151,5 +172,18 @@ static inline __attribute__((always_inline)) void store_outputs(float *o, vint v
     __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     if (accumulate) f = _mm256_add_ps(f, _mm256_maskload_ps(o, mask));
     _mm256_maskstore_ps(o, mask, f);
+}
+
+/// Lane k of e[0..4) as 16 bytes at dst + k·stride, for every lane: unpacks put each lane's four
+/// int32 together in 128-bit lanes (lane L of v[k] is lane 4L + k's).
+static inline __attribute__((always_inline)) void vint_store_rows4(const vint e[4], uint8_t *dst, size_t stride) {
+    __m256i t0 = _mm256_unpacklo_epi32(e[0], e[1]), t1 = _mm256_unpackhi_epi32(e[0], e[1]);
+    __m256i t2 = _mm256_unpacklo_epi32(e[2], e[3]), t3 = _mm256_unpackhi_epi32(e[2], e[3]);
+    __m256i v[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2), _mm256_unpacklo_epi64(t1, t3),
+                    _mm256_unpackhi_epi64(t1, t3)};
+    for (int k = 0; k < 4; k++) {
+        _mm_storeu_si128((__m128i *)(dst + (size_t)k * stride), _mm256_castsi256_si128(v[k]));
+        _mm_storeu_si128((__m128i *)(dst + (size_t)(4 + k) * stride), _mm256_extracti128_si256(v[k], 1));
+    }
 }
 #endif

@@ -58,25 +58,29 @@ import Testing
         }
     }
 
-    /// Q4_1 packed 16 rows to a group (the layout a model's layer projections are held in), on
-    /// every path of the product: the packed kernel up to 4 rows, rows widened out of their
-    /// groups beyond. 96 columns: an odd block count, the last block in a pair of its own.
-    @Test(arguments: [1, 2, 3, 4, 5, 7, 9, 16, 17, 33])
-    func testPackedProductMatchesDecodedWeights(rows m: Int) throws {
+    static let packedTypes: [GGUFTensorType] = [.q4_1, .q8_0]
+
+    /// Weights packed 16 rows to a group (the layout a model's layer projections and output head
+    /// are held in), on every path of the product: the packed kernel, four activation rows per
+    /// pass, up to 64 rows (AVX-512) or 16 (AVX2); rows widened out of their groups for the GEMM
+    /// beyond. 96 columns: an odd block count, the last block in a pair of its own.
+    @Test(arguments: packedTypes, [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, 65])
+    func testPackedProductMatchesDecodedWeights(_ type: GGUFTensorType, rows m: Int) throws {
         for kernels in KernelSet.runnable {
-            try Self.check(.q4_1, weights: Self.values(48 * 96, seed: 7), activations: Self.values(m * 96, seed: 11),
+            try Self.check(type, weights: Self.values(48 * 96, seed: 7), activations: Self.values(m * 96, seed: 11),
                            rows: m, columns: 96, outputs: 48, kernels: kernels, packed: true)
         }
     }
 
-    /// Packed weights at Q4_1's extremes against full-scale activations: no integer sum overflows.
-    @Test(arguments: [1, 4, 33])
-    func testPackedExtremeBlocksSumWithoutOverflow(rows m: Int) throws {
+    /// Packed weights at their type's extremes against full-scale activations: no integer sum
+    /// overflows.
+    @Test(arguments: packedTypes, [1, 4, 33])
+    func testPackedExtremeBlocksSumWithoutOverflow(_ type: GGUFTensorType, rows m: Int) throws {
         let k = 512, n = 32
         let sign = Self.values(n * k, seed: 5).map { $0 < 0 ? Float(-1) : Float(1) }
         let x = (0..<m * k).map { sign[$0 % k] * 3 }
         for kernels in KernelSet.runnable {
-            try Self.check(.q4_1, weights: sign, activations: x, rows: m, columns: k, outputs: n, kernels: kernels,
+            try Self.check(type, weights: sign, activations: x, rows: m, columns: k, outputs: n, kernels: kernels,
                            packed: true)
         }
     }

@@ -58,11 +58,11 @@ struct KernelBenchmark: ParsableCommand {
         let savedThreshold = ls_quantized_max_rows()
         defer { ls_set_quantized_max_rows(savedThreshold) }
 
-        // The layer's matrices as the model holds them (packed where the kernels have a layout for
-        // their type, the head never), and as the file has them.
+        // The layer's matrices and the head as the model holds them (packed where the kernels have
+        // a layout for their type), and as the file has them.
         let packed = tensors.map { tensor -> (type: Int32, bytes: UnsafeMutableRawPointer)? in
             let type = ls_packed_type(Int32(tensor.type.rawValue), Int32(tensor.rowCount), Int32(tensor.rowLength))
-            guard tensor.name != "token_embd.weight", type >= 0 else { return nil }
+            guard type >= 0 else { return nil }
             let bytes = UnsafeMutableRawPointer.allocate(byteCount: tensor.byteCount, alignment: 64)
             ls_pack(type, file.bytes(of: tensor).baseAddress, Int32(tensor.rowCount), Int32(tensor.rowLength), bytes)
             return (type, bytes)

@@ -33,6 +33,7 @@ enum {
     /// LightServe's own layouts, never found in a file: a file type's rows repacked for the
     /// kernels at load (ls_pack), 1000 + the file type's code.
     LS_TYPE_Q4_1_X16 = 1003,
+    LS_TYPE_Q8_0_X16 = 1008,
 };
 
 /// Rows per group of a packed layout: a packed matrix has a whole number of groups, and the
