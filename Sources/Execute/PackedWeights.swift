@@ -9,14 +9,28 @@ final class PackedWeights: @unchecked Sendable {
     /// The layout's kernel type code (`LS_TYPE_*_X16`).
     let type: Int32
 
+    /// Rows packed per slice: after each, `done` may give back the slice's source pages, so that
+    /// packing a matrix never holds two whole copies (Gemma 3's 178 MB head: peak RSS 411 MB
+    /// packed in one go).
+    static let sliceRows = 1024
+
     /// Packs `rows` × `columns` weights of file type `fileType` at `source`, or nil when the
-    /// kernels have no packed layout for them.
-    init?(source: UnsafeRawBufferPointer, fileType: Int32, rows: Int, columns: Int) {
-        guard rows <= Int(Int32.max), columns <= Int(Int32.max) else { return nil }
+    /// kernels have no packed layout for them. `done` is told each slice of `source`'s bytes
+    /// once it has been packed (from the previous slice's start, so that the page the two share
+    /// is whole by then).
+    init?(source: UnsafeRawBufferPointer, fileType: Int32, rows: Int, columns: Int, done: (Range<Int>) -> Void) {
+        guard rows > 0, rows <= Int(Int32.max), columns <= Int(Int32.max) else { return nil }
         let packed = ls_packed_type(fileType, Int32(rows), Int32(columns))
-        guard packed >= 0, source.count > 0 else { return nil }
+        guard packed >= 0, let base = source.baseAddress, source.count % rows == 0 else { return nil }
+        let rowBytes = source.count / rows
         let storage = UnsafeMutableRawPointer.allocate(byteCount: source.count, alignment: 64)
-        ls_pack(packed, source.baseAddress, Int32(rows), Int32(columns), storage)
+        // Slices are whole groups: a group's bytes are its rows' bytes, in place.
+        for first in stride(from: 0, to: rows, by: Self.sliceRows) {
+            let count = min(Self.sliceRows, rows - first)
+            let slice = (first * rowBytes)..<((first + count) * rowBytes)
+            ls_pack(packed, base + slice.lowerBound, Int32(count), Int32(columns), storage + slice.lowerBound)
+            done(max(0, slice.lowerBound - Self.sliceRows * rowBytes)..<slice.upperBound)
+        }
         bytes = UnsafeRawPointer(storage)
         type = packed
     }

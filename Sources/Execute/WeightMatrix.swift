@@ -58,9 +58,9 @@ struct WeightMatrix {
         }
         guard packed == nil,
             let packed = PackedWeights(
-                source: file.bytes(of: info), fileType: Int32(type.rawValue), rows: rows, columns: columns)
+                source: file.bytes(of: info), fileType: Int32(type.rawValue), rows: rows, columns: columns,
+                done: { file.releasePages(of: info, bytes: $0) })
         else { return self }
-        file.releasePages(of: info)
         return WeightMatrix(self, packed: packed)
     }
 

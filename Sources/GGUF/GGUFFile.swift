@@ -159,8 +159,10 @@ public final class GGUFFile: @unchecked Sendable {
     /// Gives back the resident pages of the tensor's bytes (those wholly inside them) to the
     /// page cache, for a tensor the caller has copied and will not read here again: its pages
     /// then stop counting in this process's memory. Reading them later faults them back in.
-    public func releasePages(of tensor: GGUFTensorInfo) {
-        mapping.releasePages(tensor.fileOffset..<(tensor.fileOffset + tensor.byteCount))
+    /// With `bytes`, only those of the tensor's bytes (offsets within it).
+    public func releasePages(of tensor: GGUFTensorInfo, bytes: Range<Int>? = nil) {
+        let range = bytes.map { $0.clamped(to: 0..<tensor.byteCount) } ?? 0..<tensor.byteCount
+        mapping.releasePages((tensor.fileOffset + range.lowerBound)..<(tensor.fileOffset + range.upperBound))
     }
 
     // MARK: Typed metadata access
