@@ -84,18 +84,30 @@ static inline __attribute__((always_inline)) void store_outputs(float *o, vint v
     _mm512_mask_storeu_ps(o, mask, f);
 }
 
-/// Lane k of e[0..4) as 16 bytes at dst + k·stride, for every lane: unpacks put each lane's four
-/// int32 together in 128-bit lanes (lane L of v[k] is lane 4L + k's).
-static inline __attribute__((always_inline)) void vint_store_rows4(const vint e[4], uint8_t *dst, size_t stride) {
+/// Transposes four vectors so that v[k]'s 128-bit lane L holds lane 4L + k's four int32.
+static inline __attribute__((always_inline)) void transpose4(const vint e[4], vint v[4]) {
     __m512i t0 = _mm512_unpacklo_epi32(e[0], e[1]), t1 = _mm512_unpackhi_epi32(e[0], e[1]);
     __m512i t2 = _mm512_unpacklo_epi32(e[2], e[3]), t3 = _mm512_unpackhi_epi32(e[2], e[3]);
-    __m512i v[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3),
-                    _mm512_unpackhi_epi64(t1, t3)};
+    v[0] = _mm512_unpacklo_epi64(t0, t2);
+    v[1] = _mm512_unpackhi_epi64(t0, t2);
+    v[2] = _mm512_unpacklo_epi64(t1, t3);
+    v[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+/// For every lane l: lane l's four int32 of a[0..4), then its four of b[0..4), as 32 bytes at
+/// dst + l·stride (a widened row's vector of a pair of blocks, quantized.h).
+static inline __attribute__((always_inline)) void vint_store_pairs4(const vint a[4], const vint b[4], uint8_t *dst,
+                                                                    size_t stride) {
+    vint va[4], vb[4];
+    transpose4(a, va);
+    transpose4(b, vb);
+    const __m512i low = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), high = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
     for (int k = 0; k < 4; k++) {
-        _mm_storeu_si128((__m128i *)(dst + (size_t)k * stride), _mm512_extracti32x4_epi32(v[k], 0));
-        _mm_storeu_si128((__m128i *)(dst + (size_t)(4 + k) * stride), _mm512_extracti32x4_epi32(v[k], 1));
-        _mm_storeu_si128((__m128i *)(dst + (size_t)(8 + k) * stride), _mm512_extracti32x4_epi32(v[k], 2));
-        _mm_storeu_si128((__m128i *)(dst + (size_t)(12 + k) * stride), _mm512_extracti32x4_epi32(v[k], 3));
+        __m512i r01 = _mm512_permutex2var_epi64(va[k], low, vb[k]), r23 = _mm512_permutex2var_epi64(va[k], high, vb[k]);
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)k * stride), _mm512_castsi512_si256(r01));
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)(4 + k) * stride), _mm512_extracti64x4_epi64(r01, 1));
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)(8 + k) * stride), _mm512_castsi512_si256(r23));
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)(12 + k) * stride), _mm512_extracti64x4_epi64(r23, 1));
     }
 }
 #else
@@ -174,16 +186,26 @@ static inline __attribute__((always_inline)) void store_outputs(float *o, vint v
     _mm256_maskstore_ps(o, mask, f);
 }
 
-/// Lane k of e[0..4) as 16 bytes at dst + k·stride, for every lane: unpacks put each lane's four
-/// int32 together in 128-bit lanes (lane L of v[k] is lane 4L + k's).
-static inline __attribute__((always_inline)) void vint_store_rows4(const vint e[4], uint8_t *dst, size_t stride) {
+/// Transposes four vectors so that v[k]'s 128-bit lane L holds lane 4L + k's four int32.
+static inline __attribute__((always_inline)) void transpose4(const vint e[4], vint v[4]) {
     __m256i t0 = _mm256_unpacklo_epi32(e[0], e[1]), t1 = _mm256_unpackhi_epi32(e[0], e[1]);
     __m256i t2 = _mm256_unpacklo_epi32(e[2], e[3]), t3 = _mm256_unpackhi_epi32(e[2], e[3]);
-    __m256i v[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2), _mm256_unpacklo_epi64(t1, t3),
-                    _mm256_unpackhi_epi64(t1, t3)};
+    v[0] = _mm256_unpacklo_epi64(t0, t2);
+    v[1] = _mm256_unpackhi_epi64(t0, t2);
+    v[2] = _mm256_unpacklo_epi64(t1, t3);
+    v[3] = _mm256_unpackhi_epi64(t1, t3);
+}
+
+/// For every lane l: lane l's four int32 of a[0..4), then its four of b[0..4), as 32 bytes at
+/// dst + l·stride (a widened row's vector of a pair of blocks, quantized.h).
+static inline __attribute__((always_inline)) void vint_store_pairs4(const vint a[4], const vint b[4], uint8_t *dst,
+                                                                    size_t stride) {
+    vint va[4], vb[4];
+    transpose4(a, va);
+    transpose4(b, vb);
     for (int k = 0; k < 4; k++) {
-        _mm_storeu_si128((__m128i *)(dst + (size_t)k * stride), _mm256_castsi256_si128(v[k]));
-        _mm_storeu_si128((__m128i *)(dst + (size_t)(4 + k) * stride), _mm256_extracti128_si256(v[k], 1));
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)k * stride), _mm256_permute2x128_si256(va[k], vb[k], 0x20));
+        _mm256_storeu_si256((__m256i *)(dst + (size_t)(4 + k) * stride), _mm256_permute2x128_si256(va[k], vb[k], 0x31));
     }
 }
 #endif
