@@ -1,6 +1,6 @@
 // The vector operations the integer kernels are written over, once per build: 512-bit vectors of
 // 16 lanes in the AVX-512 build, 256-bit vectors of 8 in the AVX2 one. A kernel written over them
-// (gemm.c, q4_1_x16.c) is one source for both builds.
+// (gemm.c, packed.h) is one source for both builds.
 #pragma once
 
 #include "quantized.h"

@@ -1,3 +1,4 @@
+import ExecuteKernels
 import Foundation
 import GGUF
 import LightServeCore
@@ -22,6 +23,19 @@ import Testing
 
     @Test func testFixtureIsPresent() {
         #expect(Self.cases.count == 7)
+    }
+
+    /// The layers' Q4_1 projections and the Q8_0 head tied to the embeddings are held packed, so
+    /// the golden logits below pin the packed kernels; the embeddings keep the file's rows for
+    /// lookups.
+    @Test func testLayerProjectionsAndHeadArePackedAndLookupsAreNot() throws {
+        let model = try Self.model.get()
+        let layer = try #require(model.layers.first)
+        for matrix in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.gate, layer.up, layer.down] {
+            #expect(matrix.kernelType == Int32(LS_TYPE_Q4_1_X16), "\(matrix.name)")
+        }
+        #expect(model.output.kernelType == Int32(LS_TYPE_Q8_0_X16))
+        #expect(model.embedding.packed == nil)
     }
 
     /// On every kernel build this processor runs (the AVX-512 one only where it has AVX-512).
