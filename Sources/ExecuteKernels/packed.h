@@ -19,6 +19,21 @@
 /// Element of a 32-block at int16 `i` (0..7) of activation group `c` (quantized.h's layout).
 static inline int ls_element_of(int c, int i) { return 2 * (i % 8) + (c & 1) * 16 + (c >> 1); }
 
+/// Writes row `i`'s part (its heads and words) of a packed block `out` from the file's `block`.
+typedef void (*ls_pack_block_fn)(const uint8_t *block, uint8_t *out, int i);
+
+/// ls_quant_kernels.pack for a packed type: every row's block b (`file_bytes` each in the file)
+/// into block b of its group (`packed_bytes` per group), through the type's `pack_block`.
+static inline void ls_pack_rows(ls_pack_block_fn pack_block, size_t file_bytes, size_t packed_bytes,
+                                const uint8_t *src, int rows, int cols, uint8_t *dst) {
+    int blocks = cols / 32;
+    for (int g = 0; g < rows / LS_PACKED_ROWS; g++)
+        for (int b = 0; b < blocks; b++)
+            for (int i = 0; i < LS_PACKED_ROWS; i++)
+                pack_block(src + ((size_t)(LS_PACKED_ROWS * g + i) * blocks + b) * file_bytes,
+                           dst + ((size_t)g * blocks + b) * packed_bytes, i);
+}
+
 /// Widens unit `c` of a block's words at `words` (already offset to the vector's first row) into
 /// `e[0..4)`.
 typedef void (*ls_packed_unit_fn)(const uint8_t *words, int c, vint e[4]);

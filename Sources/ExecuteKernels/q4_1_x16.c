@@ -17,29 +17,24 @@
 #define GROUP LS_PACKED_ROWS
 #define BLOCK_BYTES (GROUP * 20)
 
+static void q4_1_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
+    memcpy(out + 2 * i, block, 2);
+    memcpy(out + 2 * GROUP + 2 * i, block + 2, 2);
+    uint8_t q[32];
+    for (int l = 0; l < 16; l++) {
+        q[l] = block[4 + l] & 0x0F;
+        q[l + 16] = block[4 + l] >> 4;
+    }
+    for (int c = 0; c < 4; c++) {
+        uint32_t word = 0;
+        for (int j = 0; j < 4; j++)
+            word |= (uint32_t)q[ls_element_of(c, 2 * j)] << (4 * j) | (uint32_t)q[ls_element_of(c, 2 * j + 1)] << (16 + 4 * j);
+        memcpy(out + 4 * GROUP + 64 * c + 4 * i, &word, 4);
+    }
+}
+
 static void q4_1_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
-    int blocks = cols / 32;
-    for (int g = 0; g < rows / GROUP; g++)
-        for (int b = 0; b < blocks; b++) {
-            uint8_t *out = dst + ((size_t)g * blocks + b) * BLOCK_BYTES;
-            for (int i = 0; i < GROUP; i++) {
-                const uint8_t *block = src + ((size_t)(GROUP * g + i) * blocks + b) * 20;
-                memcpy(out + 2 * i, block, 2);
-                memcpy(out + 2 * GROUP + 2 * i, block + 2, 2);
-                uint8_t q[32];
-                for (int l = 0; l < 16; l++) {
-                    q[l] = block[4 + l] & 0x0F;
-                    q[l + 16] = block[4 + l] >> 4;
-                }
-                for (int c = 0; c < 4; c++) {
-                    uint32_t word = 0;
-                    for (int j = 0; j < 4; j++)
-                        word |= (uint32_t)q[ls_element_of(c, 2 * j)] << (4 * j) |
-                                (uint32_t)q[ls_element_of(c, 2 * j + 1)] << (16 + 4 * j);
-                    memcpy(out + 4 * GROUP + 64 * c + 4 * i, &word, 4);
-                }
-            }
-        }
+    ls_pack_rows(q4_1_x16_pack_block, 20, BLOCK_BYTES, src, rows, cols, dst);
 }
 
 static inline __attribute__((always_inline)) void q4_1_x16_unit(const uint8_t *words, int c, vint e[4]) {

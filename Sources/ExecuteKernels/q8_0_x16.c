@@ -15,28 +15,21 @@
 #define GROUP LS_PACKED_ROWS
 #define BLOCK_BYTES (GROUP * 34)
 
-static void q8_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
-    // Source element of each byte of a row's eight words.
-    uint8_t order[32];
+static void q8_0_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
+    memcpy(out + 2 * i, block, 2);
     for (int c = 0; c < 4; c++)
         for (int s = 0; s < 2; s++) {
-            uint8_t *word = order + 4 * (2 * c + s);
-            word[0] = (uint8_t)ls_element_of(c, 4 * s);
-            word[1] = (uint8_t)ls_element_of(c, 4 * s + 2);
-            word[2] = (uint8_t)ls_element_of(c, 4 * s + 1);
-            word[3] = (uint8_t)ls_element_of(c, 4 * s + 3);
+            const uint8_t *q = block + 2;
+            uint8_t *word = out + 2 * GROUP + 64 * (2 * c + s) + 4 * i;
+            word[0] = q[ls_element_of(c, 4 * s)];
+            word[1] = q[ls_element_of(c, 4 * s + 2)];
+            word[2] = q[ls_element_of(c, 4 * s + 1)];
+            word[3] = q[ls_element_of(c, 4 * s + 3)];
         }
-    int blocks = cols / 32;
-    for (int g = 0; g < rows / GROUP; g++)
-        for (int b = 0; b < blocks; b++) {
-            uint8_t *out = dst + ((size_t)g * blocks + b) * BLOCK_BYTES;
-            for (int i = 0; i < GROUP; i++) {
-                const uint8_t *block = src + ((size_t)(GROUP * g + i) * blocks + b) * 34;
-                memcpy(out + 2 * i, block, 2);
-                for (int k = 0; k < 8; k++)
-                    for (int byte = 0; byte < 4; byte++) out[2 * GROUP + 64 * k + 4 * i + byte] = block[2 + order[4 * k + byte]];
-            }
-        }
+}
+
+static void q8_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
+    ls_pack_rows(q8_0_x16_pack_block, 34, BLOCK_BYTES, src, rows, cols, dst);
 }
 
 static inline __attribute__((always_inline)) void q8_0_x16_unit(const uint8_t *words, int c, vint e[4]) {
