@@ -163,6 +163,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LightServeCoreTests",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GGUFTests",
             dependencies: ["GGUF", "TestSupport"],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 import Ingress
+import LightServeCore
 import LoadClient
 import NIOHTTP1
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 import Ingress
+import LightServeCore
 import TestSupport
 import Testing
 

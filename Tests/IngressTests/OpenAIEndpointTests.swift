@@ -1,5 +1,6 @@
 import Foundation
 import Ingress
+import LightServeCore
 import LoadClient
 import TestSupport
 import Testing

@@ -1,6 +1,3 @@
-import Foundation
-import LightServeCore
-
 /// A JSON value: parsed from request bodies with booleans, integers and floats kept apart (so
 /// `"do_sample": 1` is a type error, not `true`), and written with keys in a fixed order.
 public enum JSON: Sendable, Equatable {
@@ -46,9 +43,15 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    /// Parses a complete JSON document.
-    public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
-        try JSONDecoder().decode(DecodingBox.self, from: Data(bytes)).value
+    /// Parses a complete JSON document (RFC 8259), keeping object members in their written order.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
+        var parser = JSONParser(Array(bytes))
+        return try parser.document()
+    }
+
+    /// Parses a complete JSON document from text.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSON {
+        try parse(Array(text.utf8))
     }
 
     /// The value as compact JSON text.
@@ -88,47 +91,6 @@ public enum JSON: Sendable, Equatable {
     private static func format(_ d: Double) -> String {
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) + ".0" }
         return "\(d)"
-    }
-
-    private struct DecodingBox: Decodable {
-        let value: JSON
-        init(from decoder: any Decoder) throws {
-            value = try JSON(from: decoder)
-        }
-    }
-}
-
-extension JSON: Decodable {
-    public init(from decoder: any Decoder) throws {
-        if var array = try? decoder.unkeyedContainer() {
-            var items: [JSON] = []
-            while !array.isAtEnd { items.append(try array.decode(JSON.self)) }
-            self = .array(items)
-            return
-        }
-        if let object = try? decoder.container(keyedBy: AnyKey.self) {
-            self = .object(try object.allKeys.map { ($0.stringValue, try object.decode(JSON.self, forKey: $0)) })
-            return
-        }
-        let value = try decoder.singleValueContainer()
-        if value.decodeNil() {
-            self = .null
-        } else if let b = try? value.decode(Bool.self) {
-            self = .bool(b)
-        } else if let i = try? value.decode(Int64.self) {
-            self = .int(i)
-        } else if let d = try? value.decode(Double.self) {
-            self = .double(d)
-        } else {
-            self = .string(try value.decode(String.self))
-        }
-    }
-
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
     }
 }
 
