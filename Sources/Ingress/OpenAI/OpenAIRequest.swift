@@ -26,7 +26,9 @@ public struct OpenAIRequest: Sendable {
     static let sharedFields = Set<String>([
         "model", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "presence_penalty", "frequency_penalty",
         "seed", "logprobs", "user", "stream_options", "top_k", "repetition_penalty", "ignore_eos", "min_tokens",
-        "logit_bias", "store", "metadata", "service_tier",
+        "logit_bias", "store", "metadata", "service_tier", "response_format",
+        // LightLLM's constraint parameters, taken here too (see ParameterReader.constraint()).
+        "guided_json", "regular_constraint", "guided_grammar", "allowed_token_ids",
     ]).union(routerFields)
     /// Fields sglang-router 0.3.2 adds to every body it proxies (SGLang's own extensions):
     /// honoured where LightServe can (`no_stop_trim`, `skip_special_tokens`,
@@ -40,7 +42,7 @@ public struct OpenAIRequest: Sendable {
     static let completionFields = sharedFields.union(["prompt", "echo", "best_of", "suffix"])
     static let chatFields = sharedFields.union([
         "messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice", "functions", "function_call",
-        "parallel_tool_calls", "response_format", "audio", "modalities", "prediction", "reasoning_effort",
+        "parallel_tool_calls", "audio", "modalities", "prediction", "reasoning_effort",
         "web_search_options",
     ])
 
@@ -102,6 +104,13 @@ public struct OpenAIRequest: Sendable {
         // EOS counts as an output token: min_tokens 0 and 1 both let the first token end it.
         options.sampling.minNewTokens = try r.integer(
             "min_tokens", default: 0, in: 0...options.maxNewTokens, "between 0 and the token limit (\(options.maxNewTokens))")
+        options.constraint = try r.constraint()
+        if let format = try responseFormat(body["response_format"]) {
+            if let given = options.constraint {
+                throw APIError.invalid("response_format", "cannot be combined with \(given.field): give at most one constraint")
+            }
+            options.constraint = format
+        }
 
         let stream = try r.bool("stream", default: false)
         let streamOptions = try ParameterReader(body["stream_options"], path: "stream_options.")
@@ -118,7 +127,8 @@ public struct OpenAIRequest: Sendable {
             prompts = try PromptReader.batch(body["prompt"], field: "prompt")
             echo = try r.bool("echo", default: false)
             if echo && logprobs {
-                throw APIError.invalid("echo", "with logprobs is not supported: prompt tokens get no log-probabilities here")
+                if stream { throw APIError.invalid("echo", "with logprobs cannot be streamed; ask without stream") }
+                options.promptLogprobs = options.sampling.topLogprobs
             }
         case .chat:
             prompts = [.chat(ChatPrompt(messages: try parseMessages(body["messages"])))]
@@ -126,6 +136,36 @@ public struct OpenAIRequest: Sendable {
         return OpenAIRequest(
             endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options), stream: stream,
             includeUsage: includeUsage, logprobs: logprobs, echo: echo)
+    }
+
+    /// `response_format`: `{"type": "text"}` (no constraint), `{"type": "json_object"}`,
+    /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"?, "description"?}}`,
+    /// or LightLLM's `{"type": "json_schema", "schema": {...}}`.
+    static func responseFormat(_ value: JSON?) throws(APIError) -> OutputConstraint? {
+        let r = try ParameterReader(value, path: "response_format.")
+        guard value != nil, value != .null else { return nil }
+        switch r["type"] {
+        case .string("text")?:
+            return nil
+        case .string("json_object")?:
+            return OutputConstraint(.pattern(.jsonObject), field: "response_format")
+        case .string("json_schema")?:
+            if r.has("schema") {
+                return OutputConstraint(.pattern(.jsonSchema(try r.schema("schema"))), field: "response_format.schema")
+            }
+            let spec = try ParameterReader(r["json_schema"], path: "response_format.json_schema.")
+            guard r.has("json_schema") else {
+                throw APIError.invalid("response_format.json_schema", "is required for type json_schema")
+            }
+            guard let name = spec["name"]?.string, isFunctionName(name) else {
+                throw APIError.invalid("response_format.json_schema.name", "is required: 1 to 64 letters, digits, '_' or '-'")
+            }
+            _ = try spec.bool("strict", default: false)
+            let schema: JSON = spec.has("schema") ? try spec.schema("schema") : .object([])
+            return OutputConstraint(.pattern(.jsonSchema(schema)), field: "response_format.json_schema.schema")
+        default:
+            throw APIError.invalid("response_format.type", "must be \"text\", \"json_object\" or \"json_schema\"")
+        }
     }
 
     /// Fields whose meaning LightServe cannot honour: refused by name.
@@ -138,9 +178,6 @@ public struct OpenAIRequest: Sendable {
         }
         if let bias = body["logit_bias"], bias != .null, bias != .object([]) {
             throw APIError.invalid("logit_bias", "is not supported by LightServe")
-        }
-        if let format = body["response_format"], format != .null, format["type"] != .string("text") {
-            throw APIError.invalid("response_format", "only {\"type\": \"text\"} is supported")
         }
         if let modalities = body["modalities"], modalities != .null, modalities != .array([.string("text")]) {
             throw APIError.invalid("modalities", "only [\"text\"] is supported")

@@ -32,7 +32,7 @@ struct OpenAIResponses {
         return envelope(object, result.choices.map { c in
             let prefix = echoes[c.prompt]
             let finish = JSON.string(c.finishReason.rawValue)
-            let lp = logprobs ? logprobsObject(c.tokens, offset: prefix.count) : .null
+            let lp = logprobs ? logprobsObject(c.tokens, offset: prefix.count, prompt: result.scoredPrompts[c.prompt]) : .null
             switch endpoint {
             case .chat:
                 return .object([
@@ -72,8 +72,10 @@ struct OpenAIResponses {
         envelope(chunkObject, [], usage: usage)
     }
 
-    /// Completions: `{tokens, token_logprobs, top_logprobs, text_offset}`; chat: `{content: [...]}`.
-    private func logprobsObject(_ tokens: [GeneratedToken], offset: Int) -> JSON {
+    /// Completions: `{tokens, token_logprobs, top_logprobs, text_offset}`, the echoed prompt's
+    /// tokens first when they were scored (the first with `null`s: nothing predicts it); chat:
+    /// `{content: [...]}`.
+    private func logprobsObject(_ tokens: [GeneratedToken], offset: Int, prompt: [PromptToken] = []) -> JSON {
         switch endpoint {
         case .chat:
             return .object([("content", .array(tokens.map { t in
@@ -89,16 +91,28 @@ struct OpenAIResponses {
                 ])
             }))])
         case .completions:
-            var offsets: [JSON] = []
-            var position = offset
+            func top(_ alternatives: [TokenAlternative]) -> JSON {
+                .object(alternatives.map { ($0.text, .double(Double($0.logprob))) })
+            }
+            var texts: [JSON] = [], logprobs: [JSON] = [], tops: [JSON] = [], offsets: [JSON] = []
+            var position = 0
+            for p in prompt {
+                texts.append(.string(p.token.text))
+                logprobs.append(p.logprob.map { .double(Double($0)) } ?? .null)
+                tops.append(p.logprob == nil ? .null : top(p.alternatives))
+                offsets.append(.int(Int64(position)))
+                position += p.token.text.count
+            }
+            position = offset
             for t in tokens {
+                texts.append(.string(t.token.text))
+                logprobs.append(.double(Double(t.logprob)))
+                tops.append(top(t.alternatives))
                 offsets.append(.int(Int64(position)))
                 position += t.text.count
             }
             return .object([
-                ("tokens", .array(tokens.map { .string($0.token.text) })),
-                ("token_logprobs", .array(tokens.map { .double(Double($0.logprob)) })),
-                ("top_logprobs", .array(tokens.map { t in .object(t.alternatives.map { ($0.text, .double(Double($0.logprob))) }) })),
+                ("tokens", .array(texts)), ("token_logprobs", .array(logprobs)), ("top_logprobs", .array(tops)),
                 ("text_offset", .array(offsets)),
             ])
         }
