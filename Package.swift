@@ -54,11 +54,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "GGUF", swiftSettings: swiftSettings),
+        // The chat-template language: a Jinja interpreter for the subset real templates use.
+        .target(
+            name: "Jinja",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The pipeline, in the order a request flows through it
         .target(
             name: "Ingress",
             dependencies: [
+                "Jinja",
                 "LightServeCore",
                 "Tokenize",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -79,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenize",
-            dependencies: ["LightServeCore", "GGUF"],
+            dependencies: ["LightServeCore", "GGUF", "Jinja"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -114,6 +121,7 @@ let package = Package(
                 "Execute",
                 "GGUF",
                 "Ingress",
+                "Jinja",
                 "LightServeCore",
                 "Schedule",
                 "Tokenize",
@@ -173,6 +181,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "JinjaTests",
+            dependencies: ["Jinja", "LightServeCore", "GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TokenizeTests",
             dependencies: ["Tokenize", "GGUF", "TestSupport"],
             swiftSettings: swiftSettings
@@ -190,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "LightServeCore", "GGUF", "LoadClient", "TestSupport",
+                "Ingress", "Jinja", "LightServeCore", "GGUF", "LoadClient", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

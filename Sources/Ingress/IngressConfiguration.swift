@@ -1,5 +1,5 @@
 import HTTPTypes
-import Tokenize
+import Jinja
 
 /// The model's chat template with the texts of its BOS and EOS tokens.
 public struct ChatSetup: Sendable {

@@ -1,5 +1,5 @@
+import Jinja
 import LightServeCore
-import Tokenize
 
 /// A `/v1/completions` or `/v1/chat/completions` body, validated with OpenAI's defaults and
 /// ranges. Like OpenAI, unknown fields are refused; fields LightServe cannot honour (tools,

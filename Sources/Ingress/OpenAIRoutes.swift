@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Jinja
 import LightServeCore
-import Tokenize
 
 /// OpenAI-compatible endpoints: `/v1/completions`, `/v1/chat/completions` (streaming as
 /// `data: {...}` chunks ending with `data: [DONE]`) and `/v1/models`, in the shapes the official

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import Jinja
 import LightServeCore
-import Tokenize
 
 /// Client-side debugging helpers: render a chat template (as llama.cpp's `/apply-template`),
 /// tokenize and detokenize with the served model's tokenizer.

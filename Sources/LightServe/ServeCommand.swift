@@ -5,6 +5,7 @@ import Foundation
 import GGUF
 import Hummingbird
 import Ingress
+import Jinja
 import LightServeCore
 import Logging
 import Metrics

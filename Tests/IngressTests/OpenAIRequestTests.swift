@@ -1,6 +1,6 @@
+import Jinja
 import LightServeCore
 import Testing
-import Tokenize
 
 @testable import Ingress
 

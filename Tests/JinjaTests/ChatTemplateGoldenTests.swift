@@ -1,9 +1,8 @@
 import Foundation
 import GGUF
+import Jinja
 import TestSupport
 import Testing
-
-@testable import Tokenize
 
 /// Renderings against Hugging Face's `apply_chat_template` (`golden/chat_templates.json`).
 @Suite struct ChatTemplateGoldenTests {
