@@ -27,7 +27,7 @@ public struct ChatTemplate: Sendable {
     ) throws(JinjaError) -> String {
         var globals: [String: JinjaValue] = variables.mapValues(\.jinja)
         globals["messages"] = .list(messages.map(\.jinja))
-        globals["tools"] = tools.map { .list($0.map(\.jinja)) } ?? .none
+        globals["tools"] = tools.map { .list($0.map(\.jinja)) } ?? JinjaValue.none
         globals["add_generation_prompt"] = .bool(addGenerationPrompt)
         globals["bos_token"] = .string(bosToken)
         globals["eos_token"] = .string(eosToken)

@@ -119,6 +119,23 @@ import Testing
         #expect(try Self.render("{% set s %}inner {{ 1 + 1 }}{% endset %}[{{ s }}]") == "[inner 2]")
     }
 
+    @Test func testAbsentToolsAreNoneAsHuggingFacePassesThem() throws {
+        let source = "{{ tools is defined }} {{ tools is none }} {{ 'with' if tools else 'without' }}"
+        let render = { (tools: [TemplateValue]?) in
+            try ChatTemplate(source).render(messages: [], tools: tools, addGenerationPrompt: false, bosToken: "", eosToken: "")
+        }
+        #expect(try render(nil) == "True True without")
+        #expect(try render([]) == "True False without")
+        #expect(try render([.object([("type", .string("function"))])]) == "True False with")
+    }
+
+    @Test func testIntegerOverflowIsAnErrorNotAWrappedValue() {
+        #expect(throws: JinjaError.self) { try Self.render("{{ 9223372036854775807 + 1 }}") }
+        #expect(throws: JinjaError.self) { try Self.render("{{ 2 ** 64 }}") }
+        #expect(throws: JinjaError.self) { try Self.render("{{ -(-9223372036854775807 - 1) }}") }
+        #expect(throws: JinjaError.self) { try Self.render("{{ 'x' * 100000000 }}") }
+    }
+
     @Test func testRaiseExceptionCarriesTheTemplatesMessage() {
         #expect(throws: JinjaError.raised("no way")) { try Self.render("{{ raise_exception('no way') }}") }
     }
