@@ -80,8 +80,6 @@ public struct ToolCallParser: Sendable {
             pending = []
         case .sectionOpen, .call(_, _, announced: false, _):
             revert()
-            emitContent(pending)
-            pending = []
         case .call(_, let index, announced: true, _):
             events.append(.callEnd(index: index))
         case .callClose, .between:
