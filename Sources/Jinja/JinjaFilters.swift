@@ -11,6 +11,14 @@ enum JinjaFilters {
         func argument(_ i: Int, _ key: String) -> JinjaValue? { JinjaMethods.argument(arguments, keywords, i, key) }
         func flag(_ i: Int, _ key: String) -> Bool { argument(i, key)?.isTruthy ?? false }
         func string(_ i: Int, _ key: String) -> String? { argument(i, key).flatMap { $0.isDefined ? $0.rendered : nil } }
+        /// The item's `attribute` argument (at position `i`), or the item itself.
+        func keyFunction(_ i: Int) -> (JinjaValue) throws(JinjaError) -> JinjaValue {
+            let attribute = string(i, "attribute")
+            return { item throws(JinjaError) in
+                guard let attribute else { return item }
+                return try JinjaBuiltins.attribute(item, attribute)
+            }
+        }
         switch name {
         case "trim":
             let chars: String? = if case .string(let c)? = argument(0, "chars") { c } else { nil }
@@ -76,17 +84,15 @@ enum JinjaFilters {
                 return kv[byValue ? 1 : 0]
             })
         case "sort":
-            let attribute = string(2, "attribute")
-            return .list(try sorted(try strictlyIterated(value, name), reverse: flag(0, "reverse"), caseSensitive: flag(1, "case_sensitive")) { item throws(JinjaError) in
-                try attribute.map { a throws(JinjaError) in try JinjaBuiltins.attribute(item, a) } ?? item
-            })
+            let items = try strictlyIterated(value, name)
+            return .list(try sorted(items, reverse: flag(0, "reverse"), caseSensitive: flag(1, "case_sensitive"), by: keyFunction(2)))
         case "unique":
             let caseSensitive = flag(0, "case_sensitive")
-            let attribute = string(1, "attribute")
+            let keyOf = keyFunction(1)
             var seen: [JinjaValue] = []
             var kept: [JinjaValue] = []
             for item in try strictlyIterated(value, name) {
-                let key = sortKey(try attribute.map { a throws(JinjaError) in try JinjaBuiltins.attribute(item, a) } ?? item, caseSensitive)
+                let key = sortKey(try keyOf(item), caseSensitive)
                 if !seen.contains(where: { $0.equals(key) }) {
                     seen.append(key)
                     kept.append(item)
@@ -94,18 +100,13 @@ enum JinjaFilters {
             }
             return .list(kept)
         case "max", "min":
-            let attribute = string(1, "attribute")
-            let items = try sorted(try strictlyIterated(value, name), reverse: false, caseSensitive: flag(0, "case_sensitive")) { item throws(JinjaError) in
-                try attribute.map { a throws(JinjaError) in try JinjaBuiltins.attribute(item, a) } ?? item
-            }
+            let items = try sorted(
+                try strictlyIterated(value, name), reverse: false, caseSensitive: flag(0, "case_sensitive"), by: keyFunction(1))
             return (name == "max" ? items.last : items.first) ?? .undefined(name)
         case "sum":
-            let attribute = string(0, "attribute")
+            let term = keyFunction(0)
             var total = argument(1, "start") ?? .int(0)
-            for item in try strictlyIterated(value, name) {
-                let term = try attribute.map { a throws(JinjaError) in try JinjaBuiltins.attribute(item, a) } ?? item
-                total = try JinjaBuiltins.binary("+", total, term)
-            }
+            for item in try strictlyIterated(value, name) { total = try JinjaBuiltins.binary("+", total, try term(item)) }
             return total
         case "batch":
             guard let size = argument(0, "linecount")?.integer, size > 0 else { throw .type("batch needs a positive size") }
@@ -120,9 +121,14 @@ enum JinjaFilters {
             let width = argument(0, "width")?.integer ?? 80
             return .string(PythonString.pad(value.rendered, width: width, fill: " ", alignment: .center))
         case "indent":
-            return .string(indent(
-                value.rendered, width: argument(0, "width").map { $0.integer.map { String(repeating: " ", count: max(0, min($0, 1024))) } ?? $0.rendered } ?? "    ",
-                first: flag(1, "first"), blank: flag(2, "blank")))
+            // A number of spaces, or the text to indent with.
+            let width: String =
+                switch argument(0, "width") {
+                case nil: "    "
+                case let w? where w.integer != nil: String(repeating: " ", count: max(0, min(w.integer!, 1024)))
+                case let w?: w.rendered
+                }
+            return .string(indent(value.rendered, width: width, first: flag(1, "first"), blank: flag(2, "blank")))
         case "wordcount":
             return .int(wordCount(value.rendered))
         case "format":
