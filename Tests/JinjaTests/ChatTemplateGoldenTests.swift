@@ -136,6 +136,15 @@ import Testing
         #expect(throws: JinjaError.self) { try Self.render("{{ 'x' * 100000000 }}") }
     }
 
+    @Test func testRunawayMacroRecursionIsAnErrorNotACrash() throws {
+        let countdown = "{% macro down(n) %}{% if n > 0 %}{{ n }}{{ down(n - 1) }}{% endif %}{% endmacro %}"
+        #expect(try Self.render(countdown + "{{ down(30) | length }}") == "51")
+        #expect(throws: JinjaError.self) { try Self.render(countdown + "{{ down(100000) }}") }
+        // Cohere's schema macro on a type list holding "null": a string, so "iterable", forever.
+        let schema = "{% macro py(s) %}{% if s.type is iterable %}{% for t in s.type %}{{ py({'type': t}) }}{% endfor %}{% endif %}{% endmacro %}"
+        #expect(throws: JinjaError.self) { try Self.render(schema + "{{ py({'type': ['null']}) }}") }
+    }
+
     @Test func testRaiseExceptionCarriesTheTemplatesMessage() {
         #expect(throws: JinjaError.raised("no way")) { try Self.render("{{ raise_exception('no way') }}") }
     }
