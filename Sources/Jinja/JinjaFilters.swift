@@ -119,15 +119,18 @@ enum JinjaFilters {
             })
         case "center":
             let width = argument(0, "width")?.integer ?? 80
-            return .string(PythonString.pad(value.rendered, width: width, fill: " ", alignment: .center))
+            return .string(try PythonString.pad(value.rendered, width: width, fill: " ", alignment: .center))
         case "indent":
             // A number of spaces, or the text to indent with.
-            let width: String =
-                switch argument(0, "width") {
-                case nil: "    "
-                case let w? where w.integer != nil: String(repeating: " ", count: max(0, min(w.integer!, 1024)))
-                case let w?: w.rendered
+            var width = "    "
+            if let w = argument(0, "width") {
+                if let n = w.integer {
+                    guard n <= PythonString.maxWidth else { throw .type("indent width \(n) is too large") }
+                    width = String(repeating: " ", count: max(0, n))
+                } else {
+                    width = w.rendered
                 }
+            }
             return .string(indent(value.rendered, width: width, first: flag(1, "first"), blank: flag(2, "blank")))
         case "wordcount":
             return .int(wordCount(value.rendered))

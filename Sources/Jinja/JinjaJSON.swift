@@ -20,7 +20,9 @@ struct JinjaJSON {
         ensureASCII = argument(0, "ensure_ascii")?.isTruthy ?? false
         switch argument(1, "indent") {
         case nil, .none?: indent = nil
-        case .int(let n)?: indent = String(repeating: " ", count: max(0, min(n, 1024)))
+        case .int(let n)?:
+            guard n <= PythonString.maxWidth else { throw .type("tojson's indent \(n) is too large") }
+            indent = String(repeating: " ", count: max(0, n))
         case .string(let s)?: indent = s
         case let other?: throw .type("tojson's indent must be an integer or a string, got \(other.typeName)")
         }

@@ -119,13 +119,14 @@ enum JinjaMethods {
                     fill = f.unicodeScalars.first!
                 }
                 let alignment: PythonString.Alignment = name == "center" ? .center : name == "ljust" ? .left : .right
-                return .string(PythonString.pad(s, width: width, fill: fill, alignment: alignment))
+                return .string(try PythonString.pad(s, width: width, fill: fill, alignment: alignment))
             }
         case "zfill":
             return method(name) { a, _ throws(JinjaError) in
                 let width = try int(a.first, name, default: 0)
                 let items = PythonString.scalars(s)
                 guard width > items.count else { return .string(s) }
+                guard width <= PythonString.maxWidth else { throw .type("zfill to \(width) characters is more than the \(PythonString.maxWidth) allowed") }
                 let zeros = Array(repeating: Unicode.Scalar("0"), count: width - items.count)
                 if let sign = items.first, sign == "+" || sign == "-" {
                     return .string(PythonString.string([sign] + zeros + items.dropFirst()))
@@ -246,7 +247,8 @@ enum JinjaMethods {
             }
             var width = 0
             while i < items.count, let digit = items[i].properties.numericType == .decimal ? Int(String(items[i])) : nil {
-                width = min(width * 10 + digit, 10_000)
+                width = width * 10 + digit
+                guard width <= PythonString.maxWidth else { throw .type("a field width in '\(s)' is more than the \(PythonString.maxWidth) allowed") }
                 i += 1
             }
             guard i < items.count else { throw .type("incomplete format: '\(s)'") }

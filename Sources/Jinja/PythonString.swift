@@ -210,8 +210,12 @@ enum PythonString {
         return sawCased
     }
 
+    /// The widest padding the interpreter makes, so no template can ask for gigabytes.
+    static let maxWidth = 1 << 16
+
     /// `str.center(width, fill)`, `ljust`, `rjust`.
-    static func pad(_ s: String, width: Int, fill: Unicode.Scalar, alignment: Alignment) -> String {
+    static func pad(_ s: String, width: Int, fill: Unicode.Scalar, alignment: Alignment) throws(JinjaError) -> String {
+        guard width <= maxWidth else { throw .type("padding to \(width) characters is more than the \(maxWidth) allowed") }
         let length = s.unicodeScalars.count
         guard width > length else { return s }
         let total = width - length
