@@ -54,6 +54,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "GGUF", swiftSettings: swiftSettings),
+        // The chat-template language: a Jinja interpreter for the subset real templates use.
+        .target(
+            name: "Jinja",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The pipeline, in the order a request flows through it
         .target(
@@ -78,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenize",
-            dependencies: ["LightServeCore", "GGUF"],
+            dependencies: ["LightServeCore", "GGUF", "Jinja"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -113,6 +119,7 @@ let package = Package(
                 "Execute",
                 "GGUF",
                 "Ingress",
+                "Jinja",
                 "LightServeCore",
                 "Schedule",
                 "Tokenize",
@@ -169,6 +176,11 @@ let package = Package(
         .testTarget(
             name: "GGUFTests",
             dependencies: ["GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JinjaTests",
+            dependencies: ["Jinja", "LightServeCore", "GGUF", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import Foundation
 import GGUF
 import Hummingbird
 import Ingress
+import Jinja
 import LightServeCore
 import Logging
 import Metrics
@@ -155,6 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
             modelName: name, architecture: c.architecture, quantization: model.quantization, maxBodyBytes: maxBodyBytes,
             defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, hasChatTemplate: chat != nil,
+            toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) },
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()

@@ -1,6 +1,5 @@
 import LightServeCore
 import Testing
-import Tokenize
 
 @testable import Ingress
 

@@ -24,6 +24,12 @@ struct ParameterReader {
     /// The field's value; nil when absent or `null`.
     subscript(name: String) -> JSON? { value(name) }
 
+    /// Every field, in order.
+    var members: [(String, JSON)] {
+        if case .object(let members) = object { return members }
+        return []
+    }
+
     func has(_ name: String) -> Bool { value(name) != nil }
 
     func bool(_ name: String, default fallback: Bool) throws(APIError) -> Bool {

@@ -43,14 +43,17 @@ public struct OpenAIRequest: Sendable {
     static let chatFields = sharedFields.union([
         "messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice", "functions", "function_call",
         "parallel_tool_calls", "audio", "modalities", "prediction", "reasoning_effort",
-        "web_search_options",
+        "web_search_options", "chat_template_kwargs",
     ])
 
     /// Parses a body for `endpoint`; `defaultMaxTokens` applies to completions (chat runs to the
     /// context by default, capped at `chatMaxTokens`). Every number is range-checked before
     /// anything computes with it; `maxTokensLimit` is the most tokens any request may generate.
+    /// `toolCallFormat` is how the model's chat template has it write tool calls (nil: it cannot
+    /// take tools).
     public static func parse(
-        _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int, maxTokensLimit: Int
+        _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int, maxTokensLimit: Int,
+        toolCallFormat: ToolCallFormat? = nil
     ) throws(APIError) -> OpenAIRequest {
         let r = try ParameterReader(body)
         guard case .object(let members) = body else { throw APIError.invalid("body", "must be a JSON object") }
@@ -122,6 +125,7 @@ public struct OpenAIRequest: Sendable {
 
         let prompts: [PromptInput]
         var echo = false
+        var output = OutputParsing.plain
         switch endpoint {
         case .completions:
             prompts = try PromptReader.batch(body["prompt"], field: "prompt")
@@ -131,10 +135,27 @@ public struct OpenAIRequest: Sendable {
                 options.promptLogprobs = options.sampling.topLogprobs
             }
         case .chat:
-            prompts = [.chat(ChatPrompt(messages: try parseMessages(body["messages"])))]
+            let tools = try parseTools(body["tools"])
+            let choice = try ToolChoice.parse(body["tool_choice"], tools: tools)
+            let parallel = try r.bool("parallel_tool_calls", default: true)
+            if let tools, choice != .none {
+                guard let format = toolCallFormat else {
+                    throw APIError.invalid("tools", "this model's chat template writes no tool calls LightServe can read")
+                }
+                if let constraint = format.constraint(tools: tools, choice: choice, parallel: parallel) {
+                    if let given = options.constraint {
+                        throw APIError.invalid("tools", "cannot be combined with \(given.field) unless tool_choice is \"none\"")
+                    }
+                    options.constraint = constraint
+                }
+                output.toolCalls = format
+            }
+            let variables = try ParameterReader(body["chat_template_kwargs"], path: "chat_template_kwargs.").members
+            prompts = [.chat(ChatPrompt(
+                messages: try parseMessages(body["messages"]), tools: choice == .none ? nil : tools, variables: variables))]
         }
         return OpenAIRequest(
-            endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options), stream: stream,
+            endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options, output: output), stream: stream,
             includeUsage: includeUsage, logprobs: logprobs, echo: echo)
     }
 
@@ -170,8 +191,7 @@ public struct OpenAIRequest: Sendable {
 
     /// Fields whose meaning LightServe cannot honour: refused by name.
     static func refuseUnsupported(_ body: JSON, endpoint: Endpoint) throws(APIError) {
-        for field in ["tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "audio", "prediction",
-                      "web_search_options", "suffix"] {
+        for field in ["functions", "function_call", "audio", "prediction", "web_search_options", "suffix"] {
             if let value = body[field], value != .null {
                 throw APIError.invalid(field, "is not supported by LightServe")
             }
@@ -196,12 +216,37 @@ public struct OpenAIRequest: Sendable {
             guard case .string? = item["role"] else { throw APIError.invalid(path + ".role", "is required and must be a string") }
             var converted: [(String, JSON)] = []
             for (key, field) in fields {
-                converted.append((key, key == "content" ? .string(try contentText(field, path: path + ".content")) : field))
+                switch key {
+                case "content": converted.append((key, .string(try contentText(field, path: path + ".content"))))
+                case "tool_calls": converted.append((key, try toolCalls(field, path: path + ".tool_calls")))
+                default: converted.append((key, field))
+                }
             }
             if item["content"] == nil { converted.append(("content", .string(""))) }
             messages.append(.object(converted))
         }
         return messages
+    }
+
+    /// An assistant message's `tool_calls` as the template reads them: each call's `arguments`,
+    /// which OpenAI clients send as JSON text, parsed into the object the template renders.
+    private static func toolCalls(_ value: JSON, path: String) throws(APIError) -> JSON {
+        guard case .array(let calls) = value else { throw APIError.invalid(path, "must be a list of tool calls") }
+        return .array(try calls.enumerated().map { (index, call) throws(APIError) -> JSON in
+            guard case .object(var members) = call else { throw APIError.invalid("\(path)[\(index)]", "must be an object") }
+            guard let f = members.firstIndex(where: { $0.0 == "function" }), case .object(var function) = members[f].1 else {
+                throw APIError.invalid("\(path)[\(index)].function", "is required and must be an object")
+            }
+            if let a = function.firstIndex(where: { $0.0 == "arguments" }), case .string(let text) = function[a].1 {
+                do {
+                    function[a].1 = try JSON.parse(text)
+                } catch {
+                    throw APIError.invalid("\(path)[\(index)].function.arguments", "is not valid JSON: \(error)")
+                }
+            }
+            members[f].1 = .object(function)
+            return .object(members)
+        })
     }
 
     /// `tools`: function tools, `{"type": "function", "function": {"name", "description"?,
