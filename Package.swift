@@ -74,7 +74,6 @@ let package = Package(
             name: "Ingress",
             dependencies: [
                 "LightServeCore",
-                "Tokenize",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

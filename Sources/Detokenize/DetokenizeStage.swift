@@ -45,9 +45,9 @@ public actor DetokenizeStage {
         var messages: [SchedulerMessage] = []
         for entry in batch.entries {
             switch entry {
-            case .token(let request, let index, let id, let logprob, let alternatives, let finish):
+            case .token(let request, let index, let id, let logprob, let alternatives, let end):
                 guard
-                    var token = text(of: request, sequence: index, id: id, logprob: logprob, finish: finish, messages: &messages)
+                    var token = text(of: request, sequence: index, id: id, logprob: logprob, end: end, messages: &messages)
                 else { continue }
                 token.token = standalone(id, logprob)
                 token.alternatives = alternatives.map { standalone($0.id, $0.logprob) }
@@ -86,9 +86,10 @@ public actor DetokenizeStage {
 
     /// The client-facing token for a generated id, or nil if its sequence already stopped.
     private func text(
-        of request: GenerationRequest, sequence index: Int, id: Int32, logprob: Float, finish: FinishReason?,
+        of request: GenerationRequest, sequence index: Int, id: Int32, logprob: Float, end: SequenceEnd?,
         messages: inout [SchedulerMessage]
     ) -> GeneratedToken? {
+        let finish = end?.finishReason
         let key = SequenceID(request: request.id, index: index)
         let options = request.options
         var state =
@@ -101,8 +102,7 @@ public actor DetokenizeStage {
             return nil
         }
         state.count += 1
-        let isEOS = vocabulary.isStop(id) && !options.sampling.ignoreEOS
-        var piece = isEOS && !options.printEOSToken ? "" : state.detokenizer.append(id)
+        var piece = end == .endToken && !options.printEOSToken ? "" : state.detokenizer.append(id)
         if finish != nil { piece += state.detokenizer.finish() }
         var (text, matched) = state.matcher.feed(piece)
         var reason = finish

@@ -54,7 +54,7 @@ public struct Sampler: Sendable {
             // `logits` now holds the probabilities the choice came from.
             choice.alternatives = Self.mostLikely(UnsafeBufferPointer(logits), count: parameters.topLogprobs)
         }
-        state.counts[choice.token, default: 0] += 1
+        if parameters.hasPenalties { state.counts[choice.token, default: 0] += 1 }
         state.generated += 1
         return choice
     }

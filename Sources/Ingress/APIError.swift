@@ -12,12 +12,17 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var retryAfter: Int?
     /// The request field at fault, if one is (OpenAI's `param`).
     public var parameter: String?
+    /// The methods the path takes (405's `Allow` header).
+    public var allow: String?
 
-    public init(_ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil, parameter: String? = nil) {
+    public init(
+        _ status: HTTPResponse.Status, _ message: String, retryAfter: Int? = nil, parameter: String? = nil, allow: String? = nil
+    ) {
         self.status = status
         self.message = message
         self.retryAfter = retryAfter
         self.parameter = parameter
+        self.allow = allow
     }
 
     public var description: String { "\(status.code) \(message)" }
@@ -34,6 +39,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             self.init(.badRequest, error.description, parameter: field)
         case .tooLong, .unsupported:
             self.init(.badRequest, error.description)
+        case .chatTemplate:
+            self.init(.badRequest, error.description, parameter: "messages")
         case .overloaded(let seconds):
             self.init(.serviceUnavailable, error.description, retryAfter: seconds)
         case .engineFailure:
@@ -63,6 +70,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     private func response(body: JSON) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
     }
 }

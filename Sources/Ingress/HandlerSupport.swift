@@ -3,11 +3,22 @@ import Hummingbird
 import LightServeCore
 import NIOCore
 
-/// What every route handler does the same way: read a bounded JSON body, wait on a request's
-/// events while watching the client's connection, and turn terminal events into errors.
-struct HandlerSupport: Sendable {
+/// What every route handler has and does the same way: the pipeline and the server's
+/// configuration; reading a bounded JSON body, running generations, waiting on a request's
+/// events while watching the client's connection, and turning terminal events into errors.
+public struct HandlerSupport: Sendable {
     let pipeline: PipelineClient
-    let maxBodyBytes: Int
+    let configuration: IngressConfiguration
+
+    public init(pipeline: PipelineClient, configuration: IngressConfiguration) {
+        self.pipeline = pipeline
+        self.configuration = configuration
+    }
+
+    var maxBodyBytes: Int { configuration.maxBodyBytes }
+
+    /// Generation for both APIs (``Generation``).
+    var generation: Generation { Generation(support: self) }
 
     /// The request's body as JSON; 413 above the size limit, 400 if it is not JSON.
     func readJSON(_ request: inout Request) async throws -> JSON {
@@ -73,6 +84,21 @@ struct HandlerSupport: Sendable {
                 counts.append(count)
             }
             return counts
+        }
+    }
+
+    /// The one event that answers a request that does not generate (token ids, a text, a
+    /// score), as `extract` picks it out, waiting while watching the connection; terminal events
+    /// become errors.
+    func answer<Value: Sendable>(
+        _ context: ServerRequestContext, _ events: RequestEvents, _ extract: (RequestEvent) -> Value?
+    ) async throws -> Value {
+        try await whileConnected(context, [events]) {
+            while let event = await events.next() {
+                if let value = extract(event) { return value }
+                try Self.failIfTerminal(event)
+            }
+            throw CancellationError()
         }
     }
 

@@ -1,36 +1,3 @@
-import HTTPTypes
-import Tokenize
-
-/// The model's chat template with the texts of its BOS and EOS tokens.
-public struct ChatSetup: Sendable {
-    public var template: ChatTemplate
-    public var bosToken: String
-    public var eosToken: String
-
-    public init(template: ChatTemplate, bosToken: String, eosToken: String) {
-        self.template = template
-        self.bosToken = bosToken
-        self.eosToken = eosToken
-    }
-
-    /// The prompt for `messages`, rendered off the cooperative pool; a template that raises
-    /// (or fails) answers 400 with its own message.
-    func render(
-        _ messages: [TemplateValue], addGenerationPrompt: Bool = true, bosToken: String? = nil, eosToken: String? = nil
-    ) async throws(APIError) -> String {
-        let template = self.template
-        let bos = bosToken ?? self.bosToken
-        let eos = eosToken ?? self.eosToken
-        do {
-            return try await OffPoolWork.run { () throws(JinjaError) -> String in
-                try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
-            }
-        } catch {
-            throw APIError(.badRequest, "\(error)", parameter: "messages")
-        }
-    }
-}
-
 /// What Ingress needs to know about the server and the model it fronts.
 public struct IngressConfiguration: Sendable {
     /// The name `/get_model_name` and the OpenAI endpoints report.
@@ -50,8 +17,8 @@ public struct IngressConfiguration: Sendable {
     public var hasRewardHead: Bool
     /// Seconds a client is told to wait after a 503.
     public var retryAfterSeconds: Int
-    /// The chat template, if the model (or `--chat-template`) has one.
-    public var chat: ChatSetup?
+    /// Whether the model (or `--chat-template`) has a chat template; the Tokenize stage renders it.
+    public var hasChatTemplate: Bool
     /// Tokens a chat completion may generate when the request sets no limit.
     public var chatMaxNewTokens: Int
     /// Unix time the server started (OpenAI's model `created`).
@@ -60,7 +27,7 @@ public struct IngressConfiguration: Sendable {
     public init(
         modelName: String, architecture: String = "", quantization: String = "", maxBodyBytes: Int, defaultMaxNewTokens: Int,
         maxRequestLength: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
-        chat: ChatSetup? = nil, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
+        hasChatTemplate: Bool = false, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
     ) {
         self.modelName = modelName
         self.architecture = architecture
@@ -70,7 +37,7 @@ public struct IngressConfiguration: Sendable {
         self.maxRequestLength = maxRequestLength
         self.hasRewardHead = hasRewardHead
         self.retryAfterSeconds = retryAfterSeconds
-        self.chat = chat
+        self.hasChatTemplate = hasChatTemplate
         self.chatMaxNewTokens = chatMaxNewTokens
         self.startedAt = startedAt
     }

@@ -1,49 +1,48 @@
-import HTTPTypes
 import Hummingbird
 import LightServeCore
-import Tokenize
 
 /// Client-side debugging helpers: render a chat template (as llama.cpp's `/apply-template`),
-/// tokenize and detokenize with the served model's tokenizer.
+/// tokenize and detokenize with the served model's tokenizer. Each goes through the Tokenize
+/// stage, which owns the tokenizer and the template.
 public struct UtilityRoutes: Sendable {
-    let pipeline: PipelineClient
-    let configuration: IngressConfiguration
     private let support: HandlerSupport
+    private var pipeline: PipelineClient { support.pipeline }
+    private var configuration: IngressConfiguration { support.configuration }
 
-    public init(pipeline: PipelineClient, configuration: IngressConfiguration) {
-        self.pipeline = pipeline
-        self.configuration = configuration
-        self.support = HandlerSupport(pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes)
+    public init(_ support: HandlerSupport) {
+        self.support = support
     }
 
-    public func register(on router: Router<ServerRequestContext>) {
-        router.post("/apply_chat_template") { request, _ in try await applyChatTemplate(request) }
-        router.post("/tokenize") { request, context in try await tokenize(request, context) }
-        router.post("/detokenize") { request, context in try await detokenize(request, context) }
-        LightLLMRoutes.registerMethodNotAllowed(
-            [("/apply_chat_template", [.post]), ("/tokenize", [.post]), ("/detokenize", [.post])], on: router)
+    /// The routes, for the server's ``RouteTable``.
+    public var routes: RouteCollection<ServerRequestContext> {
+        let routes = RouteCollection(context: ServerRequestContext.self)
+        routes.post("/apply_chat_template") { request, context in try await applyChatTemplate(request, context) }
+        routes.post("/tokenize") { request, context in try await tokenize(request, context) }
+        routes.post("/detokenize") { request, context in try await detokenize(request, context) }
+        return routes
     }
 
-    /// `{"messages", "add_generation_prompt"?, "bos_token"?, "eos_token"?}` → `{"prompt"}`; a
-    /// template that raises answers 400 with its own message.
-    private func applyChatTemplate(_ request: Request) async throws -> Response {
+    /// `{"messages", "tools"?, "add_generation_prompt"?, "bos_token"?, "eos_token"?}` →
+    /// `{"prompt"}`; a template that raises answers 400 with its own message.
+    private func applyChatTemplate(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
         let fields = try ParameterReader(body)
-        guard let chat = configuration.chat else {
-            throw APIError(.badRequest, "this model has no chat template; start the server with --chat-template FILE")
-        }
-        let messages = try OpenAIRequest.parseMessages(body["messages"])
-        let addGenerationPrompt = try fields.bool("add_generation_prompt", default: true)
-        func token(_ name: String, _ fallback: String) throws(APIError) -> String {
-            guard let value = body[name], value != .null else { return fallback }
+        func token(_ name: String) throws(APIError) -> String? {
+            guard let value = body[name], value != .null else { return nil }
             guard case .string(let s) = value else { throw APIError.invalid(name, "must be a string") }
             return s
         }
-        let prompt = try await chat.render(
-            messages, addGenerationPrompt: addGenerationPrompt, bosToken: try token("bos_token", chat.bosToken),
-            eosToken: try token("eos_token", chat.eosToken))
-        return json(.object([("prompt", .string(prompt))]))
+        let prompt = ChatPrompt(
+            messages: try OpenAIRequest.parseMessages(body["messages"]), tools: try OpenAIRequest.parseTools(body["tools"]),
+            addGenerationPrompt: try fields.bool("add_generation_prompt", default: true), bosToken: try token("bos_token"),
+            eosToken: try token("eos_token"))
+        let events = try await pipeline.submit(
+            kind: .renderChat, input: .chat(prompt), options: GenerationOptions(), context: context, endpoint: "/apply_chat_template")
+        let text = try await support.answer(context, events) { event in
+            if case .rendered(let text) = event { text } else { nil }
+        }
+        return json(.object([("prompt", .string(text))]))
     }
 
     /// `{"text"}` (or llama.cpp's `{"content"}`) → `{"ids"}`.
@@ -56,11 +55,10 @@ public struct UtilityRoutes: Sendable {
         }
         let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: false))
         let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options, context: context, endpoint: "/tokenize")
-        while let event = await events.next() {
-            if case .tokenized(let ids) = event { return json(.object([("ids", .array(ids.map { .int(Int64($0)) }))])) }
-            try HandlerSupport.failIfTerminal(event)
+        let ids = try await support.answer(context, events) { event in
+            if case .tokenized(let ids) = event { ids } else { nil }
         }
-        throw CancellationError()
+        return json(.object([("ids", .array(ids.map { .int(Int64($0)) }))]))
     }
 
     /// `{"ids"}` (or llama.cpp's `{"tokens"}`) → `{"text"}`; special tokens shown unless
@@ -81,10 +79,9 @@ public struct UtilityRoutes: Sendable {
         }
         let options = GenerationOptions(skipSpecialTokens: try fields.bool("skip_special_tokens", default: false))
         let events = try await pipeline.submit(kind: .detokenize, input: .tokens(ids), options: options, context: context, endpoint: "/detokenize")
-        while let event = await events.next() {
-            if case .detokenized(let text) = event { return json(.object([("text", .string(text))])) }
-            try HandlerSupport.failIfTerminal(event)
+        let text = try await support.answer(context, events) { event in
+            if case .detokenized(let text) = event { text } else { nil }
         }
-        throw CancellationError()
+        return json(.object([("text", .string(text))]))
     }
 }

@@ -135,10 +135,11 @@ struct ServeCommand: AsyncParsableCommand {
         let toDetokenize = tokenQueue.sender
         let gauges = [tokenizeQueue.gauge, schedulerInbox.gauge, stepQueue.gauge, tokenQueue.gauge]
 
+        let chat = try chatRenderer(model: model, vocabulary: tokenizer.vocabulary)
         let stages = PipelineService(
             tokenize: TokenizeStage(
-                tokenizer: tokenizer, maxRequestLength: maxRequestLength, inbox: tokenizeQueue, scheduler: toScheduler,
-                load: load, trace: trace),
+                tokenizer: tokenizer, chat: chat, maxRequestLength: maxRequestLength, inbox: tokenizeQueue,
+                scheduler: toScheduler, load: load, trace: trace),
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
@@ -153,24 +154,26 @@ struct ServeCommand: AsyncParsableCommand {
         let ingress = IngressConfiguration(
             modelName: name, architecture: c.architecture, quantization: model.quantization, maxBodyBytes: maxBodyBytes,
             defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
-            hasRewardHead: model.hasRewardHead, chat: try chatSetup(model: model, vocabulary: tokenizer.vocabulary),
+            hasRewardHead: model.hasRewardHead, hasChatTemplate: chat != nil,
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()
         let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, monitor: monitor, metrics: metrics)
         let router = Router(context: ServerRequestContext.self)
-        router.add(middleware: RequestObservationMiddleware(metrics: metrics, endpoints: Self.endpoints.union(WorkerRoutes.paths)))
+        router.add(middleware: RequestObservationMiddleware(metrics: metrics))
         router.add(middleware: TracingMiddleware())
         router.add(middleware: APIErrorMiddleware())
-        LightLLMRoutes(pipeline: client, configuration: ingress).register(on: router)
-        OpenAIRoutes(pipeline: client, configuration: ingress).register(on: router)
-        UtilityRoutes(pipeline: client, configuration: ingress).register(on: router)
-        DebugRoutes(monitor: monitor, metrics: metrics, registry: registry, compute: compute).register(on: router)
-        ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).register(on: router)
-        WorkerRoutes(
-            pipeline: client, configuration: ingress,
-            info: WorkerInfo(contextLength: c.contextLength, maxTotalTokens: slots, maxRunningRequests: maxRunningRequests)
-        ).register(on: router)
+        let support = HandlerSupport(pipeline: client, configuration: ingress)
+        let routes = RouteTable(router: router)
+        routes.add(LightLLMRoutes(support).routes)
+        routes.add(OpenAIRoutes(support).routes, atPath: "/v1")
+        routes.add(UtilityRoutes(support).routes)
+        routes.add(WorkerRoutes(
+            support, info: WorkerInfo(contextLength: c.contextLength, maxTotalTokens: slots, maxRunningRequests: maxRunningRequests)
+        ).routes)
+        routes.add(DebugRoutes(monitor: monitor, metrics: metrics, registry: registry, compute: compute).routes)
+        routes.add(ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).routes)
+        routes.finish()
         let host = self.host
         let app = Application(
             router: router,
@@ -199,14 +202,6 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
-    /// Every route, for the metrics' `endpoint` label.
-    static let endpoints: Set<String> = [
-        "/health", "/healthz", "/liveness", "/readiness", "/get_model_name", "/token_load", "/generate",
-        "/generate_stream", "/", "/tokens", "/get_score", "/v1/models", "/v1/completions", "/v1/chat/completions",
-        "/apply_chat_template", "/tokenize", "/detokenize", "/metrics", "/debug/stages", "/debug/trace",
-        "/debug/server", "/debug/throughput", "/debug/timeline",
-    ]
-
     /// swift-prometheus behind swift-metrics, with buckets that suit token counts and latencies.
     static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -223,7 +218,7 @@ extension ServeCommand {
     }
 
     /// The chat template from `--chat-template` or the model, with its BOS/EOS texts.
-    func chatSetup(model: LanguageModel, vocabulary: Vocabulary) throws -> ChatSetup? {
+    func chatRenderer(model: LanguageModel, vocabulary: Vocabulary) throws -> ChatRenderer? {
         let source: String
         if let chatTemplate {
             source = try String(contentsOfFile: chatTemplate, encoding: .utf8)
@@ -232,14 +227,11 @@ extension ServeCommand {
         } else {
             return nil
         }
-        let template: ChatTemplate
         do {
-            template = try ChatTemplate(source)
+            return ChatRenderer(template: try ChatTemplate(source), vocabulary: vocabulary)
         } catch {
             throw ValidationError("the chat template\(chatTemplate.map { " in \($0)" } ?? "") cannot be used: \(error)")
         }
-        func text(_ id: Int32?) -> String { id.map { vocabulary.tokens[Int($0)] } ?? "" }
-        return ChatSetup(template: template, bosToken: text(vocabulary.bosID), eosToken: text(vocabulary.eosID))
     }
 }
 

@@ -2,6 +2,8 @@
 public enum PromptInput: Sendable, Equatable {
     case text(String)
     case tokens([Int32])
+    /// A conversation the Tokenize stage renders with the model's chat template.
+    case chat(ChatPrompt)
 }
 
 /// What the pipeline is asked to do with a prompt.
@@ -14,6 +16,8 @@ public enum RequestKind: Sendable, Equatable {
     case tokenize
     /// Turn token ids back into text (`/detokenize`).
     case detokenize
+    /// Only render a chat prompt to text (`/apply_chat_template`).
+    case renderChat
 }
 
 /// Everything about a generation besides the prompt, validated by Ingress.
@@ -53,7 +57,8 @@ public struct GenerationOptions: Sendable, Equatable {
 }
 
 /// One client request as it travels the pipeline: immutable, shared by reference, and carrying
-/// the stream its events go back on.
+/// the stream its events go back on. What every stage needs to know about it (how many
+/// sequences it runs, how many tokens each may generate) is decided here, once.
 public final class GenerationRequest: Sendable {
     public let id: RequestID
     public let kind: RequestKind
@@ -66,6 +71,10 @@ public final class GenerationRequest: Sendable {
     public let submittedAt: ContinuousClock.Instant
     /// The client's `X-Request-Id` (or one made up), for logs.
     public let clientRequestID: String
+    /// Sequences the request runs: `best_of` for a generation, one for a scored prompt.
+    public let sequenceCount: Int
+    /// Tokens each sequence may generate: `max_new_tokens` for a generation, none otherwise.
+    public let newTokenLimit: Int
 
     public init(
         id: RequestID = .next(), kind: RequestKind = .generate, input: PromptInput, options: GenerationOptions,
@@ -80,6 +89,8 @@ public final class GenerationRequest: Sendable {
         self.receivedAt = receivedAt
         self.submittedAt = submittedAt
         self.clientRequestID = clientRequestID
+        self.sequenceCount = kind == .generate ? options.bestOf : 1
+        self.newTokenLimit = kind == .generate ? options.maxNewTokens : 0
     }
 
     /// The same request with other options (Tokenize settles limits that depend on the prompt).
@@ -89,18 +100,20 @@ public final class GenerationRequest: Sendable {
             submittedAt: submittedAt, clientRequestID: clientRequestID)
     }
 
-    /// An upper bound of the prompt's token count before tokenization: byte-level BPE never
-    /// makes more tokens than UTF-8 bytes (plus BOS/EOS).
+    /// The prompt's token count as estimated before tokenization, for the load figures: for
+    /// text an upper bound (byte-level BPE never makes more tokens than UTF-8 bytes, plus BOS
+    /// and EOS); for a chat the length of its messages and tools as JSON, which the template's
+    /// markup usually stays under.
     public var promptTokenEstimate: Int {
         switch input {
         case .text(let text): text.utf8.count.addingSaturated(2)
         case .tokens(let ids): ids.count
+        case .chat(let chat): chat.textLengthEstimate
         }
     }
 
     /// Tokens this request may occupy at its peak, estimated before tokenization.
     public var demandEstimate: Int {
-        kind == .generate
-            ? promptTokenEstimate.addingSaturated(options.maxNewTokens.multipliedSaturated(by: options.bestOf)) : promptTokenEstimate
+        promptTokenEstimate.addingSaturated(newTokenLimit.multipliedSaturated(by: sequenceCount))
     }
 }

@@ -31,6 +31,18 @@ public enum JSON: Sendable, Equatable {
         return members.first { $0.0 == key }?.1
     }
 
+    /// The text of a string value; nil for any other value.
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// Whether the value is an object.
+    public var isObject: Bool {
+        if case .object = self { return true }
+        return false
+    }
+
     /// A short name of the value's type, for error messages.
     public var typeName: String {
         switch self {

@@ -104,9 +104,9 @@ public struct StepResult: Sendable {
 /// Schedule → Detokenize: the tokens of one step for every sequence, as one message.
 public struct TokenBatch: Sendable {
     public enum Entry: Sendable {
-        /// A sequence's new token, with its finish reason if the scheduler ended it.
+        /// A sequence's new token, and how it ended the sequence if it did.
         case token(
-            GenerationRequest, sequence: Int, id: Int32, logprob: Float, alternatives: [TokenLogprob], finish: FinishReason?)
+            GenerationRequest, sequence: Int, id: Int32, logprob: Float, alternatives: [TokenLogprob], end: SequenceEnd?)
         /// A sequence the scheduler dropped on Detokenize's word (a stop sequence): forget it.
         case retired(SequenceID)
         /// A scored prompt.

@@ -6,6 +6,22 @@ public enum FinishReason: String, Sendable, Equatable {
     case length
 }
 
+/// How the scheduler ended a sequence on a token: decided there once, read by the stages after
+/// it (Detokenize gives an end-of-sequence token no text, clients see the finish reason).
+public enum SequenceEnd: Sendable, Equatable {
+    /// The token is one of the model's end-of-sequence tokens.
+    case endToken
+    /// The sequence reached its token limit.
+    case length
+
+    public var finishReason: FinishReason {
+        switch self {
+        case .endToken: .stop
+        case .length: .length
+        }
+    }
+}
+
 /// A token and its log-probability.
 public struct TokenLogprob: Sendable, Equatable {
     public var id: Int32
@@ -75,6 +91,9 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLong(String)
     /// The request asks for something this model or server cannot do.
     case unsupported(String)
+    /// The chat template refused the conversation (its own `raise_exception` message) or could
+    /// not render it.
+    case chatTemplate(String)
     /// The waiting queue is full.
     case overloaded(retryAfterSeconds: Int)
     /// The engine failed while serving the request.
@@ -83,7 +102,7 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidParameter(let field, let message): "\(field): \(message)"
-        case .tooLong(let message), .unsupported(let message), .engineFailure(let message): message
+        case .tooLong(let message), .unsupported(let message), .chatTemplate(let message), .engineFailure(let message): message
         case .overloaded: "the server is at capacity; retry later"
         }
     }
@@ -103,6 +122,8 @@ public enum RequestEvent: Sendable, Equatable {
     case tokenized([Int32])
     /// The text of token ids (`/detokenize`).
     case detokenized(String)
+    /// A chat prompt rendered by the model's template (`/apply_chat_template`).
+    case rendered(String)
     /// The request failed after it was accepted.
     case failed(String)
 }

@@ -54,8 +54,9 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     /// Greedy defaults.
     public static let greedy = SamplingParameters()
 
-    /// Whether the choice is the arg-max (no sampling, or a temperature too small to matter).
-    public var isGreedy: Bool { !doSample || temperature < 1e-5 }
+    /// Whether the choice is the arg-max. Each API decides it once when it parses a request
+    /// (LightLLM's `do_sample`, OpenAI's temperature 0), and nothing downstream second-guesses it.
+    public var isGreedy: Bool { !doSample }
 
     /// Whether any penalty changes the logits.
     public var hasPenalties: Bool {

@@ -5,7 +5,8 @@ public struct SamplingState: Sendable, Equatable {
     public var parameters: SamplingParameters
     /// Tokens that end generation, masked until `minNewTokens` allows them.
     public var stopTokens: [Int32]
-    /// How often each token was generated so far.
+    /// How often each token was generated so far; kept only when a penalty reads it, so a
+    /// request without penalties carries an empty table between stages.
     public var counts: [Int32: Int] = [:]
     public var generated = 0
     /// The random stream's position.

@@ -75,7 +75,7 @@ public struct SchedulerStateMachine {
         var generated: Int { output.count }
         var prefilled: Int { min(slots.count, context.count) }
         var isPrefilling: Bool { slots.count < context.count }
-        var maxNewTokens: Int { request.kind == .generate ? request.options.maxNewTokens : 0 }
+        var maxNewTokens: Int { request.newTokenLimit }
         /// Slots held at admission accounting: the whole prompt plus what was generated.
         var held: Int { prompt.count.addingSaturated(generated) }
     }
@@ -128,9 +128,7 @@ public struct SchedulerStateMachine {
     /// The most slots a request can hold: its prompt and every token it may generate, for
     /// each of its sequences.
     private static func demand(_ w: Waiting) -> Int {
-        w.request.kind == .generate
-            ? w.prompt.count.addingSaturated(w.request.options.maxNewTokens).multipliedSaturated(by: w.request.options.bestOf)
-            : w.prompt.count
+        w.prompt.count.addingSaturated(w.request.newTokenLimit).multipliedSaturated(by: w.request.sequenceCount)
     }
 
     /// Tokens a sequence is expected to generate from now on, for admission: its limit, or
@@ -149,12 +147,12 @@ public struct SchedulerStateMachine {
     /// A tokenized request arrives.
     public mutating func admit(_ admission: Admission) -> [Action] {
         let request = admission.request
-        let sequences = request.kind == .generate ? request.options.bestOf : 1
+        let sequences = request.sequenceCount
         let need = Self.demand(Waiting(request: request, prompt: admission.promptIDs))
         if need > configuration.kvCapacity {
             return [
                 .reject(request, .tooLong(
-                    "the prompt (\(admission.promptIDs.count) tokens) and up to \(request.kind == .generate ? request.options.maxNewTokens : 0) new tokens for \(sequences) sequence(s) need \(need) KV slots; the cache holds \(configuration.kvCapacity)")),
+                    "the prompt (\(admission.promptIDs.count) tokens) and up to \(request.newTokenLimit) new tokens for \(sequences) sequence(s) need \(need) KV slots; the cache holds \(configuration.kvCapacity)")),
                 .releaseWaitingPlaces(1),
             ]
         }
@@ -220,12 +218,12 @@ public struct SchedulerStateMachine {
                 running[i].sampling = state
                 running[i].output.append(token)
                 let s = running[i]
-                let finish: FinishReason? =
+                let end: SequenceEnd? =
                     !s.sampling.parameters.ignoreEOS && s.sampling.stopTokens.contains(token)
-                    ? .stop : (s.generated >= s.maxNewTokens ? .length : nil)
+                    ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
                 entries.append(.token(
-                    s.request, sequence: s.id.index, id: token, logprob: logprob, alternatives: alternatives, finish: finish))
-                if finish != nil {
+                    s.request, sequence: s.id.index, id: token, logprob: logprob, alternatives: alternatives, end: end))
+                if end != nil {
                     running[i].ended = true
                 } else {
                     running[i].pending = token
@@ -408,8 +406,8 @@ public struct SchedulerStateMachine {
         var load = running.map { (held: $0.held, remaining: expectedRemaining(maxNewTokens: $0.maxNewTokens, generated: $0.generated)) }
         while let next = waiting.first, budget > 0 {
             let request = next.request
-            let maxNew = request.kind == .generate ? request.options.maxNewTokens : 0
-            let members = next.suspended ?? (0..<(request.kind == .generate ? request.options.bestOf : 1)).map {
+            let maxNew = request.newTokenLimit
+            let members = next.suspended ?? (0..<request.sequenceCount).map {
                 Suspended(
                     index: $0, output: [],
                     sampling: SamplingState(

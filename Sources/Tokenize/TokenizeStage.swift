@@ -1,10 +1,13 @@
 import LightServeCore
 
-/// The Tokenize stage: turns each request's prompt into token ids, checks what can only be
-/// checked with ids in hand (emptiness, vocabulary range, total length), and hands the request
-/// to the scheduler — or answers it directly when only tokens or text were asked for.
+/// The Tokenize stage: renders chat prompts with the model's template, turns each request's
+/// prompt into token ids, checks what can only be checked with ids in hand (emptiness,
+/// vocabulary range, total length), and hands the request to the scheduler — or answers it
+/// directly when only tokens, text or a rendered prompt were asked for.
 public actor TokenizeStage {
     private let tokenizer: Tokenizer
+    /// The chat template, if the model (or `--chat-template`) has one.
+    private let chat: ChatRenderer?
     /// Prompt plus new tokens a request may total (`--max-req-total-len`).
     private let maxRequestLength: Int
     private let scheduler: StageSender<SchedulerMessage>
@@ -13,10 +16,11 @@ public actor TokenizeStage {
     private var inbox: StageChannel<GenerationRequest>?
 
     public init(
-        tokenizer: Tokenizer, maxRequestLength: Int, inbox: consuming sending StageChannel<GenerationRequest>,
+        tokenizer: Tokenizer, chat: ChatRenderer?, maxRequestLength: Int, inbox: consuming sending StageChannel<GenerationRequest>,
         scheduler: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
     ) {
         self.tokenizer = tokenizer
+        self.chat = chat
         self.maxRequestLength = maxRequestLength
         self.inbox = .some(inbox)
         self.scheduler = scheduler
@@ -41,6 +45,9 @@ public actor TokenizeStage {
                 load.releaseWaitingPlace()
             case .tokenize:
                 request.events.yield(tokenizeOnly(request))
+                load.releaseWaitingPlace()
+            case .renderChat:
+                request.events.yield(renderOnly(request))
                 load.releaseWaitingPlace()
             case .generate, .score:
                 switch prepare(request) {
@@ -68,13 +75,13 @@ public actor TokenizeStage {
         }
         guard !ids.isEmpty else { return .failure(.invalidParameter(field: "inputs", message: "the prompt is empty")) }
         var request = request
-        if request.kind == .generate && request.options.clampToContext {
+        if request.options.clampToContext {
             var options = request.options
             options.maxNewTokens = min(options.maxNewTokens, maxRequestLength.addingSaturated(-ids.count))
             options.sampling.minNewTokens = min(options.sampling.minNewTokens, max(options.maxNewTokens, 1))
             if options.maxNewTokens >= 1 { request = request.with(options: options) }
         }
-        let newTokens = request.kind == .generate ? request.options.maxNewTokens : 0
+        let newTokens = request.newTokenLimit
         let total = ids.count.addingSaturated(newTokens)
         if total > maxRequestLength {
             return .failure(.tooLong(
@@ -87,12 +94,31 @@ public actor TokenizeStage {
         switch request.input {
         case .text(let text):
             return .success(tokenizer.encode(text, parseSpecial: true, addSpecial: request.options.addSpecialTokens))
+        case .chat(let prompt):
+            return render(prompt).map { tokenizer.encode($0, parseSpecial: true, addSpecial: request.options.addSpecialTokens) }
         case .tokens(let given):
             if let bad = given.first(where: { !tokenizer.vocabulary.contains($0) }) {
                 return .failure(.invalidParameter(
                     field: "inputs", message: "token id \(bad) is outside the vocabulary (0..<\(tokenizer.vocabulary.count))"))
             }
             return .success(given)
+        }
+    }
+
+    private func render(_ prompt: ChatPrompt) -> Result<String, RequestError> {
+        guard let chat else {
+            return .failure(.unsupported("this model has no chat template; start the server with --chat-template FILE"))
+        }
+        return chat.render(prompt)
+    }
+
+    private func renderOnly(_ request: GenerationRequest) -> RequestEvent {
+        guard case .chat(let prompt) = request.input else {
+            return .rejected(.invalidParameter(field: "messages", message: "is required"))
+        }
+        switch render(prompt) {
+        case .success(let text): return .rendered(text)
+        case .failure(let error): return .rejected(error)
         }
     }
 

@@ -54,8 +54,8 @@ import Testing
         return machine.stepCompleted(StepResult(number: step.number, outcomes: outcomes, duration: .zero))
     }
 
-    static func finishes(_ entries: [TokenBatch.Entry]) -> [FinishReason?] {
-        entries.compactMap { if case .token(_, _, _, _, _, let finish) = $0 { finish } else { nil } }
+    static func finishes(_ entries: [TokenBatch.Entry]) -> [SequenceEnd?] {
+        entries.compactMap { if case .token(_, _, _, _, _, let end) = $0 { end } else { nil } }
     }
 
     @Test func testPeakPredictionFollowsLightLLMsFormula() {
@@ -84,7 +84,7 @@ import Testing
     @Test func testDecodeRunsOneRowPerStepUntilLengthThenSlotsReturn() {
         var m = Self.machine()
         var step = Self.steps(m.admit(Self.admission(prompt: 5, maxNew: 3)))[0]
-        var finishes: [FinishReason?] = []
+        var finishes: [SequenceEnd?] = []
         for expectedPosition in [5, 6] {
             let actions = Self.complete(step, on: &m)
             finishes += Self.finishes(Self.emitted(actions))
@@ -103,7 +103,7 @@ import Testing
         var m = Self.machine()
         let step = Self.steps(m.admit(Self.admission(prompt: 3, maxNew: 10)))[0]
         let actions = Self.complete(step, token: Self.eos, on: &m)
-        #expect(Self.finishes(Self.emitted(actions)) == [.stop])
+        #expect(Self.finishes(Self.emitted(actions)) == [.endToken])
         #expect(m.usedSlots == 0)
 
         var ignoring = Self.machine()

@@ -17,9 +17,6 @@ public struct ConsoleRoutes: Sendable {
     let configuration: IngressConfiguration
     private let timeline: TraceWindow
 
-    /// The paths this adds, for the metrics' `endpoint` label.
-    public static let paths: Set<String> = ["/debug/server", "/debug/throughput", "/debug/timeline"]
-
     public init(monitor: PipelineMonitor, metrics: ServerMetrics, configuration: IngressConfiguration) {
         self.monitor = monitor
         self.metrics = metrics
@@ -27,13 +24,14 @@ public struct ConsoleRoutes: Sendable {
         self.timeline = TraceWindow(recorder: monitor.trace)
     }
 
-    public func register(on router: Router<ServerRequestContext>) {
-        router.get("/") { request, _ in try page(request) }
-        router.get("/debug/server") { _, _ in json(server()) }
-        router.get("/debug/throughput") { request, _ in try throughput(request) }
-        router.get("/debug/timeline") { request, _ in try timelineSVG(request) }
-        LightLLMRoutes.registerMethodNotAllowed(
-            Self.paths.sorted().map { (path: RouterPath($0), methods: [HTTPRequest.Method.get]) }, on: router)
+    /// The console's routes, for the server's ``RouteTable``.
+    public var routes: RouteCollection<ServerRequestContext> {
+        let routes = RouteCollection(context: ServerRequestContext.self)
+        routes.get("/") { request, _ in try page(request) }
+        routes.get("/debug/server") { _, _ in json(server()) }
+        routes.get("/debug/throughput") { request, _ in try throughput(request) }
+        routes.get("/debug/timeline") { request, _ in try timelineSVG(request) }
+        return routes
     }
 
     /// The console page, to clients that accept HTML; `POST /` stays LightLLM's generate.
@@ -59,7 +57,7 @@ public struct ConsoleRoutes: Sendable {
     func server() -> JSON {
         .object([
             ("model_name", .string(configuration.modelName)),
-            ("chat_template", .bool(configuration.chat != nil)),
+            ("chat_template", .bool(configuration.hasChatTemplate)),
             ("default_max_new_tokens", .int(Int64(configuration.defaultMaxNewTokens))),
             ("chat_max_new_tokens", .int(Int64(configuration.chatMaxNewTokens))),
             ("kv_capacity", .int(Int64(monitor.load.kvCapacity))),

@@ -54,6 +54,8 @@ struct RequestObservation {
             outcome = "tokenized"
         case .detokenized:
             outcome = "detokenized"
+        case .rendered:
+            outcome = "rendered"
         }
     }
 

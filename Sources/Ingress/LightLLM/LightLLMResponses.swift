@@ -13,14 +13,16 @@ enum LightLLMResponses {
         ])
     }
 
-    /// The `/generate` body. Scalars when one sequence is returned, lists otherwise.
-    static func generate(_ sequences: [GenerationCollector.Sequence], promptTokens: Int, details: Bool) -> JSON {
+    /// The `/generate` body (one prompt). Scalars when one sequence is returned, lists otherwise.
+    static func generate(_ result: GenerationResult, details: Bool) -> JSON {
+        let sequences = result.choices
+        let promptTokens = result.promptTokens[0]
         let single = sequences.count == 1
         func field(_ values: [JSON]) -> JSON { single ? values[0] : .array(values) }
         var members: [(String, JSON)] = [
             ("generated_text", .array(sequences.map { .string($0.text) })),
             ("count_output_tokens", field(sequences.map { .int(Int64($0.tokens.count)) })),
-            ("finish_reason", field(sequences.map { .string(($0.finishReason ?? .length).rawValue) })),
+            ("finish_reason", field(sequences.map { .string($0.finishReason.rawValue) })),
             ("prompt_tokens", .int(Int64(promptTokens))),
         ]
         if details {

@@ -1,5 +1,4 @@
 import LightServeCore
-import Tokenize
 
 /// A `/v1/completions` or `/v1/chat/completions` body, validated with OpenAI's defaults and
 /// ranges. Like OpenAI, unknown fields are refused; fields LightServe cannot honour (tools,
@@ -11,17 +10,18 @@ public struct OpenAIRequest: Sendable {
     }
 
     public var endpoint: Endpoint
-    /// One prompt per entry (completions accept several).
-    public var prompts: [PromptInput]
-    /// Chat messages, for chat requests, as the template will see them.
-    public var messages: [TemplateValue]
-    public var options: GenerationOptions
+    /// The generation, in the form both APIs share: completions' prompts, or the chat as one
+    /// prompt the Tokenize stage renders.
+    var call: GenerationCall
     public var stream: Bool
     public var includeUsage: Bool
     /// Log-probabilities wanted (completions: `logprobs` ≥ 0; chat: `logprobs: true`).
     public var logprobs: Bool
     /// Completions' `echo`: the prompt is prepended to each choice.
     public var echo: Bool
+
+    public var prompts: [PromptInput] { call.prompts }
+    public var options: GenerationOptions { call.options }
 
     static let sharedFields = Set<String>([
         "model", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "presence_penalty", "frequency_penalty",
@@ -57,23 +57,12 @@ public struct OpenAIRequest: Sendable {
             throw APIError.invalid(unknown, "is not a recognised parameter")
         }
         try refuseUnsupported(body, endpoint: endpoint)
-        if let model = body["model"], !(model.isString || model == .null) {
+        if let model = body["model"], !(model.string != nil || model == .null) {
             throw APIError.invalid("model", "must be a string")
         }
 
-        var sampling = SamplingParameters()
-        let temperature = try r.float("temperature", default: 1, in: 0...2)
-        sampling.doSample = temperature > 0
-        sampling.temperature = max(temperature, 1e-6)
-        sampling.topP = try r.float("top_p", default: 1, in: 0...1, excludingLowerBound: true)
-        sampling.topK = try r.integer("top_k", default: -1, { $0 == -1 || $0 >= 1 }, "-1 or at least 1")
-        sampling.presencePenalty = try r.float("presence_penalty", default: 0, in: -2...2)
-        sampling.frequencyPenalty = try r.float("frequency_penalty", default: 0, in: -2...2)
-        sampling.repetitionPenalty = try r.float("repetition_penalty", default: 1, in: 1...SamplingParameters.maxPenalty)
-        sampling.ignoreEOS = try r.bool("ignore_eos", default: false)
-        sampling.seed = try r.optionalSeed("seed")
-
-        var options = GenerationOptions(sampling: sampling, includeStopSequence: false, addSpecialTokens: endpoint == .completions)
+        var options = GenerationOptions(
+            sampling: try r.sampling(.openAI), includeStopSequence: false, addSpecialTokens: endpoint == .completions)
         options.stopSequences = try r.strings("stop", max: 4)
         let n = try r.integer("n", default: 1, in: 1...8)
         options.returnCount = n
@@ -122,20 +111,21 @@ public struct OpenAIRequest: Sendable {
             throw APIError.invalid("best_of", "cannot be streamed unless it equals n")
         }
 
-        var request = OpenAIRequest(
-            endpoint: endpoint, prompts: [], messages: [], options: options, stream: stream, includeUsage: includeUsage,
-            logprobs: logprobs, echo: false)
+        let prompts: [PromptInput]
+        var echo = false
         switch endpoint {
         case .completions:
-            request.prompts = try parsePrompts(body["prompt"])
-            request.echo = try r.bool("echo", default: false)
-            if request.echo && logprobs {
+            prompts = try PromptReader.batch(body["prompt"], field: "prompt")
+            echo = try r.bool("echo", default: false)
+            if echo && logprobs {
                 throw APIError.invalid("echo", "with logprobs is not supported: prompt tokens get no log-probabilities here")
             }
         case .chat:
-            request.messages = try parseMessages(body["messages"])
+            prompts = [.chat(ChatPrompt(messages: try parseMessages(body["messages"])))]
         }
-        return request
+        return OpenAIRequest(
+            endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options), stream: stream,
+            includeUsage: includeUsage, logprobs: logprobs, echo: echo)
     }
 
     /// Fields whose meaning LightServe cannot honour: refused by name.
@@ -157,60 +147,51 @@ public struct OpenAIRequest: Sendable {
         }
     }
 
-    static func parsePrompts(_ value: JSON?) throws(APIError) -> [PromptInput] {
-        func ids(_ items: [JSON]) throws(APIError) -> PromptInput {
-            var tokens: [Int32] = []
-            for item in items {
-                guard case .int(let i) = item, let id = Int32(exactly: i), id >= 0 else {
-                    throw APIError.invalid("prompt", "token lists must hold non-negative integers")
-                }
-                tokens.append(id)
-            }
-            return .tokens(tokens)
-        }
-        switch value {
-        case .string(let text)?:
-            return [.text(text)]
-        case .array(let items)? where !items.isEmpty:
-            if items.allSatisfy(\.isString) { return items.map { .text($0.string ?? "") } }
-            if items.allSatisfy({ if case .int = $0 { true } else { false } }) { return [try ids(items)] }
-            var prompts: [PromptInput] = []
-            for item in items {
-                guard case .array(let list) = item else {
-                    throw APIError.invalid("prompt", "must be a string, a list of strings, a token list or a list of token lists")
-                }
-                prompts.append(try ids(list))
-            }
-            return prompts
-        case nil, .null?:
-            throw APIError.invalid("prompt", "is required")
-        default:
-            throw APIError.invalid("prompt", "must be a string, a list of strings, a token list or a list of token lists")
-        }
-    }
-
     /// Messages for the template: every field kept; text parts of a content list joined.
-    static func parseMessages(_ value: JSON?) throws(APIError) -> [TemplateValue] {
+    static func parseMessages(_ value: JSON?) throws(APIError) -> [JSON] {
         guard case .array(let items)? = value, !items.isEmpty else {
             throw APIError.invalid("messages", "is required and must be a non-empty list")
         }
-        var messages: [TemplateValue] = []
+        var messages: [JSON] = []
         for (index, item) in items.enumerated() {
             let path = "messages[\(index)]"
             guard case .object(let fields) = item else { throw APIError.invalid(path, "must be an object") }
             guard case .string? = item["role"] else { throw APIError.invalid(path + ".role", "is required and must be a string") }
-            var converted: [(String, TemplateValue)] = []
+            var converted: [(String, JSON)] = []
             for (key, field) in fields {
-                if key == "content" {
-                    converted.append((key, .string(try contentText(field, path: path + ".content"))))
-                } else {
-                    converted.append((key, field.templateValue))
-                }
+                converted.append((key, key == "content" ? .string(try contentText(field, path: path + ".content")) : field))
             }
             if item["content"] == nil { converted.append(("content", .string(""))) }
             messages.append(.object(converted))
         }
         return messages
+    }
+
+    /// `tools`: function tools, `{"type": "function", "function": {"name", "description"?,
+    /// "parameters"?}}`, kept whole for the chat template; nil when absent.
+    static func parseTools(_ value: JSON?) throws(APIError) -> [JSON]? {
+        guard let value, value != .null else { return nil }
+        guard case .array(let tools) = value else { throw APIError.invalid("tools", "must be a list of tools") }
+        for (index, tool) in tools.enumerated() {
+            let path = "tools[\(index)]"
+            guard tool["type"] == .string("function") else { throw APIError.invalid(path + ".type", "must be \"function\"") }
+            guard case .object? = tool["function"] else { throw APIError.invalid(path + ".function", "is required and must be an object") }
+            guard let name = tool["function"]?["name"]?.string, Self.isFunctionName(name) else {
+                throw APIError.invalid(path + ".function.name", "is required: 1 to 64 letters, digits, '_' or '-'")
+            }
+            if let parameters = tool["function"]?["parameters"], parameters != .null, !parameters.isObject {
+                throw APIError.invalid(path + ".function.parameters", "must be a JSON Schema object")
+            }
+        }
+        return tools
+    }
+
+    /// OpenAI's rule for function names: 1 to 64 ASCII letters, digits, `_` or `-`.
+    static func isFunctionName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { b in
+            (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
+                || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+        }
     }
 
     private static func contentText(_ content: JSON, path: String) throws(APIError) -> String {
@@ -228,31 +209,6 @@ public struct OpenAIRequest: Sendable {
             return text
         default:
             throw APIError.invalid(path, "must be a string or a list of text parts")
-        }
-    }
-}
-
-extension JSON {
-    var isString: Bool {
-        if case .string = self { return true }
-        return false
-    }
-
-    var string: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
-    /// The value as a chat template sees it.
-    var templateValue: TemplateValue {
-        switch self {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(Int(i))
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        case .array(let items): .list(items.map(\.templateValue))
-        case .object(let members): .object(members.map { ($0.0, $0.1.templateValue) })
         }
     }
 }

@@ -26,21 +26,25 @@ struct OpenAIResponses {
         ])
     }
 
-    /// A complete response: one choice per (index, prefix, sequence).
-    func response(_ choices: [(index: Int, prefix: String, sequence: GenerationCollector.Sequence)], usage: JSON, logprobs: Bool) -> JSON {
-        envelope(object, choices.map { c in
-            let text = c.prefix + c.sequence.text
-            let finish = JSON.string((c.sequence.finishReason ?? .length).rawValue)
-            let lp = logprobs ? logprobsObject(c.sequence.tokens, offset: c.prefix.count) : .null
+    /// A complete response; each choice's text follows its prompt's echo (empty without `echo`).
+    func response(_ result: GenerationResult, echoes: [String], logprobs: Bool) -> JSON {
+        let usage = Self.usage(prompt: result.promptTokens.reduce(0, +), completion: result.completionTokens)
+        return envelope(object, result.choices.map { c in
+            let prefix = echoes[c.prompt]
+            let finish = JSON.string(c.finishReason.rawValue)
+            let lp = logprobs ? logprobsObject(c.tokens, offset: prefix.count) : .null
             switch endpoint {
             case .chat:
                 return .object([
                     ("index", .int(Int64(c.index))),
-                    ("message", .object([("role", "assistant"), ("content", .string(text))])),
+                    ("message", .object([("role", "assistant"), ("content", .string(prefix + c.reading.content))])),
                     ("logprobs", lp), ("finish_reason", finish),
                 ])
             case .completions:
-                return .object([("index", .int(Int64(c.index))), ("text", .string(text)), ("logprobs", lp), ("finish_reason", finish)])
+                return .object([
+                    ("index", .int(Int64(c.index))), ("text", .string(prefix + c.reading.content)), ("logprobs", lp),
+                    ("finish_reason", finish),
+                ])
             }
         }, usage: usage)
     }

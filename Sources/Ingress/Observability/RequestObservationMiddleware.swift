@@ -10,12 +10,11 @@ public struct RequestObservationMiddleware: RouterMiddleware {
     public typealias Context = ServerRequestContext
 
     let metrics: ServerMetrics
-    /// Route paths used as the `endpoint` label; anything else is "unmatched" (bounded cardinality).
-    let endpoints: Set<String>
 
-    public init(metrics: ServerMetrics, endpoints: Set<String>) {
+    /// - Parameter metrics: where the counts and durations go, labelled with the route's path as
+    ///   the router matched it (`/v1/models/{id}`, never the raw URL: bounded cardinality).
+    public init(metrics: ServerMetrics) {
         self.metrics = metrics
-        self.endpoints = endpoints
     }
 
     static let requestIDField = HTTPField.Name("X-Request-Id")!
@@ -32,7 +31,7 @@ public struct RequestObservationMiddleware: RouterMiddleware {
 
         var response = try await next(request, context)
         response.headers[Self.requestIDField] = context.requestID
-        let endpoint = label(for: request.uri.path)
+        let endpoint = context.endpointPath ?? "unmatched"
         let status = Int(response.status.code)
         let started = context.receivedAt
         let metrics = self.metrics
@@ -54,12 +53,6 @@ public struct RequestObservationMiddleware: RouterMiddleware {
             metrics.requestCompleted(endpoint: endpoint, status: status, duration: .now - started)
         }
         return response
-    }
-
-    private func label(for path: String) -> String {
-        if endpoints.contains(path) { return path }
-        if path.hasPrefix("/v1/models/") { return "/v1/models/{id}" }
-        return "unmatched"
     }
 
     /// 16 random bytes in hex.

@@ -31,31 +31,26 @@ public struct WorkerInfo: Sendable {
 /// `model_path` is left out of the info on purpose: given one, the router tries to load a
 /// tokenizer from it.
 public struct WorkerRoutes: Sendable {
-    let pipeline: PipelineClient
-    let configuration: IngressConfiguration
+    private let support: HandlerSupport
     let info: WorkerInfo
+    private var pipeline: PipelineClient { support.pipeline }
+    private var configuration: IngressConfiguration { support.configuration }
 
-    public init(pipeline: PipelineClient, configuration: IngressConfiguration, info: WorkerInfo) {
-        self.pipeline = pipeline
-        self.configuration = configuration
+    public init(_ support: HandlerSupport, info: WorkerInfo) {
+        self.support = support
         self.info = info
     }
 
-    /// Every path, for the metrics' `endpoint` label.
-    public static let paths = ["/get_load", "/server_info", "/get_server_info", "/model_info", "/get_model_info", "/flush_cache"]
-
-    static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = paths.map {
-        (RouterPath($0), $0 == "/flush_cache" ? [.post] : [.get])
-    }
-
-    public func register(on router: Router<ServerRequestContext>) {
-        router.get("/get_load") { _, _ in json(load()) }
-        router.get("/server_info") { _, _ in json(serverInfo()) }
-        router.get("/get_server_info") { _, _ in json(serverInfo()) }
-        router.get("/model_info") { _, _ in json(modelInfo()) }
-        router.get("/get_model_info") { _, _ in json(modelInfo()) }
-        router.post("/flush_cache") { _, _ in try await flushCache() }
-        LightLLMRoutes.registerMethodNotAllowed(Self.routes, on: router)
+    /// The worker routes, for the server's ``RouteTable``.
+    public var routes: RouteCollection<ServerRequestContext> {
+        let routes = RouteCollection(context: ServerRequestContext.self)
+        routes.get("/get_load") { _, _ in json(load()) }
+        routes.get("/server_info") { _, _ in json(serverInfo()) }
+        routes.get("/get_server_info") { _, _ in json(serverInfo()) }
+        routes.get("/model_info") { _, _ in json(modelInfo()) }
+        routes.get("/get_model_info") { _, _ in json(modelInfo()) }
+        routes.post("/flush_cache") { _, _ in try await flushCache() }
+        return routes
     }
 
     /// SGLang's load report, one entry per data-parallel rank (LightServe has one):

@@ -20,8 +20,10 @@ public struct DebugRoutes: Sendable {
         self.compute = compute
     }
 
-    public func register(on router: Router<ServerRequestContext>) {
-        router.get("/metrics") { _, _ in
+    /// The routes, for the server's ``RouteTable``.
+    public var routes: RouteCollection<ServerRequestContext> {
+        let routes = RouteCollection(context: ServerRequestContext.self)
+        routes.get("/metrics") { _, _ in
             metrics.refresh(from: monitor)
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
@@ -29,10 +31,9 @@ public struct DebugRoutes: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
-        router.get("/debug/stages") { _, _ in json(stages()) }
-        router.get("/debug/trace") { request, _ in try await trace(request) }
-        LightLLMRoutes.registerMethodNotAllowed(
-            [("/metrics", [.get]), ("/debug/stages", [.get]), ("/debug/trace", [.get])], on: router)
+        routes.get("/debug/stages") { _, _ in json(stages()) }
+        routes.get("/debug/trace") { request, _ in try await trace(request) }
+        return routes
     }
 
     /// Per stage: queue depth and capacity, items per second, busy fraction, p50/p99 service time;

@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// Reads typed, range-checked fields out of a JSON object, naming the field in every error.
 /// Absent and `null` fields take their defaults; unknown fields are ignored (as LightLLM does).
 struct ParameterReader {

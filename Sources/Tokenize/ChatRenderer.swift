@@ -1,0 +1,51 @@
+import LightServeCore
+
+/// The model's chat template with the texts of its BOS and EOS tokens: renders a
+/// ``ChatPrompt`` into the prompt text the Tokenize stage then tokenizes, the way Hugging Face's
+/// `apply_chat_template` does.
+public struct ChatRenderer: Sendable {
+    public let template: ChatTemplate
+    public let bosToken: String
+    public let eosToken: String
+
+    public init(template: ChatTemplate, bosToken: String, eosToken: String) {
+        self.template = template
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+    }
+
+    /// The model's template from its vocabulary's special-token texts.
+    public init(template: ChatTemplate, vocabulary: Vocabulary) {
+        func text(_ id: Int32?) -> String { id.map { vocabulary.tokens[Int($0)] } ?? "" }
+        self.init(template: template, bosToken: text(vocabulary.bosID), eosToken: text(vocabulary.eosID))
+    }
+
+    /// The prompt text; a template that raises (or cannot render) is the client's error, with
+    /// the template's own message.
+    public func render(_ chat: ChatPrompt) -> Result<String, RequestError> {
+        var variables = Dictionary(chat.variables.map { ($0.0, $0.1.templateValue) }, uniquingKeysWith: { _, last in last })
+        if let tools = chat.tools { variables["tools"] = .list(tools.map(\.templateValue)) }
+        do {
+            return .success(try template.render(
+                messages: chat.messages.map(\.templateValue), addGenerationPrompt: chat.addGenerationPrompt,
+                bosToken: chat.bosToken ?? bosToken, eosToken: chat.eosToken ?? eosToken, variables: variables))
+        } catch {
+            return .failure(.chatTemplate("\(error)"))
+        }
+    }
+}
+
+extension JSON {
+    /// The value as a chat template sees it.
+    var templateValue: TemplateValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(Int(i))
+        case .double(let d): .double(d)
+        case .string(let s): .string(s)
+        case .array(let items): .list(items.map(\.templateValue))
+        case .object(let members): .object(members.map { ($0.0, $0.1.templateValue) })
+        }
+    }
+}
