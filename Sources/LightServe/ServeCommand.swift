@@ -99,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "lightserve")
         logger.logLevel = .info
-        let path = try modelOptions.resolvedModelPath()
+        let path = try await modelOptions.resolvedModelPath()
         let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
         let c = model.configuration
