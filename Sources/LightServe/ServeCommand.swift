@@ -133,6 +133,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "lightserve")
         logger.logLevel = .info
+        // Before anything starts: a key that cannot be used stops the server at once.
+        let access = try accessPolicy(logger: logger)
         let path = try modelOptions.resolvedModelPath()
         let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
@@ -194,7 +196,6 @@ struct ServeCommand: AsyncParsableCommand {
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()
         let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, monitor: monitor, metrics: metrics)
-        let access = try accessPolicy(logger: logger)
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: RequestObservationMiddleware(metrics: metrics))
         router.add(middleware: TracingMiddleware())
