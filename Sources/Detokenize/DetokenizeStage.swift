@@ -60,6 +60,13 @@ public actor DetokenizeStage {
                 sequences[id] = nil
             case .score(let request, let value, let promptTokens):
                 request.events.yield(.score(value, promptTokens: promptTokens))
+            case .promptLogprobs(let request, let first, let scored):
+                let leading = first.map { [PromptToken(token: standalone($0, .nan), logprob: nil, alternatives: [])] } ?? []
+                request.events.yield(.promptTokens(leading + scored.map {
+                    PromptToken(
+                        token: standalone($0.token.id, $0.token.logprob), logprob: $0.token.logprob,
+                        alternatives: $0.alternatives.map { standalone($0.id, $0.logprob) })
+                }))
             case .failed(let request, let message):
                 request.events.yield(.failed(message))
                 sequences = sequences.filter { $0.key.request != request.id }

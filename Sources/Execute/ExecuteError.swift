@@ -12,6 +12,11 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file has tensors the model's family does not use; computing without them would give
     /// wrong logits.
     case unusedTensors(architecture: String, names: [String])
+    /// The file has metadata keys no part of the engine reads (``MetadataKeyRules``); computing
+    /// without them could give wrong logits.
+    case unreadMetadata(architecture: String, keys: [String])
+    /// The file asks, by `key`, for something the engine does not compute.
+    case unsupportedFeature(key: String, String)
     /// Hyper-parameters that cannot describe a working model (say, heads that do not divide the
     /// embedding, or a head size the kernels cannot handle).
     case invalidHyperParameters(String)
@@ -41,6 +46,10 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
             "rope scaling '\(type)' is not supported (only linear scaling is); refusing rather than computing the model wrongly"
         case .unusedTensors(let architecture, let names):
             "the file has tensors a '\(architecture)' model does not use (\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : "")); refusing rather than computing the model wrongly"
+        case .unreadMetadata(let architecture, let keys):
+            "the file has metadata keys LightServe does not read for a '\(architecture)' model (\(keys.prefix(5).joined(separator: ", "))\(keys.count > 5 ? ", ..." : "")); refusing rather than computing the model without them"
+        case .unsupportedFeature(let key, let why):
+            "the file sets \(key): \(why); refusing rather than computing the model without it"
         case .invalidHyperParameters(let why): "invalid hyper-parameters: \(why)"
         case .weightShapeMismatch(let name, let expected, let found):
             "tensor '\(name)' has shape \(found), expected \(expected)"

@@ -58,11 +58,14 @@ public actor ExecuteStage {
             case .sample: output = .logits
             case .score: output = .score
             }
-            return ForwardBatch.Sequence(tokens: row.tokens, position: row.position, slots: row.slots, output: output)
+            return ForwardBatch.Sequence(
+                tokens: row.tokens, position: row.position, slots: row.slots, output: output, promptScoring: row.promptScoring)
         })
         do {
+            var promptLogprobs: [Int: [PromptLogprob]] = [:]
             let outcomes = try runner.forward(batch) { outputs in
                 try step.rows.enumerated().map { index, row throws(ExecuteError) -> StepResult.Outcome in
+                    if let scored = outputs.promptLogprobs(index) { promptLogprobs[index] = scored }
                     switch row.output {
                     case .none:
                         return .none
@@ -79,7 +82,8 @@ public actor ExecuteStage {
                     }
                 }
             }
-            return .stepCompleted(StepResult(number: step.number, outcomes: outcomes, duration: clock.now - start))
+            return .stepCompleted(StepResult(
+                number: step.number, outcomes: outcomes, promptLogprobs: promptLogprobs, duration: clock.now - start))
         } catch {
             return .stepFailed(step: step.number, message: "\(error)")
         }

@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// The input of one engine step: for each sequence, the tokens to run now (a prompt chunk, or
 /// the one token decoded last step), where they sit, and which KV slots hold the sequence.
 public struct ForwardBatch: Sendable {
@@ -18,12 +20,15 @@ public struct ForwardBatch: Sendable {
         /// Slot of every position `0 ..< position + tokens.count`.
         public var slots: [Int32]
         public var output: Output
+        /// Log-probabilities of prompt tokens to compute over these rows, if asked for.
+        public var promptScoring: PromptScoring?
 
-        public init(tokens: [Int32], position: Int, slots: [Int32], output: Output = .logits) {
+        public init(tokens: [Int32], position: Int, slots: [Int32], output: Output = .logits, promptScoring: PromptScoring? = nil) {
             self.tokens = tokens
             self.position = position
             self.slots = slots
             self.output = output
+            self.promptScoring = promptScoring
         }
     }
 

@@ -19,7 +19,8 @@ public final class LanguageModel: @unchecked Sendable {
     /// Whether the model can score (`/get_score`).
     public var hasRewardHead: Bool { rewardHead != nil }
 
-    /// Loads the model at `path`.
+    /// Loads the model at `path`, refusing a file with keys or tensors its family does not
+    /// read (``MetadataKeyRules``).
     public convenience init(path: String) throws(ExecuteError) {
         let file: GGUFFile
         do {
@@ -31,12 +32,13 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     public init(file: GGUFFile) throws(ExecuteError) {
-        let c = try ModelFamilies.configuration(of: file)
+        let (c, parameters) = try ModelFamilies.read(file)
+        let unreadKeys = MetadataKeyRules.unreadKeys(of: file, architecture: c.architecture, read: parameters.readKeys)
+        guard unreadKeys.isEmpty else { throw .unreadMetadata(architecture: c.architecture, keys: unreadKeys) }
         self.file = file
         self.configuration = c
         let d = c.embeddingLength
-        var loader = TensorLoader(file: file)
-        loader.markUsed("rope_freqs.weight")  // read by the family into the rotary embedding
+        var loader = TensorLoader(file: file, alreadyRead: parameters.readTensors)
         embedding = try loader.matrix("token_embd.weight", columns: d, rows: c.vocabularySize)
         var layers: [TransformerLayer] = []
         for i in 0..<c.layerCount { layers.append(try TransformerLayer(index: i, configuration: c, loader: &loader)) }

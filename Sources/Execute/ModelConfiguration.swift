@@ -22,6 +22,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var embeddingScale: Float
     /// Multiplier of attention scores, 1/√headDimension unless the family says otherwise.
     public var attentionScale: Float
+    /// Final logit soft-capping (Gemma 2 style): logits become `cap · tanh(logit / cap)`; `nil`
+    /// leaves them as the output head gives them.
+    public var finalLogitSoftCap: Float?
     /// The rotary embeddings the layers use (Gemma 3 has one for local and one for global layers).
     public var rotaries: [RotaryEmbedding]
     /// Per-layer parameters, `layerCount` of them.
@@ -90,6 +93,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         guard rmsEpsilon > 0, contextLength > 0, embeddingScale.isFinite, attentionScale > 0 else {
             throw fail("epsilon, context length and attention scale must be positive")
         }
+        if let cap = finalLogitSoftCap, !(cap > 0 && cap.isFinite) { throw fail("final logit soft-cap \(cap) must be positive") }
         guard !rotaries.isEmpty else { throw fail("no rotary embedding") }
         for rotary in rotaries {
             guard rotary.dimension > 0, rotary.dimension <= headDimension, rotary.dimension % 2 == 0 else {

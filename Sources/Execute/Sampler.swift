@@ -3,8 +3,15 @@ import Foundation
 import LightServeCore
 
 /// Chooses each next token of one sequence: penalties over the tokens it generated, EOS masked
-/// until `minNewTokens` allows it, then arg-max or temperature / top-k / top-p sampling from a
-/// seeded random stream. Its whole memory is a ``SamplingState`` that travels with the sequence.
+/// until `minNewTokens` allows it, the output constraint's mask (structured generation), then
+/// arg-max or temperature / top-k / top-p sampling from a seeded random stream. Its whole memory
+/// is a ``SamplingState`` that travels with the sequence.
+///
+/// A constrained choice is the best (or a drawn) token among those the constraint allows. Greedy
+/// decoding first asks the constraint about the arg-max alone and builds the whole mask only when
+/// that token is not allowed, which is rare once a model follows the format. The reported
+/// log-probabilities stay the model's own, before the mask (vLLM's default "raw" logprobs), so
+/// they cost no mask either.
 ///
 /// Logits that are not finite (a model that overflowed) never trap it: NaN counts as impossible,
 /// +inf as the largest finite value, and if nothing is possible every token is equally likely.
@@ -33,10 +40,32 @@ public struct Sampler: Sendable {
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
         precondition(!logits.isEmpty, "the sampler needs at least one logit")
         applyPenalties(logits)
+        let lengthScale = parameters.lengthPenalty.scale(after: state.generated)
+        if lengthScale != 0 {
+            for token in state.stopTokens where token >= 0 && Int(token) < logits.count {
+                logits[Int(token)] += abs(logits[Int(token)]) * lengthScale
+            }
+        }
         if parameters.masksEndOfSequence(after: state.generated) {
             for token in state.stopTokens where token >= 0 && Int(token) < logits.count { logits[Int(token)] = -.infinity }
         }
         Self.makeFinite(logits)
+        let choice: Choice
+        if var constraint = state.constraint {
+            choice = constrainedChoice(logits, constraint)
+            let accepted = constraint.accept(choice.token)
+            precondition(accepted, "the constraint refused the token it allowed")
+            state.constraint = constraint
+        } else {
+            choice = freeChoice(logits)
+        }
+        if parameters.hasPenalties { state.counts[choice.token, default: 0] += 1 }
+        state.generated += 1
+        return choice
+    }
+
+    /// The choice without a constraint.
+    private mutating func freeChoice(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
         var choice: Choice
         if parameters.isGreedy {
             let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
@@ -54,9 +83,74 @@ public struct Sampler: Sendable {
             // `logits` now holds the probabilities the choice came from.
             choice.alternatives = Self.mostLikely(UnsafeBufferPointer(logits), count: parameters.topLogprobs)
         }
-        if parameters.hasPenalties { state.counts[choice.token, default: 0] += 1 }
-        state.generated += 1
         return choice
+    }
+
+    /// The best or a drawn token among those `constraint` allows; log-probabilities from the
+    /// logits before the mask (after penalties and temperature).
+    private mutating func constrainedChoice(_ logits: UnsafeMutableBufferPointer<Float>, _ constraint: any TokenConstraint) -> Choice {
+        if !parameters.isGreedy {
+            let inverseTemperature = 1 / parameters.temperature
+            for i in logits.indices { logits[i] *= inverseTemperature }
+            Self.makeFinite(logits)
+        }
+        let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
+        let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
+        let alternatives =
+            parameters.topLogprobs > 0
+            ? Self.mostLikely(logits: UnsafeBufferPointer(logits), count: parameters.topLogprobs, logPartition: logPartition) : []
+        let chosen: Int32
+        if parameters.isGreedy && constraint.allows(Int32(best)) {
+            chosen = Int32(best)
+        } else {
+            var mask = TokenMask(count: logits.count, allowing: false)
+            constraint.fillMask(&mask)
+            Self.apply(mask, to: logits)
+            let allowedBest = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
+            if parameters.isGreedy {
+                chosen = Int32(allowedBest)
+            } else {
+                // The draw turns the logits into probabilities; the chosen logit comes back from
+                // its probability and the masked distribution's log-partition.
+                let maskedPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[allowedBest])
+                let drawn = draw(logits, temperatureApplied: true)
+                return Choice(token: drawn.token, logprob: drawn.logprob + maskedPartition - logPartition, alternatives: alternatives)
+            }
+        }
+        return Choice(token: chosen, logprob: logits[Int(chosen)] - logPartition, alternatives: alternatives)
+    }
+
+    /// Disallowed tokens become impossible. If the constraint allows only tokens the logits
+    /// already made impossible (an end-of-sequence token `min_new_tokens` still masks), the
+    /// allowed ones become equally likely, so the choice always satisfies the constraint.
+    static func apply(_ mask: TokenMask, to logits: UnsafeMutableBufferPointer<Float>) {
+        var anyPossible = false
+        mask.words.withUnsafeBufferPointer { words in
+            for (w, word) in words.enumerated() where word != ~0 {
+                var disallowed = ~word
+                while disallowed != 0 {
+                    let i = w << 6 + disallowed.trailingZeroBitCount
+                    if i < logits.count { logits[i] = -.infinity }
+                    disallowed &= disallowed - 1
+                }
+            }
+            for (w, word) in words.enumerated() where word != 0 {
+                var allowed = word
+                while allowed != 0 && !anyPossible {
+                    anyPossible = logits[w << 6 + allowed.trailingZeroBitCount] > -.infinity
+                    allowed &= allowed - 1
+                }
+                if anyPossible { break }
+            }
+            guard !anyPossible else { return }
+            for (w, word) in words.enumerated() {
+                var allowed = word
+                while allowed != 0 {
+                    logits[w << 6 + allowed.trailingZeroBitCount] = 0
+                    allowed &= allowed - 1
+                }
+            }
+        }
     }
 
     /// NaN becomes -inf and +inf the largest finite value; if no logit is above -inf, all
@@ -78,12 +172,15 @@ public struct Sampler: Sendable {
         }
     }
 
-    /// Temperature, then the top-k / top-p candidate set, then a draw in proportion.
-    private mutating func draw(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
+    /// Temperature (unless already applied), then the top-k / top-p candidate set, then a draw
+    /// in proportion. `logits` ends up holding the probabilities.
+    private mutating func draw(_ logits: UnsafeMutableBufferPointer<Float>, temperatureApplied: Bool = false) -> Choice {
         let p = parameters
-        let inverseTemperature = 1 / p.temperature
-        for i in logits.indices { logits[i] *= inverseTemperature }
-        Self.makeFinite(logits)
+        if !temperatureApplied {
+            let inverseTemperature = 1 / p.temperature
+            for i in logits.indices { logits[i] *= inverseTemperature }
+            Self.makeFinite(logits)
+        }
         _ = ls_softmax(logits.baseAddress, Int32(logits.count))
         let probabilities = UnsafeBufferPointer(logits)
         let candidates = Self.candidates(probabilities, topK: p.topK, topP: p.topP)
@@ -103,6 +200,22 @@ public struct Sampler: Sendable {
         }
         let probability = probabilities[Int(chosen)]
         return Choice(token: chosen, logprob: probability > 0 ? logf(probability) : -.infinity)
+    }
+
+    /// The `count` tokens with the largest logits, with their log-probabilities given the
+    /// distribution's log-partition, best first.
+    static func mostLikely(logits: UnsafeBufferPointer<Float>, count: Int, logPartition: Float) -> [TokenLogprob] {
+        guard count > 0 else { return [] }
+        var best: [(id: Int32, logit: Float)] = []
+        best.reserveCapacity(count + 1)
+        var floor = -Float.infinity
+        for (i, x) in logits.enumerated() where x > floor || best.count < count {
+            let at = best.firstIndex { $0.logit < x } ?? best.count
+            best.insert((Int32(i), x), at: at)
+            if best.count > count { best.removeLast() }
+            if best.count == count { floor = best[count - 1].logit }
+        }
+        return best.map { TokenLogprob(id: $0.id, logprob: $0.logit - logPartition) }
     }
 
     /// The `count` most probable tokens with their log-probabilities, best first.

@@ -7,8 +7,11 @@ struct TensorLoader {
     let file: GGUFFile
     private(set) var used: Set<String> = []
 
-    init(file: GGUFFile) {
+    /// - Parameter alreadyRead: tensors the family read into the configuration (Llama 3's
+    ///   `rope_freqs.weight`).
+    init(file: GGUFFile, alreadyRead: Set<String> = []) {
         self.file = file
+        self.used = alreadyRead
     }
 
     func has(_ name: String) -> Bool { file.tensor(named: name) != nil }
@@ -32,11 +35,6 @@ struct TensorLoader {
     /// The vector if the file has it.
     mutating func optionalVector(_ name: String, length: Int) throws(ExecuteError) -> [Float]? {
         has(name) ? try vector(name, length: length) : nil
-    }
-
-    /// Marks a tensor the configuration already read (Llama 3's `rope_freqs.weight`).
-    mutating func markUsed(_ name: String) {
-        if has(name) { used.insert(name) }
     }
 
     /// Tensors of the file nothing took, in file order.

@@ -19,6 +19,9 @@ public struct IngressConfiguration: Sendable {
     public var retryAfterSeconds: Int
     /// Whether the model (or `--chat-template`) has a chat template; the Tokenize stage renders it.
     public var hasChatTemplate: Bool
+    /// How the chat template has the model write tool calls, if it renders tools in a syntax
+    /// LightServe reads (``ToolCallFormat/init(chatTemplate:)``).
+    public var toolCallFormat: ToolCallFormat?
     /// Tokens a chat completion may generate when the request sets no limit.
     public var chatMaxNewTokens: Int
     /// Unix time the server started (OpenAI's model `created`).
@@ -27,7 +30,7 @@ public struct IngressConfiguration: Sendable {
     public init(
         modelName: String, architecture: String = "", quantization: String = "", maxBodyBytes: Int, defaultMaxNewTokens: Int,
         maxRequestLength: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
-        hasChatTemplate: Bool = false, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
+        hasChatTemplate: Bool = false, toolCallFormat: ToolCallFormat? = nil, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
     ) {
         self.modelName = modelName
         self.architecture = architecture
@@ -38,6 +41,7 @@ public struct IngressConfiguration: Sendable {
         self.hasRewardHead = hasRewardHead
         self.retryAfterSeconds = retryAfterSeconds
         self.hasChatTemplate = hasChatTemplate
+        self.toolCallFormat = toolCallFormat
         self.chatMaxNewTokens = chatMaxNewTokens
         self.startedAt = startedAt
     }

@@ -5,7 +5,7 @@ import LightServeCore
 import Tokenize
 
 /// `lightserve generate`: one prompt, greedy by default, with throughput figures.
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate", abstract: "Generate a continuation of a prompt and report prefill and decode speed.")
 
@@ -43,8 +43,8 @@ struct GenerateCommand: ParsableCommand {
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
     }
 
-    func run() throws {
-        let path = try modelOptions.resolvedModelPath()
+    func run() async throws {
+        let path = try await modelOptions.resolvedModelPath()
         let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
         let promptIDs: [Int32]

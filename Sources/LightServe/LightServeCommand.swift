@@ -29,6 +29,6 @@ struct LightServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lightserve",
         abstract: "An LLM inference server for GGUF models on the CPU, speaking LightLLM's HTTP API.",
-        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, QuantizeCommand.self],
+        subcommands: [ServeCommand.self, GenerateCommand.self, TokenizeCommand.self, QuantizeCommand.self, ModelsCommand.self],
         defaultSubcommand: nil)
 }

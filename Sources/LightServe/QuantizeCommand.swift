@@ -3,7 +3,7 @@ import Foundation
 import GGUF
 
 /// `lightserve quantize`: rewrites a GGUF model in a K-quant (or Q8_0) mix.
-struct QuantizeCommand: ParsableCommand {
+struct QuantizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
         abstract: "Rewrite a GGUF model in a quantization mix (Q4_K_M, Q5_K_M, Q6_K, Q8_0), as llama.cpp's recipes do.")
@@ -16,11 +16,11 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "Where to write the new GGUF file.")
     var output: String
 
-    func run() throws {
+    func run() async throws {
         guard let mix = QuantizationMix.allCases.first(where: { $0.rawValue.lowercased() == mix.lowercased() }) else {
             throw ValidationError("unknown mix '\(mix)': choose one of \(QuantizationMix.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let source = try GGUFFile(path: modelOptions.resolvedModelPath())
+        let source = try GGUFFile(path: await modelOptions.resolvedModelPath())
         var counts: [String: Int] = [:]
         let writer = GGUFRequantizer.requantize(source, to: mix) { _, type in counts[type.description, default: 0] += 1 }
         let bytes = writer.serialized()

@@ -5,6 +5,7 @@ import Foundation
 import GGUF
 import Hummingbird
 import Ingress
+import Jinja
 import LightServeCore
 import Logging
 import Metrics
@@ -135,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         // Before anything starts: a key that cannot be used stops the server at once.
         let access = try accessPolicy(logger: logger)
-        let path = try modelOptions.resolvedModelPath()
+        let path = try await modelOptions.resolvedModelPath()
         let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
         let c = model.configuration
@@ -192,6 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
             modelName: name, architecture: c.architecture, quantization: model.quantization, maxBodyBytes: maxBodyBytes,
             defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, hasChatTemplate: chat != nil,
+            toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) },
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()

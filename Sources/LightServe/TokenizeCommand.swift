@@ -3,7 +3,7 @@ import GGUF
 import Tokenize
 
 /// `lightserve tokenize`: the token ids of a text, as a JSON list.
-struct TokenizeCommand: ParsableCommand {
+struct TokenizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Print the token ids of a text as a JSON list (special tokens recognised).")
 
@@ -12,8 +12,8 @@ struct TokenizeCommand: ParsableCommand {
     @Argument(help: "The text to tokenize.")
     var text: String
 
-    func run() throws {
-        let tokenizer = try Tokenizer(gguf: GGUFFile(path: modelOptions.resolvedModelPath()))
+    func run() async throws {
+        let tokenizer = try Tokenizer(gguf: GGUFFile(path: await modelOptions.resolvedModelPath()))
         print("[" + tokenizer.encode(text).map(String.init).joined(separator: ",") + "]")
     }
 }

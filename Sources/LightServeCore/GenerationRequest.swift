@@ -38,6 +38,13 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Lower `maxNewTokens` to what the server's request length leaves after the prompt
     /// (OpenAI chat without `max_tokens`), instead of rejecting the request.
     public var clampToContext = false
+    /// The shape the output must have (structured generation), if any.
+    public var constraint: OutputConstraint?
+    /// Report each prompt token's log-probability given the tokens before it, with this many of
+    /// the most likely alternatives (OpenAI's `echo` with `logprobs`, LightLLM's
+    /// `return_all_prompt_logprobs`); nil for none. Such a prompt is computed in full, never
+    /// taken from the prefix cache.
+    public var promptLogprobs: Int?
 
     public init(
         maxNewTokens: Int = 16, sampling: SamplingParameters = .greedy, stopSequences: [String] = [],

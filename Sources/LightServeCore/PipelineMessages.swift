@@ -1,13 +1,20 @@
-/// Tokenize → Schedule: a request with its prompt's token ids.
+/// Tokenize → Schedule: a request with its prompt's token ids and its compiled output constraint.
 public struct Admission: Sendable {
     public let request: GenerationRequest
     public let promptIDs: [Int32]
+    /// The request's ``OutputConstraint`` compiled against the vocabulary; each sequence starts
+    /// its own state from it.
+    public let constraint: (any TokenConstraintProgram)?
     /// When tokenization finished: the request waits for admission from here.
     public let tokenizedAt: ContinuousClock.Instant
 
-    public init(request: GenerationRequest, promptIDs: [Int32], tokenizedAt: ContinuousClock.Instant = .now) {
+    public init(
+        request: GenerationRequest, promptIDs: [Int32], constraint: (any TokenConstraintProgram)? = nil,
+        tokenizedAt: ContinuousClock.Instant = .now
+    ) {
         self.request = request
         self.promptIDs = promptIDs
+        self.constraint = constraint
         self.tokenizedAt = tokenizedAt
     }
 }
@@ -60,13 +67,19 @@ public struct Step: Sendable {
         /// KV slot of every position `0 ..< position + tokens.count`.
         public var slots: [Int32]
         public var output: Output
+        /// Prompt log-probabilities to compute over this chunk, if its request asked for them.
+        public var promptScoring: PromptScoring?
 
-        public init(sequence: SequenceID, tokens: [Int32], position: Int, slots: [Int32], output: Output) {
+        public init(
+            sequence: SequenceID, tokens: [Int32], position: Int, slots: [Int32], output: Output,
+            promptScoring: PromptScoring? = nil
+        ) {
             self.sequence = sequence
             self.tokens = tokens
             self.position = position
             self.slots = slots
             self.output = output
+            self.promptScoring = promptScoring
         }
     }
 
@@ -81,6 +94,35 @@ public struct Step: Sendable {
     public var tokenCount: Int { rows.reduce(0) { $0 + $1.tokens.count } }
 }
 
+/// Which prompt log-probabilities a prefill chunk computes: for its token `firstRow + i`, the
+/// log-probability of `targets[i]`, the prompt token after it. A chunk that ends the prompt has
+/// one target fewer than tokens (its last token's logits choose the first generated token); one
+/// recomputed after a preemption starts past the positions already reported.
+public struct PromptScoring: Sendable, Equatable {
+    public var firstRow: Int
+    public var targets: [Int32]
+    /// How many of the most likely tokens to report at each position.
+    public var alternatives: Int
+
+    public init(firstRow: Int = 0, targets: [Int32], alternatives: Int) {
+        self.firstRow = firstRow
+        self.targets = targets
+        self.alternatives = alternatives
+    }
+}
+
+/// The log-probability of one prompt token given the tokens before it, with the most likely
+/// tokens at its position.
+public struct PromptLogprob: Sendable, Equatable {
+    public var token: TokenLogprob
+    public var alternatives: [TokenLogprob]
+
+    public init(token: TokenLogprob, alternatives: [TokenLogprob]) {
+        self.token = token
+        self.alternatives = alternatives
+    }
+}
+
 /// Execute → Schedule: what a step produced, row by row in the step's order.
 public struct StepResult: Sendable {
     public enum Outcome: Sendable {
@@ -91,12 +133,15 @@ public struct StepResult: Sendable {
 
     public var number: UInt64
     public var outcomes: [Outcome]
+    /// Prompt log-probabilities, by row index, for the rows that asked for them.
+    public var promptLogprobs: [Int: [PromptLogprob]]
     /// Time the engine spent on the step.
     public var duration: Duration
 
-    public init(number: UInt64, outcomes: [Outcome], duration: Duration) {
+    public init(number: UInt64, outcomes: [Outcome], promptLogprobs: [Int: [PromptLogprob]] = [:], duration: Duration) {
         self.number = number
         self.outcomes = outcomes
+        self.promptLogprobs = promptLogprobs
         self.duration = duration
     }
 }
@@ -111,6 +156,9 @@ public struct TokenBatch: Sendable {
         case retired(SequenceID)
         /// A scored prompt.
         case score(GenerationRequest, value: Float, promptTokens: Int)
+        /// Prompt log-probabilities of one prefill chunk, in order; `first` is the prompt's first
+        /// token on its first chunk (it has no log-probability of its own).
+        case promptLogprobs(GenerationRequest, first: Int32?, [PromptLogprob])
         /// An engine failure for a request.
         case failed(GenerationRequest, message: String)
     }

@@ -33,6 +33,21 @@ public struct TokenLogprob: Sendable, Equatable {
     }
 }
 
+/// A prompt token as the model scored it: its log-probability given the tokens before it (none
+/// for the first) and the most likely tokens in its place.
+public struct PromptToken: Sendable, Equatable {
+    public var token: TokenAlternative
+    /// nil for the prompt's first token, which nothing predicts.
+    public var logprob: Float?
+    public var alternatives: [TokenAlternative]
+
+    public init(token: TokenAlternative, logprob: Float?, alternatives: [TokenAlternative]) {
+        self.token = token
+        self.logprob = logprob
+        self.alternatives = alternatives
+    }
+}
+
 /// A likely alternative to a chosen token, with its text on its own.
 public struct TokenAlternative: Sendable, Equatable {
     public var id: Int32
@@ -124,6 +139,9 @@ public enum RequestEvent: Sendable, Equatable {
     case detokenized(String)
     /// A chat prompt rendered by the model's template (`/apply_chat_template`).
     case rendered(String)
+    /// Prompt tokens with their log-probabilities, in order, as their prefill runs (requests
+    /// with ``GenerationOptions/promptLogprobs``); they all arrive before the first generated token.
+    case promptTokens([PromptToken])
     /// The request failed after it was accepted.
     case failed(String)
 }

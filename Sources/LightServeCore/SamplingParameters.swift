@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the next token is chosen from the logits, with LightLLM's parameter names and defaults.
 public struct SamplingParameters: Sendable, Equatable, Hashable {
     /// `false` is greedy decoding whatever the other knobs say.
@@ -23,6 +25,30 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     /// How many of the most likely alternatives to report with each chosen token (OpenAI's
     /// `top_logprobs`); 0 for none.
     public var topLogprobs: Int = 0
+    /// The penalties also count the prompt's tokens (LightLLM's `input_penalty`).
+    public var inputPenalty = false
+    /// LightLLM's `exponential_decay_length_penalty` `(start, factor)`: once more than `start`
+    /// tokens were generated, each end-of-sequence logit grows by `|logit| · (factor^(generated −
+    /// start) − 1)`, making the end ever likelier. `(1, 1)` changes nothing.
+    public var lengthPenalty = LengthPenalty()
+
+    /// See ``lengthPenalty``.
+    public struct LengthPenalty: Sendable, Equatable, Hashable {
+        public var start: Int
+        public var factor: Float
+
+        public init(start: Int = 1, factor: Float = 1) {
+            self.start = start
+            self.factor = factor
+        }
+
+        /// The multiplier of `|logit|` added to end-of-sequence logits after `generated` tokens.
+        public func scale(after generated: Int) -> Float {
+            guard factor != 1, generated > start else { return 0 }
+            let scale = powf(factor, Float(generated - start)) - 1
+            return scale.isFinite ? scale : .greatestFiniteMagnitude
+        }
+    }
 
     public init(
         doSample: Bool = false, temperature: Float = 1, topP: Float = 1, topK: Int = -1, presencePenalty: Float = 0,
@@ -58,7 +84,7 @@ public struct SamplingParameters: Sendable, Equatable, Hashable {
     /// (LightLLM's `do_sample`, OpenAI's temperature 0), and nothing downstream second-guesses it.
     public var isGreedy: Bool { !doSample }
 
-    /// Whether any penalty changes the logits.
+    /// Whether any presence, frequency or repetition penalty changes the logits.
     public var hasPenalties: Bool {
         presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1
     }

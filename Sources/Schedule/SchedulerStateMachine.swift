@@ -36,11 +36,14 @@ public struct SchedulerStateMachine {
         let index: Int
         let output: [Int32]
         let sampling: SamplingState
+        /// Prompt positions whose log-probabilities were already reported.
+        var promptScored = 0
     }
 
     struct Waiting {
         let request: GenerationRequest
         let prompt: [Int32]
+        var constraint: (any TokenConstraintProgram)?
         var since: ContinuousClock.Instant = .now
         /// The sequences of a preempted request; nil for a request that has not run yet.
         var suspended: [Suspended]?
@@ -71,6 +74,9 @@ public struct SchedulerStateMachine {
         var ended = false
         /// Whether Detokenize must be told to forget it when it leaves.
         var notifyRetired = false
+        /// Prompt positions whose log-probabilities were reported (requests that ask for them;
+        /// the first sequence of a request reports for all).
+        var promptScored = 0
 
         var generated: Int { output.count }
         var prefilled: Int { min(slots.count, context.count) }
@@ -163,7 +169,8 @@ public struct SchedulerStateMachine {
                 .releaseWaitingPlaces(1),
             ]
         }
-        waiting.append(Waiting(request: request, prompt: admission.promptIDs, since: admission.tokenizedAt))
+        waiting.append(Waiting(
+            request: request, prompt: admission.promptIDs, constraint: admission.constraint, since: admission.tokenizedAt))
         return [.accept(request, promptTokens: admission.promptIDs.count)] + scheduleIfIdle()
     }
 
@@ -204,8 +211,13 @@ public struct SchedulerStateMachine {
         }
         inFlight = nil
         var entries: [TokenBatch.Entry] = []
-        for (id, outcome) in zip(flight.rows, result.outcomes) {
+        for (row, (id, outcome)) in zip(flight.rows, result.outcomes).enumerated() {
             guard let i = running.firstIndex(where: { $0.id == id }), !running[i].ended else { continue }
+            if let scored = result.promptLogprobs[row] {
+                entries.append(.promptLogprobs(
+                    running[i].request, first: running[i].promptScored == 0 ? running[i].prompt.first : nil, scored))
+                running[i].promptScored += max(scored.count, 1)
+            }
             switch outcome {
             case .none:
                 break
@@ -337,9 +349,22 @@ public struct SchedulerStateMachine {
                 ? .none : (running[i].request.kind == .score ? .score : .sample(running[i].sampling))
             rows.append(Step.Row(
                 sequence: running[i].id, tokens: Array(running[i].context[start..<(start + count)]), position: start,
-                slots: running[i].slots, output: output))
+                slots: running[i].slots, output: output, promptScoring: promptScoring(of: running[i], start: start, count: count)))
         }
         return rows
+    }
+
+    /// The prompt log-probabilities a prefill chunk of `sequence` over context positions
+    /// `start ..< start + count` reports: those of the prompt tokens after each position not
+    /// reported yet. Only the request's first sequence reports (its others share the prompt).
+    private func promptScoring(of sequence: Sequence, start: Int, count: Int) -> PromptScoring? {
+        guard let alternatives = sequence.request.options.promptLogprobs, sequence.id.index == 0 else { return nil }
+        let from = max(start, sequence.promptScored)
+        let end = min(start + count, sequence.prompt.count - 1)
+        // Nothing new to report, unless the first token has not been reported yet (a one-token prompt).
+        guard from < start + count, from < end || sequence.promptScored == 0 else { return nil }
+        return PromptScoring(
+            firstRow: from - start, targets: from < end ? Array(sequence.prompt[(from + 1)...end]) : [], alternatives: alternatives)
     }
 
     /// Preempts the most recently admitted request, unless it is the only one running (which
@@ -362,7 +387,9 @@ public struct SchedulerStateMachine {
             cache.release(s.cacheNode)
             // Its output ends with the token it had pending: recomputing prompt + output
             // yields the logits that token would have given.
-            if !s.ended { suspended.append(Suspended(index: s.id.index, output: s.output, sampling: s.sampling)) }
+            if !s.ended {
+                suspended.append(Suspended(index: s.id.index, output: s.output, sampling: s.sampling, promptScored: s.promptScored))
+            }
             request = s.request
             prompt = s.prompt
             return true
@@ -408,11 +435,13 @@ public struct SchedulerStateMachine {
             let request = next.request
             let maxNew = request.newTokenLimit
             let members = next.suspended ?? (0..<request.sequenceCount).map {
-                Suspended(
-                    index: $0, output: [],
-                    sampling: SamplingState(
-                        parameters: request.options.sampling, stopTokens: request.kind == .generate ? configuration.stopTokens : [],
-                        seedOffset: UInt64($0)))
+                var sampling = SamplingState(
+                    parameters: request.options.sampling, stopTokens: request.kind == .generate ? configuration.stopTokens : [],
+                    seedOffset: UInt64($0), constraint: next.constraint?.start())
+                if sampling.parameters.inputPenalty && sampling.parameters.hasPenalties {
+                    for token in next.prompt { sampling.counts[token, default: 0] += 1 }
+                }
+                return Suspended(index: $0, output: [], sampling: sampling)
             }
             guard running.count + members.count <= configuration.maxRunningSequences else { break }
             let candidate = load + members.map {
@@ -433,7 +462,10 @@ public struct SchedulerStateMachine {
                 var sequence = Sequence(
                     id: SequenceID(request: request.id, index: member.index), request: request, prompt: next.prompt,
                     context: context, sampling: member.sampling, output: member.output)
-                if configuration.prefixCaching {
+                sequence.promptScored = member.promptScored
+                // A prompt whose log-probabilities are asked for runs in full: cached positions
+                // would have none.
+                if configuration.prefixCaching && request.options.promptLogprobs == nil {
                     // At least the last context token runs, for its logits.
                     let (slots, node) = cache.acquire(context, limit: context.count - 1)
                     sequence.slots = slots

@@ -1,3 +1,4 @@
+import Jinja
 import LightServeCore
 
 /// The model's chat template with the texts of its BOS and EOS tokens: renders a
@@ -23,29 +24,14 @@ public struct ChatRenderer: Sendable {
     /// The prompt text; a template that raises (or cannot render) is the client's error, with
     /// the template's own message.
     public func render(_ chat: ChatPrompt) -> Result<String, RequestError> {
-        var variables = Dictionary(chat.variables.map { ($0.0, $0.1.templateValue) }, uniquingKeysWith: { _, last in last })
-        if let tools = chat.tools { variables["tools"] = .list(tools.map(\.templateValue)) }
+        let variables = Dictionary(chat.variables.map { ($0.0, TemplateValue($0.1)) }, uniquingKeysWith: { _, last in last })
         do {
             return .success(try template.render(
-                messages: chat.messages.map(\.templateValue), addGenerationPrompt: chat.addGenerationPrompt,
-                bosToken: chat.bosToken ?? bosToken, eosToken: chat.eosToken ?? eosToken, variables: variables))
+                messages: chat.messages.map(TemplateValue.init), tools: chat.tools?.map(TemplateValue.init),
+                addGenerationPrompt: chat.addGenerationPrompt, bosToken: chat.bosToken ?? bosToken,
+                eosToken: chat.eosToken ?? eosToken, variables: variables))
         } catch {
             return .failure(.chatTemplate("\(error)"))
-        }
-    }
-}
-
-extension JSON {
-    /// The value as a chat template sees it.
-    var templateValue: TemplateValue {
-        switch self {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(Int(i))
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        case .array(let items): .list(items.map(\.templateValue))
-        case .object(let members): .object(members.map { ($0.0, $0.1.templateValue) })
         }
     }
 }

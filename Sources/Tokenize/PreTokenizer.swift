@@ -14,9 +14,9 @@ public enum PreTokenizer: Sendable, Equatable {
     /// The `tokenizer.ggml.pre` names this type understands.
     public static let supportedNames = ["gpt2", "smollm", "starcoder", "llama-bpe", "llama3", "qwen2", "deepseek-r1-qwen"]
 
-    /// The pre-tokenizer for a `tokenizer.ggml.pre` name; a missing name means GPT-2's.
-    public init(name: String?) throws(TokenizerError) {
-        switch name ?? "gpt2" {
+    /// The pre-tokenizer for a `tokenizer.ggml.pre` name.
+    public init(name: String) throws(TokenizerError) {
+        switch name {
         case "gpt2", "default": self = .gpt2(isolateDigits: false)
         case "smollm", "starcoder", "refact", "codeshell": self = .gpt2(isolateDigits: true)
         case "llama-bpe", "llama3": self = .llama3(maxDigits: 3)

@@ -22,22 +22,38 @@ public struct Tokenizer: Sendable {
     /// Set for SentencePiece vocabularies, which encode with it instead of the byte-level path.
     private let sentencePiece: SentencePieceEncoder?
 
-    /// Builds the tokenizer of a model file.
+    /// Builds the tokenizer of a model file, refusing one whose `tokenizer.*` keys ask for what
+    /// it does not do (``TokenizerMetadata``).
     public init(gguf: GGUFFile) throws(TokenizerError) {
         let model: String
         let mergeList: [String]
-        let preName: String?
+        let preName: String
         do {
             model = try gguf.requireString("tokenizer.ggml.model")
+            guard model == "llama" || model == "gpt2" else { throw TokenizerError.unsupportedModel(model) }
+            let unread = TokenizerMetadata.unreadKeys(of: gguf, model: model)
+            guard unread.isEmpty else { throw TokenizerError.unreadMetadata(unread) }
+            if try gguf.bool("tokenizer.ggml.add_sep_token") == true {
+                throw TokenizerError.unsupportedSetting(key: "tokenizer.ggml.add_sep_token", "appending a separator token is not implemented")
+            }
             if model == "llama" {
+                if let pre = try gguf.string("tokenizer.ggml.pre"), pre != "default" {
+                    throw TokenizerError.unsupportedSetting(
+                        key: "tokenizer.ggml.pre", "SentencePiece does not pre-tokenize, yet the file names pre-tokenizer '\(pre)'")
+                }
                 let scores = try Self.scores(gguf)
                 let addSpacePrefix = try gguf.bool("tokenizer.ggml.add_space_prefix") ?? true
                 try self.init(sentencePiece: Vocabulary(gguf: gguf), scores: scores, addSpacePrefix: addSpacePrefix)
                 return
             }
-            guard model == "gpt2" else { throw TokenizerError.unsupportedModel(model) }
+            // Byte-level BPE encodes spaces itself; llama.cpp never adds a prefix space to it.
+            if try gguf.bool("tokenizer.ggml.add_space_prefix") == true {
+                throw TokenizerError.unsupportedSetting(
+                    key: "tokenizer.ggml.add_space_prefix", "adding a space prefix is not defined for byte-level BPE")
+            }
             mergeList = try gguf.requireStringArray("tokenizer.ggml.merges")
-            preName = try gguf.string("tokenizer.ggml.pre")
+            guard let name = try gguf.string("tokenizer.ggml.pre") else { throw TokenizerError.missingPreTokenizer }
+            preName = name
         } catch let error as GGUFError {
             throw .metadata(error)
         } catch let error as TokenizerError {

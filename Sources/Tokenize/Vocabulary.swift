@@ -56,6 +56,7 @@ public struct Vocabulary: Sendable {
                 padID: id("tokenizer.ggml.padding_token_id"),
                 unknownID: id("tokenizer.ggml.unknown_token_id"),
                 eotID: id("tokenizer.ggml.eot_token_id"),
+                eomID: id("tokenizer.ggml.eom_token_id"),
                 addBOS: try gguf.bool("tokenizer.ggml.add_bos_token") ?? false,
                 addEOS: try gguf.bool("tokenizer.ggml.add_eos_token") ?? false,
                 spelling: try gguf.string("tokenizer.ggml.model") == "llama" ? .sentencePiece : .byteLevel)
@@ -71,7 +72,7 @@ public struct Vocabulary: Sendable {
     /// Builds a table directly; tokens of normal type are spelled as `spelling` says.
     public init(
         tokens: [String], types: [TokenType], bosID: Int32? = nil, eosID: Int32? = nil, padID: Int32? = nil,
-        unknownID: Int32? = nil, eotID: Int32? = nil, addBOS: Bool = false, addEOS: Bool = false,
+        unknownID: Int32? = nil, eotID: Int32? = nil, eomID: Int32? = nil, addBOS: Bool = false, addEOS: Bool = false,
         spelling: Spelling = .byteLevel
     ) throws(TokenizerError) {
         guard tokens.count == types.count else {
@@ -109,7 +110,7 @@ public struct Vocabulary: Sendable {
         self.bytes = bytes
         self.byteOffsets = offsets
 
-        var stops = Set([eosID, eotID].compactMap { $0 })
+        var stops = Set([eosID, eotID, eomID].compactMap { $0 })
         // Chat-tuned models end a turn with a control token such as <|im_end|> or <|eot_id|>;
         // llama.cpp treats these as end-of-generation too.
         let endOfTurnNames: Set<String> = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>"]

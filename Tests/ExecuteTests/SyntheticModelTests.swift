@@ -137,7 +137,9 @@ import Testing
     @Test func testMissingTensorIsNamed() throws {
         var writer = GGUFWriter()
         writer.set("general.architecture", .string("llama"))
-        for (key, value) in [("block_count", 1), ("embedding_length", 32), ("feed_forward_length", 32), ("attention.head_count", 4)] {
+        for (key, value) in [
+            ("block_count", 1), ("context_length", 64), ("embedding_length", 32), ("feed_forward_length", 32), ("attention.head_count", 4),
+        ] {
             writer.set("llama." + key, .uint32(UInt32(value)))
         }
         writer.set("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))

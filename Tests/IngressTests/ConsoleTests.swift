@@ -122,8 +122,8 @@ extension EndpointTests {
         static func runBrowserCheck(_ arguments: [String]) throws -> (Int32, String) {
             let script = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/console_browser_check.py").path
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script] + arguments
+            process.executableURL = try TestPaths.python()
+            process.arguments = [script] + arguments
             let output = Pipe()
             process.standardOutput = output
             process.standardError = output

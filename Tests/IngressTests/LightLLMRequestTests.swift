@@ -102,4 +102,48 @@ import Testing
         let value: JSON = .object([("b", 1), ("a", .string("line\n\"q\"\u{1}")), ("f", 0.0), ("g", -0.5), ("n", nil)])
         #expect(value.serialized == #"{"b":1,"a":"line\n\"q\"\u0001","f":0.0,"g":-0.5,"n":null}"#)
     }
+
+    @Test func testConstraintParametersBecomeOneConstraintNamingItsField() throws {
+        let json = try Self.parse(#"{"inputs": "x", "parameters": {"guided_json": {"type": "object"}}}"#)
+        #expect(json.options.constraint == OutputConstraint(.pattern(.jsonSchema(.object([("type", "object")]))), field: "parameters.guided_json"))
+        let text = try Self.parse(#"{"inputs": "x", "parameters": {"guided_json": "{\"type\": \"string\"}"}}"#)
+        #expect(text.options.constraint?.rule == .pattern(.jsonSchema(.object([("type", "string")]))))
+        let regex = try Self.parse(#"{"inputs": "x", "parameters": {"regular_constraint": "[a-z]+"}}"#)
+        #expect(regex.options.constraint?.rule == .pattern(.regex("[a-z]+")))
+        let grammar = try Self.parse(#"{"inputs": "x", "parameters": {"guided_grammar": "root ::= \"yes\" | \"no\""}}"#)
+        #expect(grammar.options.constraint?.rule == .pattern(.grammar(#"root ::= "yes" | "no""#)))
+        let allowed = try Self.parse(#"{"inputs": "x", "parameters": {"allowed_token_ids": [3, 5]}}"#)
+        #expect(allowed.options.constraint?.rule == .allowedTokens([3, 5]))
+        #expect(try Self.parse(#"{"inputs": "x"}"#).options.constraint == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"guided_json": {"type": "object"}, "regular_constraint": "a"}"#, "parameters.regular_constraint: cannot be combined with parameters.guided_json"),
+        (#"{"guided_json": "{not json"}"#, "parameters.guided_json: is not valid JSON"),
+        (#"{"guided_json": 3}"#, "parameters.guided_json: must be a JSON Schema"),
+        (#"{"regular_constraint": ""}"#, "parameters.regular_constraint: must be a non-empty string"),
+        (#"{"allowed_token_ids": []}"#, "parameters.allowed_token_ids: must be a non-empty list"),
+        (#"{"allowed_token_ids": [1, -1]}"#, "parameters.allowed_token_ids: a token list must hold non-negative integers"),
+        (#"{"exponential_decay_length_penalty": [1, 0.5]}"#, "parameters.exponential_decay_length_penalty: must be [start, factor]"),
+        (#"{"exponential_decay_length_penalty": [-1, 1.5]}"#, "parameters.exponential_decay_length_penalty: must be [start, factor]"),
+        (#"{"exponential_decay_length_penalty": 2}"#, "parameters.exponential_decay_length_penalty: must be [start, factor]"),
+        (#"{"input_penalty": 1}"#, "parameters.input_penalty: must be true or false"),
+        (#"{"add_spaces_between_special_tokens": "yes"}"#, "parameters.add_spaces_between_special_tokens: must be true or false"),
+        (#"{"return_all_prompt_logprobs": 0}"#, "parameters.return_all_prompt_logprobs: must be true or false"),
+    ])
+    func testBadLightLLMExtensionsAreNamed(parameters: String, expected: String) {
+        let message = Self.message(#"{"inputs": "x", "parameters": \#(parameters)}"#)
+        #expect(message?.contains(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func testLightLLMsSamplingExtensionsAreRead() throws {
+        let r = try Self.parse(
+            #"{"inputs": "x", "parameters": {"input_penalty": true, "exponential_decay_length_penalty": [4, 1.5], "return_all_prompt_logprobs": true}}"#)
+        #expect(r.options.sampling.inputPenalty)
+        #expect(r.options.sampling.lengthPenalty == SamplingParameters.LengthPenalty(start: 4, factor: 1.5))
+        #expect(r.options.promptLogprobs == 0)
+        #expect(SamplingParameters.LengthPenalty(start: 4, factor: 1.5).scale(after: 4) == 0)
+        #expect(abs(SamplingParameters.LengthPenalty(start: 4, factor: 1.5).scale(after: 6) - 1.25) < 1e-6)
+        #expect(SamplingParameters.LengthPenalty(start: 0, factor: 100).scale(after: 1_000_000).isFinite)
+    }
 }

@@ -123,7 +123,7 @@ extension EndpointTests {
                 #expect(tools.status == 400)
                 let error = try #require(try JSON.parse(tools.body)["error"])
                 #expect(error["type"] == .string("invalid_request_error"))
-                #expect(error["param"] == .string("tools"))
+                #expect(error["param"] == .string("tools[0].function"))
                 #expect(error["message"]?.string?.contains("tools") == true)
                 #expect(error["code"] == .null)
                 let long = try await server.post("/v1/completions", #"{"prompt": "What is AI?", "max_tokens": 100}"#)

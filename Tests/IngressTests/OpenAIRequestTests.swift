@@ -1,6 +1,5 @@
 import LightServeCore
 import Testing
-import Tokenize
 
 @testable import Ingress
 
@@ -54,9 +53,9 @@ import Tokenize
     }
 
     @Test(arguments: [
-        (#"{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}"#, "tools: is not supported"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}"#, "tools[0].function: is required"),
         (#"{"messages": [{"role": "user", "content": "x"}], "logit_bias": {"5": 1}}"#, "logit_bias: is not supported"),
-        (#"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}"#, "response_format"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}}"#, "response_format.type: must be"),
         (#"{"messages": [{"role": "user", "content": "x"}], "frobnicate": 1}"#, "frobnicate: is not a recognised parameter"),
         (#"{"messages": []}"#, "messages: is required"),
         (#"{"messages": [{"content": "x"}]}"#, "messages[0].role"),
@@ -77,8 +76,117 @@ import Tokenize
 
     @Test func testCompletionOnlyRules() {
         #expect(Self.message(#"{"prompt": "x", "suffix": "y"}"#, .completions)?.contains("suffix") == true)
-        #expect(Self.message(#"{"prompt": "x", "echo": true, "logprobs": 1}"#, .completions)?.contains("echo") == true)
+        #expect(Self.message(#"{"prompt": "x", "echo": true, "logprobs": 1, "stream": true}"#, .completions)?.contains("echo") == true)
         #expect(Self.message(#"{"prompt": "x", "n": 3, "best_of": 2}"#, .completions)?.contains("best_of") == true)
         #expect(Self.message(#"{"prompt": "x", "messages": []}"#, .completions)?.contains("messages") == true)
+    }
+}
+
+@Suite struct OpenAIStructuredRequestTests {
+    static func parse(_ body: String, _ endpoint: OpenAIRequest.Endpoint = .chat, tools: ToolCallFormat? = .hermes) throws -> OpenAIRequest {
+        try OpenAIRequest.parse(
+            JSON.parse(Array(body.utf8)), endpoint: endpoint, defaultMaxTokens: 16, chatMaxTokens: 512, maxTokensLimit: 8191,
+            toolCallFormat: tools)
+    }
+
+    static func message(_ body: String, _ endpoint: OpenAIRequest.Endpoint = .chat, tools: ToolCallFormat? = .hermes) -> String? {
+        do {
+            _ = try parse(body, endpoint, tools: tools)
+            return nil
+        } catch {
+            return (error as? APIError)?.message
+        }
+    }
+
+    static let weather = #"[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]"#
+
+    @Test func testEchoWithLogprobsAsksForThePromptsLogprobs() throws {
+        let r = try Self.parse(#"{"prompt": "x", "echo": true, "logprobs": 2}"#, .completions)
+        #expect(r.options.promptLogprobs == 2 && r.echo)
+        #expect(try Self.parse(#"{"prompt": "x", "echo": true}"#, .completions).options.promptLogprobs == nil)
+    }
+
+    @Test func testResponseFormatsBecomeConstraintsNamingTheirField() throws {
+        let object = try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}"#)
+        #expect(object.options.constraint == OutputConstraint(.pattern(.jsonObject), field: "response_format"))
+        let schema = try Self.parse(
+            #"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "integer"}}}}"#)
+        #expect(schema.options.constraint?.rule == .pattern(.jsonSchema(.object([("type", "integer")]))))
+        #expect(schema.options.constraint?.field == "response_format.json_schema.schema")
+        let lightLLMShape = try Self.parse(
+            #"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "schema": "{\"type\": \"boolean\"}"}}"#)
+        #expect(lightLLMShape.options.constraint?.rule == .pattern(.jsonSchema(.object([("type", "boolean")]))))
+        #expect(try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "text"}}"#).options.constraint == nil)
+    }
+
+    @Test func testTwoConstraintsAreRefusedNamingBoth() {
+        let both = Self.message(
+            #"{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}, "regular_constraint": "a+"}"#)
+        #expect(both?.contains("response_format") == true && both?.contains("regular_constraint") == true, "got \(both ?? "nil")")
+    }
+
+    @Test func testRequiredToolChoiceConstrainsTheWholeAnswerToCalls() throws {
+        let r = try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "tools": \#(Self.weather), "tool_choice": "required"}"#)
+        let constraint = try #require(r.options.constraint)
+        #expect(constraint.activation == .immediately && constraint.field == "tools")
+        #expect(r.call.output.toolCalls == .hermes)
+        guard case .chat(let chat) = r.prompts[0] else {
+            Issue.record("not a chat prompt")
+            return
+        }
+        #expect(chat.tools?.count == 1)
+    }
+
+    @Test func testAutoToolChoiceWaitsForTheModelsTrigger() throws {
+        let r = try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "tools": \#(Self.weather)}"#)
+        #expect(r.options.constraint?.activation == .whenever(["<tool_call>"]))
+        let single = try Self.parse(
+            #"{"messages": [{"role": "user", "content": "x"}], "tools": \#(Self.weather), "parallel_tool_calls": false}"#)
+        #expect(single.options.constraint?.activation == .after("<tool_call>"))
+    }
+
+    @Test func testNoneHidesTheToolsAndReadsNoCalls() throws {
+        let r = try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "tools": \#(Self.weather), "tool_choice": "none"}"#)
+        #expect(r.options.constraint == nil && r.call.output.toolCalls == nil)
+        guard case .chat(let chat) = r.prompts[0] else {
+            Issue.record("not a chat prompt")
+            return
+        }
+        #expect(chat.tools == nil)
+    }
+
+    @Test(arguments: [
+        (#""tool_choice": "required""#, "tool_choice: needs tools"),
+        (#""tools": \#(weather), "tool_choice": {"type": "function", "function": {"name": "nope"}}"#, "'nope' is not one of the tools"),
+        (#""tools": \#(weather), "tool_choice": "sometimes""#, "tool_choice: must be"),
+        (#""tools": [{"type": "function", "function": {"name": "a b"}}]"#, "tools[0].function.name"),
+    ])
+    func testBadToolRequestsAreNamed(fields: String, expected: String) {
+        let message = Self.message(#"{"messages": [{"role": "user", "content": "x"}], \#(fields)}"#)
+        #expect(message?.contains(expected) == true, "got \(message ?? "no error")")
+    }
+
+    @Test func testToolsNeedAModelThatWritesCalls() {
+        let message = Self.message(#"{"messages": [{"role": "user", "content": "x"}], "tools": \#(Self.weather)}"#, tools: nil)
+        #expect(message?.contains("writes no tool calls") == true)
+    }
+
+    @Test func testAssistantToolCallArgumentsReachTheTemplateAsObjects() throws {
+        let r = try Self.parse(
+            #"{"messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]}, {"role": "tool", "tool_call_id": "c", "content": "2"}]}"#)
+        guard case .chat(let chat) = r.prompts[0] else {
+            Issue.record("not a chat prompt")
+            return
+        }
+        #expect(chat.messages[0]["tool_calls"]?.array?.first?["function"]?["arguments"] == .object([("a", 1)]))
+    }
+
+    @Test func testChatTemplateKwargsReachTheTemplate() throws {
+        let r = try Self.parse(#"{"messages": [{"role": "user", "content": "x"}], "chat_template_kwargs": {"enable_thinking": false}}"#)
+        guard case .chat(let chat) = r.prompts[0] else {
+            Issue.record("not a chat prompt")
+            return
+        }
+        #expect(JSON.object(chat.variables) == .object([("enable_thinking", false)]))
     }
 }

@@ -138,8 +138,8 @@ final class TestServer: Sendable {
     /// `path`) and the extra arguments; its exit status and everything it printed.
     func runPythonCheck(_ script: String, path: String = "", _ arguments: [String] = []) async throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.fixture(script).path, "http://127.0.0.1:\(port)\(path)"] + arguments
+        process.executableURL = try TestPaths.python()
+        process.arguments = [TestPaths.fixture(script).path, "http://127.0.0.1:\(port)\(path)"] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -47,6 +47,8 @@ public struct SyntheticModel: Sendable {
     public var linearScalingAsFactors = false
     /// Extra metadata written after the family's own (to make files the engine must refuse).
     public var extraMetadata: [(String, GGUFValue)] = []
+    /// Metadata keys left out of the file (to make files missing what the engine needs).
+    public var omittedMetadata: Set<String> = []
     /// Extra F32 vector tensors, name and length.
     public var extraTensors: [(String, Int)] = []
 
@@ -124,6 +126,7 @@ public struct SyntheticModel: Sendable {
         writer.set("tokenizer.ggml.merges", .array(.string, []))
         writer.set("tokenizer.ggml.bos_token_id", .uint32(256))
         writer.set("tokenizer.ggml.eos_token_id", .uint32(258))
+        for key in omittedMetadata { writer.remove(key) }
 
         func matrix(_ name: String, rows: Int, columns: Int, scale: Float) {
             writer.addTensor(name, type: weightType, shape: [columns, rows], values: (0..<(rows * columns)).map { _ in next() * scale })

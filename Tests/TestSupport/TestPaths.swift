@@ -26,6 +26,17 @@ public enum TestPaths {
         URL(fileURLWithPath: scratchDirectory).appendingPathComponent("\(UUID().uuidString)\(suffix)").path
     }
 
+    /// The Python interpreter of the repository's virtual environment (`.venv`, made by
+    /// `scripts/bootstrap` with the packages the tests' scripts import), or `LIGHTSERVE_PYTHON`.
+    public static func python() throws -> URL {
+        if let python = ProcessInfo.processInfo.environment["LIGHTSERVE_PYTHON"], !python.isEmpty {
+            return URL(fileURLWithPath: python)
+        }
+        let venv = repositoryRoot.appendingPathComponent(".venv/bin/python3")
+        guard FileManager.default.isExecutableFile(atPath: venv.path) else { throw TestModel.Failure.noVirtualEnvironment(venv.path) }
+        return venv
+    }
+
     private static let scratchDirectory: String = {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("lightserve-test-\(UUID().uuidString)").path
@@ -35,18 +46,26 @@ public enum TestPaths {
     }()
 }
 
-/// The default model for tests that depend on real weights: `LIGHTSERVE_MODEL` if set, else the
-/// cached download, fetched on first use by `scripts/fetch-model` (tests never skip for want of it).
+/// The models tests run on. The default is SmolLM2-135M-Instruct Q4_1, whose goldens pin the
+/// engine's behaviour: `LIGHTSERVE_MODEL` if set, else the cached download, fetched on first use
+/// by `scripts/fetch-model smollm2-135m` (tests never skip for want of it). Other catalog models
+/// come by name the same way.
 public enum TestModel {
     public enum Failure: Error, CustomStringConvertible {
         case fetchFailed(status: Int32, output: String)
+        case noVirtualEnvironment(String)
         public var description: String {
             switch self {
             case .fetchFailed(let status, let output):
                 return "scripts/fetch-model exited with \(status): \(output)"
+            case .noVirtualEnvironment(let path):
+                return "no Python interpreter at \(path): run scripts/bootstrap (scripts/test does) to make the virtual environment"
             }
         }
     }
+
+    /// The catalog name of the default test model.
+    public static let defaultName = "smollm2-135m"
 
     private static let cached = Mutex<[String: String]>([:])
 
@@ -57,6 +76,11 @@ public enum TestModel {
     /// Gemma 3 270M Q4_K_M, fetched by `scripts/fetch-model gemma3-270m` on first use.
     public static func gemma3() throws -> String {
         try path(named: "gemma3-270m")
+    }
+
+    /// The catalog model `name` (Sources/ModelStore/models.tsv), fetched on first use.
+    public static func named(_ name: String) throws -> String {
+        try path(named: name == defaultName ? nil : name)
     }
 
     private static func path(named name: String?) throws -> String {
@@ -74,7 +98,7 @@ public enum TestModel {
         }
         let process = Process()
         process.executableURL = TestPaths.repositoryRoot.appendingPathComponent("scripts/fetch-model")
-        process.arguments = name.map { [$0] } ?? []
+        process.arguments = [name ?? defaultName]
         let stdout = Pipe()
         process.standardOutput = stdout
         try process.run()

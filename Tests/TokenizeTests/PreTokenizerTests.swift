@@ -57,7 +57,6 @@ import Testing
         #expect(try PreTokenizer(name: "llama-bpe") == .llama3(maxDigits: 3))
         #expect(try PreTokenizer(name: "qwen2") == .llama3(maxDigits: 1))
         #expect(try PreTokenizer(name: "deepseek-r1-qwen") == .llama3(maxDigits: 1))
-        #expect(try PreTokenizer(name: nil) == .gpt2(isolateDigits: false))
         #expect(throws: TokenizerError.unsupportedPreTokenizer("bloom")) { try PreTokenizer(name: "bloom") }
     }
 }

@@ -7,12 +7,9 @@ import GGUF
 public enum Llama: ModelFamily {
     public static let architecture = "llama"
 
-    public static func configuration(_ parameters: HyperParameters) throws(ExecuteError) -> ModelConfiguration {
+    public static func configuration(_ parameters: inout HyperParameters) throws(ExecuteError) -> ModelConfiguration {
         var c = try parameters.baseConfiguration(layout: .normal)
-        if parameters.file.tensor(named: "rope_freqs.weight") != nil {
-            c.rotaries[0].frequencyFactors = try WeightMatrix.vector(
-                parameters.file, "rope_freqs.weight", length: c.rotaries[0].dimension / 2)
-        }
+        c.rotaries[0].frequencyFactors = try parameters.optionalVector("rope_freqs.weight", length: c.rotaries[0].dimension / 2)
         return c
     }
 }

@@ -3,7 +3,7 @@
 public enum Qwen2: ModelFamily {
     public static let architecture = "qwen2"
 
-    public static func configuration(_ parameters: HyperParameters) throws(ExecuteError) -> ModelConfiguration {
+    public static func configuration(_ parameters: inout HyperParameters) throws(ExecuteError) -> ModelConfiguration {
         try parameters.baseConfiguration(layout: .neox)
     }
 }

@@ -3,7 +3,7 @@
 public enum Qwen3: ModelFamily {
     public static let architecture = "qwen3"
 
-    public static func configuration(_ parameters: HyperParameters) throws(ExecuteError) -> ModelConfiguration {
+    public static func configuration(_ parameters: inout HyperParameters) throws(ExecuteError) -> ModelConfiguration {
         var c = try parameters.baseConfiguration(layout: .neox)
         c.block.queryKeyNorm = true
         return c

@@ -43,13 +43,17 @@ struct SubmittedGeneration: Sendable {
     /// log-probability), read back.
     func collect() async throws -> GenerationResult {
         try await support.whileConnected(context, requests) {
-            var result = GenerationResult(choices: [], promptTokens: Array(repeating: 0, count: requests.count), completionTokens: 0)
+            var result = GenerationResult(
+                choices: [], promptTokens: Array(repeating: 0, count: requests.count),
+                scoredPrompts: Array(repeating: [], count: requests.count), completionTokens: 0)
             for (p, events) in requests.enumerated() {
                 var sequences = Array(repeating: SequenceTokens(), count: call.options.bestOf)
                 while sequences.contains(where: { $0.finishReason == nil }), let event = await events.next() {
                     switch event {
                     case .accepted(let count):
                         result.promptTokens[p] = count
+                    case .promptTokens(let scored):
+                        result.scoredPrompts[p] += scored
                     case .tokens(let tokens):
                         for token in tokens where sequences.indices.contains(token.sequence) {
                             sequences[token.sequence].add(token)

@@ -18,6 +18,8 @@ struct GenerationResult {
     var choices: [Choice]
     /// Each prompt's token count.
     var promptTokens: [Int]
+    /// Each prompt's tokens with their log-probabilities, when the call asked for them.
+    var scoredPrompts: [[PromptToken]]
     /// Tokens generated over every sequence, the ones `best_of` did not return included.
     var completionTokens: Int
 }

@@ -1,8 +1,11 @@
 /// How a choice's generated text is read back before the client sees it: as is (LightLLM, and
-/// OpenAI requests that need nothing more), or split into the answer, the model's reasoning and
-/// its tool calls. Decided once per request by the API adapter from what the request asked for
-/// and what the model's chat format is.
+/// OpenAI requests that need nothing more), or split into the answer and the model's tool calls.
+/// Decided once per request by the API adapter from what the request asked for and the model's
+/// chat format.
 struct OutputParsing: Sendable, Equatable {
+    /// The syntax tool calls are read in, when the request offered tools the model may call.
+    var toolCalls: ToolCallFormat?
+
     /// Returned as generated.
     static let plain = OutputParsing()
 }

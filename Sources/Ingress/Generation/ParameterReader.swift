@@ -21,6 +21,15 @@ struct ParameterReader {
         return v
     }
 
+    /// The field's value; nil when absent or `null`.
+    subscript(name: String) -> JSON? { value(name) }
+
+    /// Every field, in order.
+    var members: [(String, JSON)] {
+        if case .object(let members) = object { return members }
+        return []
+    }
+
     func has(_ name: String) -> Bool { value(name) != nil }
 
     func bool(_ name: String, default fallback: Bool) throws(APIError) -> Bool {
@@ -72,6 +81,22 @@ struct ParameterReader {
     /// An integer in `range`; the message names the range.
     func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>, _ bounds: String? = nil) throws(APIError) -> Int {
         try integer(name, default: fallback, { range.contains($0) }, bounds ?? "between \(range.lowerBound) and \(range.upperBound)")
+    }
+
+    /// LightLLM's `exponential_decay_length_penalty`: `[start, factor]`, start ≥ 0, factor ≥ 1.
+    func lengthPenalty(_ name: String) throws(APIError) -> SamplingParameters.LengthPenalty {
+        guard let v = value(name) else { return SamplingParameters.LengthPenalty() }
+        let rule = "must be [start, factor]: an integer start ≥ 0 and a factor between 1 and \(Int(SamplingParameters.maxPenalty))"
+        guard case .array(let pair) = v, pair.count == 2, case .int(let start) = pair[0], start >= 0, start <= Int64(Int32.max)
+        else { throw APIError.invalid(path + name, rule) }
+        let factor: Double
+        switch pair[1] {
+        case .int(let i): factor = Double(i)
+        case .double(let d): factor = d
+        default: throw APIError.invalid(path + name, rule)
+        }
+        guard factor >= 1, factor <= SamplingParameters.maxPenalty else { throw APIError.invalid(path + name, rule) }
+        return SamplingParameters.LengthPenalty(start: Int(start), factor: Float(factor))
     }
 
     func optionalSeed(_ name: String) throws(APIError) -> UInt64? {

@@ -33,6 +33,12 @@ public struct LightLLMRequest: Sendable {
         options.addSpecialTokens = try p.bool("add_special_tokens", default: true)
         options.printEOSToken = try p.bool("print_eos_token", default: false)
         options.includeStopSequence = true
+        options.constraint = try p.constraint()
+        options.sampling.inputPenalty = try p.bool("input_penalty", default: false)
+        options.sampling.lengthPenalty = try p.lengthPenalty("exponential_decay_length_penalty")
+        options.promptLogprobs = try p.bool("return_all_prompt_logprobs", default: false) ? 0 : nil
+        // Hugging Face's fast tokenizers, which LightLLM loads by default, ignore it; so does LightServe.
+        _ = try p.bool("add_spaces_between_special_tokens", default: true)
 
         return LightLLMRequest(
             call: GenerationCall(prompts: [input], options: options), returnDetails: try p.bool("return_details", default: false),

@@ -25,6 +25,13 @@ enum LightLLMResponses {
             ("finish_reason", field(sequences.map { .string($0.finishReason.rawValue) })),
             ("prompt_tokens", .int(Int64(promptTokens))),
         ]
+        if let scored = result.scoredPrompts.first, !scored.isEmpty {
+            // LightLLM's shape: `[[token, {"next token": logprob}], ...]` for every token but the last.
+            members.append(("prompt_token_ids", .array(scored.map { .int(Int64($0.token.id)) })))
+            members.append(("prompt_logprobs", .array(zip(scored, scored.dropFirst()).map { current, next in
+                .array([.int(Int64(current.token.id)), .object([(String(next.token.id), .double(Double(next.logprob ?? 0)))])])
+            })))
+        }
         if details {
             let lists = sequences.map { sequence -> JSON in
                 var sum = 0.0

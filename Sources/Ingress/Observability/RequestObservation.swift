@@ -56,6 +56,8 @@ struct RequestObservation {
             outcome = "detokenized"
         case .rendered:
             outcome = "rendered"
+        case .promptTokens:
+            break
         }
     }
 

@@ -26,7 +26,9 @@ public struct OpenAIRequest: Sendable {
     static let sharedFields = Set<String>([
         "model", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "presence_penalty", "frequency_penalty",
         "seed", "logprobs", "user", "stream_options", "top_k", "repetition_penalty", "ignore_eos", "min_tokens",
-        "logit_bias", "store", "metadata", "service_tier",
+        "logit_bias", "store", "metadata", "service_tier", "response_format",
+        // LightLLM's constraint parameters, taken here too (see ParameterReader.constraint()).
+        "guided_json", "regular_constraint", "guided_grammar", "allowed_token_ids",
     ]).union(routerFields)
     /// Fields sglang-router 0.3.2 adds to every body it proxies (SGLang's own extensions):
     /// honoured where LightServe can (`no_stop_trim`, `skip_special_tokens`,
@@ -40,15 +42,18 @@ public struct OpenAIRequest: Sendable {
     static let completionFields = sharedFields.union(["prompt", "echo", "best_of", "suffix"])
     static let chatFields = sharedFields.union([
         "messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice", "functions", "function_call",
-        "parallel_tool_calls", "response_format", "audio", "modalities", "prediction", "reasoning_effort",
-        "web_search_options",
+        "parallel_tool_calls", "audio", "modalities", "prediction", "reasoning_effort",
+        "web_search_options", "chat_template_kwargs",
     ])
 
     /// Parses a body for `endpoint`; `defaultMaxTokens` applies to completions (chat runs to the
     /// context by default, capped at `chatMaxTokens`). Every number is range-checked before
     /// anything computes with it; `maxTokensLimit` is the most tokens any request may generate.
+    /// `toolCallFormat` is how the model's chat template has it write tool calls (nil: it cannot
+    /// take tools).
     public static func parse(
-        _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int, maxTokensLimit: Int
+        _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int, maxTokensLimit: Int,
+        toolCallFormat: ToolCallFormat? = nil
     ) throws(APIError) -> OpenAIRequest {
         let r = try ParameterReader(body)
         guard case .object(let members) = body else { throw APIError.invalid("body", "must be a JSON object") }
@@ -102,6 +107,13 @@ public struct OpenAIRequest: Sendable {
         // EOS counts as an output token: min_tokens 0 and 1 both let the first token end it.
         options.sampling.minNewTokens = try r.integer(
             "min_tokens", default: 0, in: 0...options.maxNewTokens, "between 0 and the token limit (\(options.maxNewTokens))")
+        options.constraint = try r.constraint()
+        if let format = try responseFormat(body["response_format"]) {
+            if let given = options.constraint {
+                throw APIError.invalid("response_format", "cannot be combined with \(given.field): give at most one constraint")
+            }
+            options.constraint = format
+        }
 
         let stream = try r.bool("stream", default: false)
         let streamOptions = try ParameterReader(body["stream_options"], path: "stream_options.")
@@ -113,34 +125,79 @@ public struct OpenAIRequest: Sendable {
 
         let prompts: [PromptInput]
         var echo = false
+        var output = OutputParsing.plain
         switch endpoint {
         case .completions:
             prompts = try PromptReader.batch(body["prompt"], field: "prompt")
             echo = try r.bool("echo", default: false)
             if echo && logprobs {
-                throw APIError.invalid("echo", "with logprobs is not supported: prompt tokens get no log-probabilities here")
+                if stream { throw APIError.invalid("echo", "with logprobs cannot be streamed; ask without stream") }
+                options.promptLogprobs = options.sampling.topLogprobs
             }
         case .chat:
-            prompts = [.chat(ChatPrompt(messages: try parseMessages(body["messages"])))]
+            let tools = try parseTools(body["tools"])
+            let choice = try ToolChoice.parse(body["tool_choice"], tools: tools)
+            let parallel = try r.bool("parallel_tool_calls", default: true)
+            if let tools, choice != .none {
+                guard let format = toolCallFormat else {
+                    throw APIError.invalid("tools", "this model's chat template writes no tool calls LightServe can read")
+                }
+                if let constraint = format.constraint(tools: tools, choice: choice, parallel: parallel) {
+                    if let given = options.constraint {
+                        throw APIError.invalid("tools", "cannot be combined with \(given.field) unless tool_choice is \"none\"")
+                    }
+                    options.constraint = constraint
+                }
+                output.toolCalls = format
+            }
+            let variables = try ParameterReader(body["chat_template_kwargs"], path: "chat_template_kwargs.").members
+            prompts = [.chat(ChatPrompt(
+                messages: try parseMessages(body["messages"]), tools: choice == .none ? nil : tools, variables: variables))]
         }
         return OpenAIRequest(
-            endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options), stream: stream,
+            endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options, output: output), stream: stream,
             includeUsage: includeUsage, logprobs: logprobs, echo: echo)
+    }
+
+    /// `response_format`: `{"type": "text"}` (no constraint), `{"type": "json_object"}`,
+    /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"?, "description"?}}`,
+    /// or LightLLM's `{"type": "json_schema", "schema": {...}}`.
+    static func responseFormat(_ value: JSON?) throws(APIError) -> OutputConstraint? {
+        let r = try ParameterReader(value, path: "response_format.")
+        guard value != nil, value != .null else { return nil }
+        switch r["type"] {
+        case .string("text")?:
+            return nil
+        case .string("json_object")?:
+            return OutputConstraint(.pattern(.jsonObject), field: "response_format")
+        case .string("json_schema")?:
+            if r.has("schema") {
+                return OutputConstraint(.pattern(.jsonSchema(try r.schema("schema"))), field: "response_format.schema")
+            }
+            let spec = try ParameterReader(r["json_schema"], path: "response_format.json_schema.")
+            guard r.has("json_schema") else {
+                throw APIError.invalid("response_format.json_schema", "is required for type json_schema")
+            }
+            guard let name = spec["name"]?.string, isFunctionName(name) else {
+                throw APIError.invalid("response_format.json_schema.name", "is required: 1 to 64 letters, digits, '_' or '-'")
+            }
+            _ = try spec.bool("strict", default: false)
+            let schema: JSON = spec.has("schema") ? try spec.schema("schema") : .object([])
+            return OutputConstraint(.pattern(.jsonSchema(schema)), field: "response_format.json_schema.schema")
+        default:
+            throw APIError.invalid("response_format.type", "must be \"text\", \"json_object\" or \"json_schema\"")
+        }
     }
 
     /// Fields whose meaning LightServe cannot honour: refused by name.
     static func refuseUnsupported(_ body: JSON, endpoint: Endpoint) throws(APIError) {
-        for field in ["tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "audio", "prediction",
-                      "web_search_options", "suffix"] {
+        for field in ["functions", "function_call", "audio", "prediction", "web_search_options", "suffix"] {
             if let value = body[field], value != .null {
                 throw APIError.invalid(field, "is not supported by LightServe")
             }
         }
         if let bias = body["logit_bias"], bias != .null, bias != .object([]) {
             throw APIError.invalid("logit_bias", "is not supported by LightServe")
-        }
-        if let format = body["response_format"], format != .null, format["type"] != .string("text") {
-            throw APIError.invalid("response_format", "only {\"type\": \"text\"} is supported")
         }
         if let modalities = body["modalities"], modalities != .null, modalities != .array([.string("text")]) {
             throw APIError.invalid("modalities", "only [\"text\"] is supported")
@@ -159,12 +216,37 @@ public struct OpenAIRequest: Sendable {
             guard case .string? = item["role"] else { throw APIError.invalid(path + ".role", "is required and must be a string") }
             var converted: [(String, JSON)] = []
             for (key, field) in fields {
-                converted.append((key, key == "content" ? .string(try contentText(field, path: path + ".content")) : field))
+                switch key {
+                case "content": converted.append((key, .string(try contentText(field, path: path + ".content"))))
+                case "tool_calls": converted.append((key, try toolCalls(field, path: path + ".tool_calls")))
+                default: converted.append((key, field))
+                }
             }
             if item["content"] == nil { converted.append(("content", .string(""))) }
             messages.append(.object(converted))
         }
         return messages
+    }
+
+    /// An assistant message's `tool_calls` as the template reads them: each call's `arguments`,
+    /// which OpenAI clients send as JSON text, parsed into the object the template renders.
+    private static func toolCalls(_ value: JSON, path: String) throws(APIError) -> JSON {
+        guard case .array(let calls) = value else { throw APIError.invalid(path, "must be a list of tool calls") }
+        return .array(try calls.enumerated().map { (index, call) throws(APIError) -> JSON in
+            guard case .object(var members) = call else { throw APIError.invalid("\(path)[\(index)]", "must be an object") }
+            guard let f = members.firstIndex(where: { $0.0 == "function" }), case .object(var function) = members[f].1 else {
+                throw APIError.invalid("\(path)[\(index)].function", "is required and must be an object")
+            }
+            if let a = function.firstIndex(where: { $0.0 == "arguments" }), case .string(let text) = function[a].1 {
+                do {
+                    function[a].1 = try JSON.parse(text)
+                } catch {
+                    throw APIError.invalid("\(path)[\(index)].function.arguments", "is not valid JSON: \(error)")
+                }
+            }
+            members[f].1 = .object(function)
+            return .object(members)
+        })
     }
 
     /// `tools`: function tools, `{"type": "function", "function": {"name", "description"?,

@@ -32,13 +32,19 @@ struct OpenAIResponses {
         return envelope(object, result.choices.map { c in
             let prefix = echoes[c.prompt]
             let finish = JSON.string(c.finishReason.rawValue)
-            let lp = logprobs ? logprobsObject(c.tokens, offset: prefix.count) : .null
+            let lp = logprobs ? logprobsObject(c.tokens, offset: prefix.count, prompt: result.scoredPrompts[c.prompt]) : .null
             switch endpoint {
             case .chat:
+                let parsed = c.reading.parsedToolCalls
+                var message: [(String, JSON)] = [
+                    ("role", "assistant"), ("content", parsed.calls.isEmpty || !parsed.content.isEmpty ? .string(parsed.content) : .null),
+                ]
+                if !parsed.calls.isEmpty {
+                    message.append(("tool_calls", .array(parsed.calls.map { Self.toolCall($0, index: nil) })))
+                }
                 return .object([
-                    ("index", .int(Int64(c.index))),
-                    ("message", .object([("role", "assistant"), ("content", .string(prefix + c.reading.content))])),
-                    ("logprobs", lp), ("finish_reason", finish),
+                    ("index", .int(Int64(c.index))), ("message", .object(message)), ("logprobs", lp),
+                    ("finish_reason", parsed.calls.isEmpty ? finish : Self.finishReason(c.finishReason, calledTools: true)),
                 ])
             case .completions:
                 return .object([
@@ -49,14 +55,49 @@ struct OpenAIResponses {
         }, usage: usage)
     }
 
-    /// A streamed chunk with text for one choice (and its token's logprobs when asked).
-    func chunk(index: Int, text: String, tokens: [GeneratedToken], offset: Int, logprobs: Bool, finish: FinishReason?, role: Bool = false) -> JSON {
+    /// OpenAI's finish reason: a chat whose answer called tools ends with `tool_calls`, unless it
+    /// was cut short.
+    static func finishReason(_ reason: FinishReason, calledTools: Bool) -> JSON {
+        .string(calledTools && reason == .stop ? "tool_calls" : reason.rawValue)
+    }
+
+    /// One `tool_calls` entry; streamed entries carry their `index`.
+    static func toolCall(_ call: ToolCall, index: Int?) -> JSON {
+        .object((index.map { [("index", JSON.int(Int64($0)))] } ?? []) + [
+            ("id", .string(call.id)), ("type", "function"),
+            ("function", .object([("name", .string(call.name)), ("arguments", .string(call.arguments))])),
+        ])
+    }
+
+    /// `delta.tool_calls` for streamed tool-call events: a call's id and name first, then pieces
+    /// of its arguments.
+    static func toolCallDeltas(_ events: [ToolCallEvent]) -> [JSON] {
+        events.compactMap { event in
+            switch event {
+            case .callStart(let index, let id, let name):
+                toolCall(ToolCall(id: id, name: name, arguments: ""), index: index)
+            case .arguments(let index, let delta):
+                .object([("index", .int(Int64(index))), ("function", .object([("arguments", .string(delta))]))])
+            case .content, .callEnd:
+                nil
+            }
+        }
+    }
+
+    /// A streamed chunk with text for one choice (and its token's logprobs when asked), and the
+    /// tool-call events the text held.
+    func chunk(
+        index: Int, text: String, tokens: [GeneratedToken], offset: Int, logprobs: Bool, finish: JSON,
+        toolCalls: [ToolCallEvent] = [], role: Bool = false
+    ) -> JSON {
         let lp = logprobs && !tokens.isEmpty ? logprobsObject(tokens, offset: offset) : .null
-        let reason = finish.map { JSON.string($0.rawValue) } ?? .null
+        let reason = finish
         switch endpoint {
         case .chat:
             var delta: [(String, JSON)] = role ? [("role", "assistant")] : []
             if !text.isEmpty || role { delta.append(("content", .string(text))) }
+            let calls = Self.toolCallDeltas(toolCalls)
+            if !calls.isEmpty { delta.append(("tool_calls", .array(calls))) }
             return envelope(chunkObject, [.object([
                 ("index", .int(Int64(index))), ("delta", .object(delta)), ("logprobs", lp), ("finish_reason", reason),
             ])])
@@ -72,8 +113,10 @@ struct OpenAIResponses {
         envelope(chunkObject, [], usage: usage)
     }
 
-    /// Completions: `{tokens, token_logprobs, top_logprobs, text_offset}`; chat: `{content: [...]}`.
-    private func logprobsObject(_ tokens: [GeneratedToken], offset: Int) -> JSON {
+    /// Completions: `{tokens, token_logprobs, top_logprobs, text_offset}`, the echoed prompt's
+    /// tokens first when they were scored (the first with `null`s: nothing predicts it); chat:
+    /// `{content: [...]}`.
+    private func logprobsObject(_ tokens: [GeneratedToken], offset: Int, prompt: [PromptToken] = []) -> JSON {
         switch endpoint {
         case .chat:
             return .object([("content", .array(tokens.map { t in
@@ -89,16 +132,28 @@ struct OpenAIResponses {
                 ])
             }))])
         case .completions:
-            var offsets: [JSON] = []
-            var position = offset
+            func top(_ alternatives: [TokenAlternative]) -> JSON {
+                .object(alternatives.map { ($0.text, .double(Double($0.logprob))) })
+            }
+            var texts: [JSON] = [], logprobs: [JSON] = [], tops: [JSON] = [], offsets: [JSON] = []
+            var position = 0
+            for p in prompt {
+                texts.append(.string(p.token.text))
+                logprobs.append(p.logprob.map { .double(Double($0)) } ?? .null)
+                tops.append(p.logprob == nil ? .null : top(p.alternatives))
+                offsets.append(.int(Int64(position)))
+                position += p.token.text.count
+            }
+            position = offset
             for t in tokens {
+                texts.append(.string(t.token.text))
+                logprobs.append(.double(Double(t.logprob)))
+                tops.append(top(t.alternatives))
                 offsets.append(.int(Int64(position)))
                 position += t.text.count
             }
             return .object([
-                ("tokens", .array(tokens.map { .string($0.token.text) })),
-                ("token_logprobs", .array(tokens.map { .double(Double($0.logprob)) })),
-                ("top_logprobs", .array(tokens.map { t in .object(t.alternatives.map { ($0.text, .double(Double($0.logprob))) }) })),
+                ("tokens", .array(texts)), ("token_logprobs", .array(logprobs)), ("top_logprobs", .array(tops)),
                 ("text_offset", .array(offsets)),
             ])
         }

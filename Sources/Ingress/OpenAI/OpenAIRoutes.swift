@@ -44,7 +44,8 @@ public struct OpenAIRoutes: Sendable {
         let body = try await support.readJSON(&request)
         let parsed = try OpenAIRequest.parse(
             body, endpoint: endpoint, defaultMaxTokens: configuration.defaultMaxNewTokens,
-            chatMaxTokens: configuration.chatMaxNewTokens, maxTokensLimit: configuration.maxNewTokensLimit)
+            chatMaxTokens: configuration.chatMaxNewTokens, maxTokensLimit: configuration.maxNewTokensLimit,
+            toolCallFormat: configuration.toolCallFormat)
         let echoes = parsed.echo ? try await echoTexts(parsed.prompts, context) : Array(repeating: "", count: parsed.prompts.count)
         let submitted = try await support.generation.submit(parsed.call, context: context, endpoint: request.uri.path)
         let responses = OpenAIResponses(
@@ -62,18 +63,24 @@ public struct OpenAIRoutes: Sendable {
             for index in offsets.indices {
                 let echo = echoes[index / n]
                 try await writer.write(format.event(responses.chunk(
-                    index: index, text: echo, tokens: [], offset: 0, logprobs: false, finish: nil, role: endpoint == .chat)))
+                    index: index, text: echo, tokens: [], offset: 0, logprobs: false, finish: .null, role: endpoint == .chat)))
                 offsets[index] = echo.count
             }
+            var calledTools = Set<Int>()
             let completionTokens = try await submitted.stream { event in
                 switch event {
                 case .token(let delta):
-                    let text = delta.reading.content
-                    if text.isEmpty && delta.finishReason == nil && !parsed.logprobs { return }
+                    let reading = delta.reading
+                    if !reading.toolCalls.isEmpty { calledTools.insert(delta.choice) }
+                    let quiet = reading.content.isEmpty && reading.toolCalls.isEmpty && !parsed.logprobs
+                    if quiet && delta.finishReason == nil { return }
+                    let finish = delta.finishReason.map {
+                        OpenAIResponses.finishReason($0, calledTools: calledTools.contains(delta.choice))
+                    } ?? .null
                     try await writer.write(format.event(responses.chunk(
-                        index: delta.choice, text: text, tokens: [delta.token], offset: offsets[delta.choice],
-                        logprobs: parsed.logprobs, finish: delta.finishReason)))
-                    offsets[delta.choice] += text.count
+                        index: delta.choice, text: reading.content, tokens: [delta.token], offset: offsets[delta.choice],
+                        logprobs: parsed.logprobs, finish: finish, toolCalls: reading.toolCalls)))
+                    offsets[delta.choice] += reading.content.count
                 case .failed(let message):
                     try await writer.write(format.event(APIError(.internalServerError, message).openAIJSON))
                 }

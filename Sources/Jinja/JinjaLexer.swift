@@ -24,9 +24,10 @@ struct JinjaLexer {
     }
 
     static func tokenize(_ source: String) throws(JinjaError) -> [Token] {
-        // Jinja drops one newline at the very end of a template (keep_trailing_newline=False).
-        var source = source
-        if source.last == "\n" || source.last == "\r\n" { source.removeLast() }
+        // Jinja reads every line break as "\n" and drops one at the very end of a template
+        // (keep_trailing_newline=False).
+        var source = normalizingNewlines(source)
+        if source.last == "\n" { source.removeLast() }
         let raws = try split(source)
         var tokens: [Token] = []
         for (index, raw) in raws.enumerated() {
@@ -52,8 +53,7 @@ struct JinjaLexer {
                         head = original.prefix { $0.isWhitespace }.count
                     } else if kind != "{" && !keepAfter {
                         // trim_blocks: a block tag or comment eats the one newline after it.
-                        // ("\r\n" is one Character in Swift.)
-                        head = original.first == "\n" || original.first == "\r\n" ? 1 : 0
+                        head = original.first == "\n" ? 1 : 0
                     }
                 }
                 let end = max(head, original.count - tailToStrip)
@@ -185,21 +185,11 @@ struct JinjaLexer {
                 while i < chars.count && chars[i] != c {
                     if chars[i] == "\\" && i + 1 < chars.count {
                         i += 1
-                        switch chars[i] {
-                        case "n": value.append("\n")
-                        case "t": value.append("\t")
-                        case "r": value.append("\r")
-                        case "\\": value.append("\\")
-                        case "'": value.append("'")
-                        case "\"": value.append("\"")
-                        default:
-                            value.append("\\")
-                            value.append(chars[i])
-                        }
+                        value.unicodeScalars.append(contentsOf: try unescape(chars, &i, line: line))
                     } else {
                         value.append(chars[i])
+                        i += 1
                     }
-                    i += 1
                 }
                 guard i < chars.count else { throw .syntax("unterminated string", line: line) }
                 i += 1
@@ -246,6 +236,60 @@ struct JinjaLexer {
         }
         return tokens
     }
+}
+
+/// Python's `unicode-escape` decoding of the escape after a backslash at `chars[i]`, which jinja2
+/// applies to string literals: `\n`, `\t`, `\xhh`, `\uhhhh`, `\Uhhhhhhhh`, octal; an unknown
+/// escape keeps its backslash. Leaves `i` after the escape.
+private func unescape(_ chars: [Character], _ i: inout Int, line: Int) throws(JinjaError) -> [Unicode.Scalar] {
+    let c = chars[i]
+    i += 1
+    switch c {
+    case "n": return ["\n"]
+    case "t": return ["\t"]
+    case "r": return ["\r"]
+    case "a": return ["\u{07}"]
+    case "b": return ["\u{08}"]
+    case "f": return ["\u{0C}"]
+    case "v": return ["\u{0B}"]
+    case "\\", "'", "\"": return Array(c.unicodeScalars)
+    case "\n": return []
+    case "x", "u", "U":
+        let width = c == "x" ? 2 : c == "u" ? 4 : 8
+        guard i + width <= chars.count, let code = UInt32(String(chars[i..<(i + width)]), radix: 16),
+            let scalar = Unicode.Scalar(code)
+        else { throw .syntax("invalid \\\(c) escape in a string", line: line) }
+        i += width
+        return [scalar]
+    case "0"..."7":
+        var code = UInt32(String(c))!
+        var digits = 1
+        while digits < 3, i < chars.count, let d = chars[i].wholeNumberValue, d < 8, chars[i].isASCII {
+            code = code * 8 + UInt32(d)
+            digits += 1
+            i += 1
+        }
+        return [Unicode.Scalar(code)!]
+    case "N": throw .unsupported("\\N{...} escapes", line: line)
+    default: return ["\\"] + Array(c.unicodeScalars)
+    }
+}
+
+/// `source` with "\r\n" and lone "\r" read as "\n", as jinja2's lexer reads line breaks.
+private func normalizingNewlines(_ source: String) -> String {
+    guard source.unicodeScalars.contains("\r") else { return source }
+    var out = String.UnicodeScalarView()
+    var previousWasCR = false
+    for c in source.unicodeScalars {
+        if c == "\r" {
+            out.append("\n")
+            previousWasCR = true
+            continue
+        }
+        if !(c == "\n" && previousWasCR) { out.append(c) }
+        previousWasCR = false
+    }
+    return String(out)
 }
 
 extension StringProtocol {

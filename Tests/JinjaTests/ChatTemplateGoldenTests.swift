@@ -1,9 +1,8 @@
 import Foundation
 import GGUF
+import Jinja
 import TestSupport
 import Testing
-
-@testable import Tokenize
 
 /// Renderings against Hugging Face's `apply_chat_template` (`golden/chat_templates.json`).
 @Suite struct ChatTemplateGoldenTests {
@@ -118,6 +117,32 @@ import Testing
     @Test func testMacrosAndBlockSet() throws {
         #expect(try Self.render("{% macro greet(name, p='!') %}hi {{ name }}{{ p }}{% endmacro %}{{ greet('bob') }}{{ greet('al', p='?') }}") == "hi bob!hi al?")
         #expect(try Self.render("{% set s %}inner {{ 1 + 1 }}{% endset %}[{{ s }}]") == "[inner 2]")
+    }
+
+    @Test func testAbsentToolsAreNoneAsHuggingFacePassesThem() throws {
+        let source = "{{ tools is defined }} {{ tools is none }} {{ 'with' if tools else 'without' }}"
+        let render = { (tools: [TemplateValue]?) in
+            try ChatTemplate(source).render(messages: [], tools: tools, addGenerationPrompt: false, bosToken: "", eosToken: "")
+        }
+        #expect(try render(nil) == "True True without")
+        #expect(try render([]) == "True False without")
+        #expect(try render([.object([("type", .string("function"))])]) == "True False with")
+    }
+
+    @Test func testIntegerOverflowIsAnErrorNotAWrappedValue() {
+        #expect(throws: JinjaError.self) { try Self.render("{{ 9223372036854775807 + 1 }}") }
+        #expect(throws: JinjaError.self) { try Self.render("{{ 2 ** 64 }}") }
+        #expect(throws: JinjaError.self) { try Self.render("{{ -(-9223372036854775807 - 1) }}") }
+        #expect(throws: JinjaError.self) { try Self.render("{{ 'x' * 100000000 }}") }
+    }
+
+    @Test func testRunawayMacroRecursionIsAnErrorNotACrash() throws {
+        let countdown = "{% macro down(n) %}{% if n > 0 %}{{ n }}{{ down(n - 1) }}{% endif %}{% endmacro %}"
+        #expect(try Self.render(countdown + "{{ down(30) | length }}") == "51")
+        #expect(throws: JinjaError.self) { try Self.render(countdown + "{{ down(100000) }}") }
+        // Cohere's schema macro on a type list holding "null": a string, so "iterable", forever.
+        let schema = "{% macro py(s) %}{% if s.type is iterable %}{% for t in s.type %}{{ py({'type': t}) }}{% endfor %}{% endif %}{% endmacro %}"
+        #expect(throws: JinjaError.self) { try Self.render(schema + "{{ py({'type': ['null']}) }}") }
     }
 
     @Test func testRaiseExceptionCarriesTheTemplatesMessage() {

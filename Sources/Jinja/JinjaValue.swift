@@ -48,19 +48,57 @@ enum JinjaValue: Sendable {
         case .bool(let b): b ? "True" : "False"
         case .int(let i): String(i)
         case .double(let d): Self.pythonFloat(d)
-        case .string(let s): "'" + s.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
+        case .string(let s): Self.pythonRepr(s)
         case .list(let items): "[" + items.map(\.representation).joined(separator: ", ") + "]"
-        case .dict(let d): "{" + d.keys.map { "'\($0)': \(d.values[$0]!.representation)" }.joined(separator: ", ") + "}"
+        case .dict(let d): "{" + d.keys.map { Self.pythonRepr($0) + ": " + d.values[$0]!.representation }.joined(separator: ", ") + "}"
         case .namespace: "<Namespace>"
         case .callable(let c): "<function \(c.name)>"
         }
     }
 
+    /// Python's `repr(float)`: the shortest text that reads back the same, with `.0` on whole
+    /// numbers and an exponent from 1e16 up and below 1e-4.
     static func pythonFloat(_ d: Double) -> String {
         if d.isNaN { return "nan" }
         if d.isInfinite { return d > 0 ? "inf" : "-inf" }
-        if d == d.rounded() && abs(d) < 1e16 { return String(Int64(d)) + ".0" }
+        if d == d.rounded() && abs(d) < 1e16 { return (d.sign == .minus ? "-" : "") + String(Int64(abs(d))) + ".0" }
         return "\(d)"
+    }
+
+    /// Python's `repr(str)`: single quotes unless the text has one and no double quote, with
+    /// backslash escapes for the quote, backslashes and characters that do not print.
+    static func pythonRepr(_ s: String) -> String {
+        let quote: Unicode.Scalar = s.unicodeScalars.contains("'") && !s.unicodeScalars.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for c in s.unicodeScalars {
+            switch c {
+            case quote, "\\": out += "\\" + String(c)
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if c == " " || isPrintable(c) {
+                    out.unicodeScalars.append(c)
+                } else {
+                    let hex = String(c.value, radix: 16)
+                    let (prefix, width) = c.value < 0x100 ? ("\\x", 2) : c.value < 0x10000 ? ("\\u", 4) : ("\\U", 8)
+                    out += prefix + String(repeating: "0", count: width - hex.count) + hex
+                }
+            }
+        }
+        out.unicodeScalars.append(quote)
+        return out
+    }
+
+    /// `str.isprintable()` for one code point: not a control, format, surrogate, private-use,
+    /// unassigned or separator character.
+    private static func isPrintable(_ c: Unicode.Scalar) -> Bool {
+        switch c.properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+            false
+        default:
+            true
+        }
     }
 
     var typeName: String {
@@ -78,17 +116,27 @@ enum JinjaValue: Sendable {
         }
     }
 
-    /// Items when iterated: a list's items, a dict's keys, a string's characters.
+    /// Items when iterated: a list's items, a dict's keys, a string's code points.
     func iterated() throws(JinjaError) -> [JinjaValue] {
         switch self {
         case .list(let items): return items
         case .dict(let d): return d.keys.map { .string($0) }
-        case .string(let s): return s.map { .string(String($0)) }
+        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []
         default: throw .type("\(typeName) is not iterable")
         }
     }
 
+    /// The value as a Python `int`: integers and booleans.
+    var integer: Int? {
+        switch self {
+        case .int(let i): i
+        case .bool(let b): b ? 1 : 0
+        default: nil
+        }
+    }
+
+    /// The value as a Python number: integers, floats and booleans.
     var number: Double? {
         switch self {
         case .int(let i): Double(i)
@@ -102,7 +150,7 @@ enum JinjaValue: Sendable {
     func equals(_ other: JinjaValue) -> Bool {
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)): return PythonString.equal(a, b)
         case (.list(let a), .list(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
         case (.dict(let a), .dict(let b)):
             return a.keys.count == b.keys.count && a.keys.allSatisfy { k in b.values[k].map { a.values[k]!.equals($0) } ?? false }

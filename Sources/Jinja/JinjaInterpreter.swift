@@ -2,6 +2,13 @@
 final class JinjaInterpreter {
     private var scopes: [[String: JinjaValue]]
     private var output = ""
+    /// Macro calls under way. A nested call takes 6-7 KB of stack (release build: a recursing
+    /// macro on threads of fixed stack size fit 35 levels in 256 KB and 80 in 512 KB), so
+    /// runaway recursion, such as a schema macro fed a type it never bottoms out on, stops at
+    /// `maxMacroDepth` with an error instead of overflowing the stack and killing the server.
+    /// Real templates nest as deep as a tool's JSON schema does.
+    private var macroDepth = 0
+    static let maxMacroDepth = 40
 
     /// Loop control raised by `{% break %}` / `{% continue %}`.
     private enum LoopSignal: Error {
@@ -87,7 +94,7 @@ final class JinjaInterpreter {
             assign(name, .callable(makeMacro(name: name, parameters: parameters, body: body)))
         case .filterBlock(let name, let arguments, let body):
             let text = try capture(body)
-            output += try JinjaBuiltins.filter(name, .string(text), try arguments.map(evaluate), [], self).rendered
+            output += try JinjaFilters.filter(name, .string(text), try arguments.map(evaluate), []).rendered
         case .breakLoop:
             throw LoopSignal.breakLoop
         case .continueLoop:
@@ -122,6 +129,12 @@ final class JinjaInterpreter {
             loop["length"] = .int(items.count)
             loop["previtem"] = i > 0 ? items[i - 1] : .undefined("loop.previtem")
             loop["nextitem"] = i + 1 < items.count ? items[i + 1] : .undefined("loop.nextitem")
+            loop["depth"] = .int(1)
+            loop["depth0"] = .int(0)
+            loop["cycle"] = .callable(JinjaCallable(name: "loop.cycle") { arguments, _, _ throws(JinjaError) in
+                guard !arguments.isEmpty else { throw .type("loop.cycle() needs at least one value") }
+                return arguments[i % arguments.count]
+            })
             var values = try bind(targets, item)
             values["loop"] = .dict(loop)
             do {
@@ -164,6 +177,11 @@ final class JinjaInterpreter {
                     values[parameter] = try fallback.map(interpreter.evaluate) ?? .undefined(parameter)
                 }
             }
+            guard interpreter.macroDepth < Self.maxMacroDepth else {
+                throw .type("macro \(name) calls itself more than \(Self.maxMacroDepth) levels deep")
+            }
+            interpreter.macroDepth += 1
+            defer { interpreter.macroDepth -= 1 }
             do {
                 return .string(try interpreter.withScope(values) { try interpreter.capture(body) })
             } catch let error as JinjaError {
@@ -206,16 +224,17 @@ final class JinjaInterpreter {
             }
             return try callable.call(try arguments.map(evaluate), try keywords.map { pair throws(JinjaError) in (pair.0, try evaluate(pair.1)) }, self)
         case .filter(let base, let name, let arguments, let keywords):
-            return try JinjaBuiltins.filter(
-                name, try evaluate(base), try arguments.map(evaluate), try keywords.map { pair throws(JinjaError) in (pair.0, try evaluate(pair.1)) }, self)
+            return try JinjaFilters.filter(
+                name, try evaluate(base), try arguments.map(evaluate), try keywords.map { pair throws(JinjaError) in (pair.0, try evaluate(pair.1)) })
         case .test(let base, let name, let arguments, let negated):
-            let result = try JinjaBuiltins.test(name, try evaluate(base), try arguments.map(evaluate))
+            let result = try JinjaFilters.test(name, try evaluate(base), try arguments.map(evaluate))
             return .bool(result != negated)
         case .not(let inner):
             return .bool(!(try evaluate(inner).isTruthy))
         case .negate(let inner):
             switch try evaluate(inner) {
-            case .int(let i): return .int(-i)
+            case .int(let i) where i != .min: return .int(-i)
+            case .bool(let b): return .int(b ? -1 : 0)
             case .double(let d): return .double(-d)
             case let other: throw .type("cannot negate \(other.typeName)")
             }

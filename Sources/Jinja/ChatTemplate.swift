@@ -1,36 +1,3 @@
-/// A value handed to a chat template: the JSON shapes messages are made of.
-public enum TemplateValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case list([TemplateValue])
-    /// Keys in order.
-    case object([(String, TemplateValue)])
-
-    public static func == (a: TemplateValue, b: TemplateValue) -> Bool {
-        a.jinja.equals(b.jinja)
-    }
-
-    var jinja: JinjaValue {
-        switch self {
-        case .null: .none
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        case .list(let items): .list(items.map(\.jinja))
-        case .object(let pairs): .dict(JinjaDict(pairs.map { ($0.0, $0.1.jinja) }))
-        }
-    }
-
-    /// A message with a role and text content.
-    public static func message(role: String, content: String) -> TemplateValue {
-        .object([("role", .string(role)), ("content", .string(content))])
-    }
-}
-
 /// A model's chat template (`tokenizer.chat_template`, Jinja), parsed once and rendered per
 /// request the way Hugging Face's `apply_chat_template` does (`trim_blocks`, `lstrip_blocks`,
 /// `raise_exception`, `tojson`).
@@ -46,14 +13,21 @@ public struct ChatTemplate: Sendable {
 
     /// The prompt for `messages`.
     ///
+    /// - Parameters:
+    ///   - tools: the request's tool definitions (`{"type": "function", "function": {...}}`),
+    ///     passed as `tools`; `nil` passes `none`, as `apply_chat_template(tools=None)` does, so
+    ///     `{% if tools %}` is false and `tools is defined` still true.
+    ///   - variables: further names the template may read (`chat_template_kwargs` such as
+    ///     `enable_thinking`); the names above take precedence over them.
     /// - Throws: ``JinjaError/raised(_:)`` with the template's own message when it rejects the
     ///   conversation, or another ``JinjaError`` when rendering fails.
     public func render(
-        messages: [TemplateValue], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
-        variables: [String: TemplateValue] = [:]
+        messages: [TemplateValue], tools: [TemplateValue]? = nil, addGenerationPrompt: Bool, bosToken: String,
+        eosToken: String, variables: [String: TemplateValue] = [:]
     ) throws(JinjaError) -> String {
         var globals: [String: JinjaValue] = variables.mapValues(\.jinja)
         globals["messages"] = .list(messages.map(\.jinja))
+        globals["tools"] = tools.map { .list($0.map(\.jinja)) } ?? JinjaValue.none
         globals["add_generation_prompt"] = .bool(addGenerationPrompt)
         globals["bos_token"] = .string(bosToken)
         globals["eos_token"] = .string(eosToken)

@@ -235,7 +235,7 @@ struct ExpressionStream {
         let first = try parseExpression()
         guard current == .op(",") else { return first }
         var items = [first]
-        while take(.op(",")) && !atEnd { items.append(try parseExpression()) }
+        while take(.op(",")) && !atEnd && current != .op(")") { items.append(try parseExpression()) }
         return .list(items)
     }
 
@@ -310,10 +310,17 @@ struct ExpressionStream {
         return left
     }
 
-    private mutating func parseUnary() throws(JinjaError) -> JinjaExpression {
-        if take(.op("-")) { return try parseFilters(.negate(try parseUnary())) }
-        if take(.op("+")) { return try parseUnary() }
-        return try parseFilters(try parsePostfix(try parsePrimary()))
+    /// A sign binds tighter than filters (`-2.5 | abs` is 2.5), as in jinja2.
+    private mutating func parseUnary(withFilters: Bool = true) throws(JinjaError) -> JinjaExpression {
+        let node: JinjaExpression
+        if take(.op("-")) {
+            node = try parsePostfix(.negate(try parseUnary(withFilters: false)))
+        } else if take(.op("+")) {
+            node = try parsePostfix(try parseUnary(withFilters: false))
+        } else {
+            node = try parsePostfix(try parsePrimary())
+        }
+        return withFilters ? try parseFilters(node) : node
     }
 
     private mutating func parsePrimary() throws(JinjaError) -> JinjaExpression {
@@ -336,6 +343,8 @@ struct ExpressionStream {
             default: return .name(name)
             }
         case .op("("):
+            // `()` and `(x,)` are tuples, which templates use as lists.
+            if take(.op(")")) { return .list([]) }
             let inner = try parseTupleOrExpression()
             try expect(.op(")"))
             return inner
