@@ -110,6 +110,14 @@ extension EndpointTests {
             }
         }
 
+        @Test func testConsoleAsksForTheAPIKeyOnceAndKeepsItInTheTab() async throws {
+            try await TestServer.with(apiKey: Authentication.key) { server in
+                let (status, output) = try Self.runBrowserCheck(["api-key", "http://127.0.0.1:\(server.port)", "--key", Authentication.key])
+                #expect(status == 0, "\(output)")
+                #expect(output.contains("all checks passed"), "\(output)")
+            }
+        }
+
         /// Runs `Tests/Fixtures/console_browser_check.py`; its exit status and output.
         static func runBrowserCheck(_ arguments: [String]) throws -> (Int32, String) {
             let script = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/console_browser_check.py").path
