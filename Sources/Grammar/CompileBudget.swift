@@ -1,0 +1,51 @@
+/// The work one compilation may do before it gives up with `GrammarError.tooComplex`: a grammar
+/// that would blow up (a huge `{m,n}`, a regex whose automaton is exponential, a schema with
+/// thousands of bounded strings) stops early instead of exhausting memory or time.
+///
+/// The limits let real grammars through with room to spare: the largest JSON Schemas measured
+/// (tool sets of a dozen functions) build a few thousand states and walk a few million trie nodes.
+struct CompileBudget {
+    /// States of the per-rule byte automata before determinisation (every copy a `{m,n}`
+    /// expands into counts).
+    static let maxNFAStates = 400_000
+    /// States of the determinised automata, summed over rules.
+    static let maxDFAStates = 60_000
+    /// Trie nodes visited while precomputing token masks, summed over states (each costs a few
+    /// nanoseconds; 300 million is a few seconds on one core).
+    static let maxTrieSteps = 300_000_000
+    /// Bytes of precomputed token masks.
+    static let maxMaskBytes = 512 << 20
+
+    private(set) var nfaStates = 0
+    private(set) var dfaStates = 0
+    private(set) var trieSteps = 0
+    private(set) var maskBytes = 0
+
+    mutating func chargeNFAStates(_ n: Int) throws(GrammarError) {
+        nfaStates += n
+        if nfaStates > Self.maxNFAStates {
+            throw .tooComplex("its automata need more than \(Self.maxNFAStates) states before determinisation (large repetition counts?)")
+        }
+    }
+
+    mutating func chargeDFAStates(_ n: Int) throws(GrammarError) {
+        dfaStates += n
+        if dfaStates > Self.maxDFAStates {
+            throw .tooComplex("its automata need more than \(Self.maxDFAStates) deterministic states")
+        }
+    }
+
+    mutating func chargeTrieSteps(_ n: Int) throws(GrammarError) {
+        trieSteps += n
+        if trieSteps > Self.maxTrieSteps {
+            throw .tooComplex("computing its token masks would visit more than \(Self.maxTrieSteps) vocabulary trie nodes")
+        }
+    }
+
+    mutating func chargeMaskBytes(_ n: Int) throws(GrammarError) {
+        maskBytes += n
+        if maskBytes > Self.maxMaskBytes {
+            throw .tooComplex("its token masks would take more than \(Self.maxMaskBytes >> 20) MiB")
+        }
+    }
+}

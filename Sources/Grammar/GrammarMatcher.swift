@@ -1,0 +1,119 @@
+/// Where one sequence's output stands in a compiled grammar: which tokens may come next, and
+/// whether the output may end.
+///
+/// A value: copying it is how a caller keeps a state to roll back to (speculative decoding,
+/// `best_of`), and copies are cheap because the parse stacks are shared immutable nodes.
+public struct GrammarMatcher: Sendable {
+    public let grammar: CompiledGrammar
+    /// The parses of the output so far, each at a state that reads the next byte.
+    private var positions: [MatchPosition<StackFrame?>]
+    /// The grammar accepts the output so far: end-of-sequence ids are allowed exactly then.
+    public private(set) var canEnd: Bool
+    /// An end-of-sequence token was accepted; nothing more is.
+    public private(set) var isTerminated = false
+
+    public init(_ grammar: CompiledGrammar) {
+        self.grammar = grammar
+        positions = grammar.initialPositions
+        canEnd = grammar.initialCanEnd
+    }
+
+    /// No more bytes can follow: only end-of-sequence remains (or was accepted already).
+    public var isComplete: Bool { positions.isEmpty }
+
+    /// Advances past `token`. Returns false, leaving the matcher unchanged, if the token is not
+    /// allowed here: a control token, an empty one, bytes the grammar rejects, or an
+    /// end-of-sequence id before the grammar can end. An accepted end-of-sequence id terminates.
+    @discardableResult
+    public mutating func accept(_ token: Int32) -> Bool {
+        let vocabulary = grammar.vocabulary
+        guard !isTerminated, token >= 0, Int(token) < vocabulary.count else { return false }
+        if vocabulary.isEndOfSequence(token) {
+            guard canEnd else { return false }
+            isTerminated = true
+            positions = []
+            return true
+        }
+        guard vocabulary.isGrammarToken(token) else { return false }
+        return accept(bytes: vocabulary.bytes(of: token))
+    }
+
+    /// Advances past raw output bytes (text forced into the output, or tests). Returns false,
+    /// leaving the matcher unchanged, if the grammar rejects them.
+    @discardableResult
+    public mutating func accept(bytes: some Sequence<UInt8>) -> Bool {
+        guard !isTerminated else { return false }
+        var store = PersistentFrames()
+        var scratch = StepScratch<StackFrame?>()
+        var current = positions
+        var next: [MatchPosition<StackFrame?>] = []
+        var ended = canEnd
+        for byte in bytes {
+            next.removeAll(keepingCapacity: true)
+            ended = current.withUnsafeBufferPointer {
+                grammar.automaton.step($0, byte: byte, store: &store, into: &next, scratch: &scratch)
+            }
+            swap(&current, &next)
+            if current.isEmpty && !ended { return false }
+        }
+        positions = current
+        canEnd = ended
+        return true
+    }
+
+    /// Sets `mask` to the tokens allowed next (end-of-sequence ids when the grammar can end).
+    /// `mask.count` must cover the vocabulary.
+    ///
+    /// The cached part is a union of precomputed per-state masks; only tokens that leave a rule
+    /// mid-token are checked against the stack, grouped by the byte after the rule's end.
+    public func fillMask(_ mask: inout TokenMask) {
+        precondition(mask.count >= grammar.vocabulary.count, "the mask must cover the vocabulary")
+        mask.removeAll()
+        guard !isTerminated else { return }
+        let automaton = grammar.automaton
+        let trie = grammar.trie
+        var walk = TrieWalk(automaton: automaton, trie: trie)
+        var store = PersistentFrames()
+        var scratch = StepScratch<StackFrame?>()
+        var continuation: [MatchPosition<StackFrame?>] = []
+        var afterByte: [MatchPosition<StackFrame?>] = []
+        for position in positions {
+            guard let stateMask = grammar.masks[Int(position.state)] else { continue }
+            switch stateMask.accepted {
+            case .ids(let ids): for id in ids { mask.allow(id) }
+            case .bitset(let words): words.withUnsafeBufferPointer { mask.formUnion($0) }
+            }
+            guard stateMask.hasExits, let frame = position.frame else { continue }
+            // Where the parse continues once this position's rule ends.
+            continuation.removeAll(keepingCapacity: true)
+            scratch.reset()
+            _ = automaton.expand(
+                MatchPosition(state: frame.state, frame: frame.parent), store: &store, into: &continuation,
+                scratch: &scratch)
+            var readable = ByteSet()
+            for p in continuation { readable = readable.union(automaton.firstBytes[Int(p.state)]) }
+            for g in stateMask.exitBytes.indices where readable.contains(stateMask.exitBytes[g]) {
+                afterByte.removeAll(keepingCapacity: true)
+                let ended = continuation.withUnsafeBufferPointer {
+                    automaton.step($0, byte: stateMask.exitBytes[g], store: &store, into: &afterByte, scratch: &scratch)
+                }
+                guard !afterByte.isEmpty || ended else { continue }
+                for node in stateMask.exitNodes[Int(stateMask.exitStarts[g])..<Int(stateMask.exitStarts[g + 1])] {
+                    let n = trie.nodes[Int(node)]
+                    for id in trie.tokenIDs[Int(n.tokenStart)..<Int(n.tokenEnd)] { mask.allow(id) }
+                    guard !afterByte.isEmpty, n.end > node + 1 else { continue }
+                    walk.reset()
+                    let start = afterByte.map { MatchPosition(state: $0.state, frame: walk.register($0.frame)) }
+                    _ = walk.walk(below: node, from: start, recordExits: false)
+                    for k in 0..<walk.acceptedCount {
+                        let a = trie.nodes[Int(walk.acceptedNodes[k])]
+                        for id in trie.tokenIDs[Int(a.tokenStart)..<Int(a.tokenEnd)] { mask.allow(id) }
+                    }
+                }
+            }
+        }
+        if canEnd {
+            for id in grammar.vocabulary.endOfSequenceIDs { mask.allow(id) }
+        }
+    }
+}

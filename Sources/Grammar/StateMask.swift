@@ -1,0 +1,95 @@
+/// What one automaton state allows, computed once per vocabulary with the state's rule at the
+/// bottom of the stack (xgrammar's adaptive token mask, our own layout):
+///
+/// - `accepted`: tokens whose bytes can all be read inside the rule (the rule may end exactly at
+///   the token's end). They are allowed whatever lies below the rule.
+/// - exits: trie nodes where the rule can end in the middle of a token. The tokens below such a
+///   node depend on the stack, so the matcher checks them against the real continuation; they are
+///   grouped by the byte that follows the rule's end, so a continuation that cannot read that byte
+///   skips the whole group with one bit test.
+///
+/// Every other token is rejected in this state.
+struct StateMask: Sendable {
+    enum Accepted: Sendable {
+        /// Sorted token ids (few tokens).
+        case ids([Int32])
+        /// A bitset over the vocabulary in `TokenMask`'s layout (many tokens).
+        case bitset([UInt64])
+    }
+
+    let accepted: Accepted
+    /// The bytes that can follow an exit, each with its trie nodes (the exit nodes' children on
+    /// that byte): `exitNodes[exitStarts[i]..<exitStarts[i + 1]]` for `exitBytes[i]`.
+    let exitBytes: [UInt8]
+    let exitStarts: [Int32]
+    let exitNodes: [Int32]
+
+    var hasExits: Bool { !exitBytes.isEmpty }
+
+    /// Approximate bytes held.
+    var memorySize: Int {
+        let acceptedSize =
+            switch accepted {
+            case .ids(let ids): ids.count * 4
+            case .bitset(let words): words.count * 8
+            }
+        return acceptedSize + exitBytes.count + exitStarts.count * 4 + exitNodes.count * 4 + 64
+    }
+
+    /// Precomputes the mask of `state` by walking the whole trie with the state's rule at the
+    /// bottom; exits are recorded only if `withExits` (the rule is called from somewhere).
+    /// Returns it with the number of trie nodes visited.
+    static func compute(
+        state: Int32, vocabularySize: Int, withExits: Bool, walk: inout TrieWalk
+    ) -> (StateMask, visited: Int) {
+        let trie = walk.trie
+        walk.reset()
+        let visited = walk.walk(below: 0, from: [MatchPosition(state: state, frame: -1)], recordExits: withExits)
+        let acceptedNodes = UnsafeBufferPointer(start: walk.acceptedNodes, count: walk.acceptedCount)
+        let exitNodes = walk.exitNodes
+        let accepted: Accepted = trie.nodes.withUnsafeBufferPointer { nodes in
+            trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
+                var tokenCount = 0
+                for n in acceptedNodes { tokenCount += Int(nodes[Int(n)].tokenEnd - nodes[Int(n)].tokenStart) }
+                if tokenCount > vocabularySize / 32 {
+                    var words = [UInt64](repeating: 0, count: (vocabularySize + 63) / 64)
+                    words.withUnsafeMutableBufferPointer { w in
+                        for n in acceptedNodes {
+                            for k in Int(nodes[Int(n)].tokenStart)..<Int(nodes[Int(n)].tokenEnd) {
+                                let id = tokenIDs[k]
+                                w[Int(id) >> 6] |= 1 << UInt64(id & 63)
+                            }
+                        }
+                    }
+                    return .bitset(words)
+                }
+                var ids: [Int32] = []
+                ids.reserveCapacity(tokenCount)
+                for n in acceptedNodes {
+                    for k in Int(nodes[Int(n)].tokenStart)..<Int(nodes[Int(n)].tokenEnd) { ids.append(tokenIDs[k]) }
+                }
+                ids.sort()
+                return .ids(ids)
+            }
+        }
+
+        var byByte = [[Int32]](repeating: [], count: 256)
+        for e in exitNodes {
+            let end = trie.nodes[Int(e)].end
+            var child = e + 1
+            while child < end {
+                byByte[Int(trie.nodes[Int(child)].byte)].append(child)
+                child = trie.nodes[Int(child)].end
+            }
+        }
+        var exitBytes: [UInt8] = []
+        var exitStarts: [Int32] = [0]
+        var grouped: [Int32] = []
+        for b in 0..<256 where !byByte[b].isEmpty {
+            exitBytes.append(UInt8(b))
+            grouped.append(contentsOf: byByte[b])
+            exitStarts.append(Int32(grouped.count))
+        }
+        return (StateMask(accepted: accepted, exitBytes: exitBytes, exitStarts: exitStarts, exitNodes: grouped), visited)
+    }
+}

@@ -1,0 +1,202 @@
+/// A depth-first walk of the token trie driven by the grammar automaton: each trie edge's byte is
+/// read from the positions of its parent node, and a subtree is skipped as soon as no position
+/// survives. Used both to precompute a state's mask (the state's rule at the bottom of the stack)
+/// and, at run time, to check the tokens that leave a rule (against the matcher's real stack,
+/// registered with `register(_:)`). Bound to one automaton; keeps its buffers between walks.
+/// Noncopyable: it owns raw buffers, and as a struct its hot loop runs without the dynamic
+/// exclusivity checks a class's properties would need.
+struct TrieWalk: ~Copyable {
+    let automaton: GrammarAutomaton
+    let trie: TokenTrie
+    /// Trie nodes whose bytes can all be read (some position survives, or the bottom is reached
+    /// right after them), in walk order: `acceptedNodes[0..<acceptedCount]`.
+    private(set) var acceptedNodes: UnsafeMutablePointer<Int32>
+    private(set) var acceptedCount = 0
+    private var acceptedCapacity = 1024
+    /// Accepted nodes with children where the bottom is reached (recorded if asked).
+    private(set) var exitNodes: [Int32] = []
+    private var frames = WalkFrames()
+    private var scratch = StepScratch<Int32>()
+    private var input: [MatchPosition<Int32>] = []
+    private var output: [MatchPosition<Int32>] = []
+    /// The positions of every depth along the current trie path, back to back.
+    private var levels: UnsafeMutablePointer<MatchPosition<Int32>>
+    private var levelCapacity = 256
+    /// Dense 256-entry transition rows, built the first time a state leads a depth on its own:
+    /// an entry is the target state with its flags in bits 24-26, or -1.
+    private var rows: UnsafeMutablePointer<Int32>
+    private var rowCapacity = 16
+    private var rowCount = 0
+    private var rowOf: [Int32]
+
+    init(automaton: GrammarAutomaton, trie: TokenTrie) {
+        self.automaton = automaton
+        self.trie = trie
+        acceptedNodes = .allocate(capacity: acceptedCapacity)
+        levels = .allocate(capacity: levelCapacity)
+        rows = .allocate(capacity: rowCapacity * 256)
+        rowOf = [Int32](repeating: -1, count: automaton.stateCount)
+    }
+
+    deinit {
+        acceptedNodes.deallocate()
+        levels.deallocate()
+        rows.deallocate()
+    }
+
+    /// The walk code of a matcher's frame (frames registered stay valid until `reset()`).
+    mutating func register(_ frame: StackFrame?) -> Int32 {
+        frames.register(frame)
+    }
+
+    /// Forgets registered frames (between unrelated walks).
+    mutating func reset() {
+        frames.reset()
+    }
+
+    /// The dense row of `state`, built on first use.
+    private mutating func row(_ state: Int32) -> Int {
+        let known = rowOf[Int(state)]
+        if known >= 0 { return Int(known) }
+        if rowCount == rowCapacity {
+            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: rowCapacity * 2 * 256)
+            bigger.moveInitialize(from: rows, count: rowCapacity * 256)
+            rows.deallocate()
+            rows = bigger
+            rowCapacity *= 2
+        }
+        let base = rows + rowCount * 256
+        for b in 0..<256 {
+            let t = automaton.next(state, UInt8(b))
+            (base + b).initialize(to: t < 0 ? -1 : t | Int32(automaton.states[Int(t)].flags) << 24)
+        }
+        rowOf[Int(state)] = Int32(rowCount)
+        rowCount += 1
+        return rowCount - 1
+    }
+
+    /// Visits the nodes below `node`, reading from `start`; fills `acceptedNodes` (and
+    /// `exitNodes` if `recordExits`). Returns the number of nodes visited.
+    ///
+    /// The hot loop of mask precomputation, plain pointer code: a depth with one position whose
+    /// next state calls nothing, and is not final above the bottom, moves by one lookup in its
+    /// state's dense row, without the general step; that is nearly every node of a walk. Measured
+    /// on Qwen2.5's 151,936-token trie (331,757 nodes below the root) on an EPYC core: a walk that
+    /// reads every node takes FIGURE.
+    mutating func walk(below node: Int32, from start: [MatchPosition<Int32>], recordExits: Bool) -> Int {
+        acceptedCount = 0
+        exitNodes.removeAll(keepingCapacity: true)
+        var used = 0
+        Self.reserve(start.count, &levels, &levelCapacity)
+        for p in start {
+            levels[used] = p
+            used += 1
+        }
+        let depthLimit = trie.maxDepth + 3
+        var visited = 0
+        let callsNothing = Int32(GrammarAutomaton.State.callsNothing)
+        let isFinal = Int32(GrammarAutomaton.State.isFinal)
+        let readsBytes = Int32(GrammarAutomaton.State.readsBytes)
+        // Per depth of the walk: where the depth's positions start in `levels`, the frame arena's
+        // mark before they were made, the end of the node being expanded, and the dense row of
+        // the depth's one position (-1 if it has several).
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: depthLimit) { depthStart in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: depthLimit) { depthMark in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: depthLimit) { depthEnd in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: depthLimit) { depthRow in
+                        trie.nodes.withUnsafeBufferPointer { nodes in
+                            let stop = nodes[Int(node)].end
+                            depthStart[0] = 0
+                            depthStart[1] = used
+                            depthMark[0] = frames.mark
+                            depthMark[1] = frames.mark
+                            depthEnd[0] = stop
+                            depthRow[0] = used == 1 ? row(levels[0].state) : -1
+                            var depth = 0
+                            var i = node + 1
+                            while i < stop {
+                                while i >= depthEnd[depth] { depth -= 1 }
+                                let newStart = depthStart[depth + 1]
+                                used = newStart
+                                if frames.mark > depthMark[depth + 1] { frames.rewind(to: depthMark[depth + 1]) }
+                                let n = nodes[Int(i)]
+                                visited += 1
+                                let parentStart = depthStart[depth]
+                                var ended = false
+                                var general = true
+                                let r = depthRow[depth]
+                                if r >= 0 {
+                                    let entry = rows[r &* 256 &+ Int(n.byte)]
+                                    if entry < 0 {
+                                        general = false
+                                    } else {
+                                        let flags = entry >> 24
+                                        let frame = levels[parentStart].frame
+                                        if flags & callsNothing != 0 && (flags & isFinal == 0 || frame == -1) {
+                                            general = false
+                                            if flags & readsBytes != 0 {
+                                                if used == levelCapacity { Self.reserve(used + 1, &levels, &levelCapacity) }
+                                                levels[used] = MatchPosition(state: entry & 0xFF_FFFF, frame: frame)
+                                                used += 1
+                                            }
+                                            ended = flags & isFinal != 0
+                                        }
+                                    }
+                                }
+                                if general { ended = stepGeneral(parentStart..<newStart, n.byte, &used) }
+                                let produced = used > newStart
+                                if produced || ended {
+                                    if acceptedCount == acceptedCapacity {
+                                        Self.reserve(acceptedCount + 1, &acceptedNodes, &acceptedCapacity)
+                                    }
+                                    acceptedNodes[acceptedCount] = i
+                                    acceptedCount += 1
+                                }
+                                let hasChildren = n.end > i + 1
+                                if recordExits && ended && hasChildren { exitNodes.append(i) }
+                                if produced && hasChildren {
+                                    depth += 1
+                                    depthEnd[depth] = n.end
+                                    depthStart[depth + 1] = used
+                                    depthMark[depth + 1] = frames.mark
+                                    depthRow[depth] = used - newStart == 1 ? row(levels[newStart].state) : -1
+                                    i += 1
+                                } else {
+                                    i = n.end
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return visited
+    }
+
+    /// Steps the positions `levels[range]` by `byte` with the general step, appending to
+    /// `levels` at `used`.
+    private mutating func stepGeneral(_ range: Range<Int>, _ byte: UInt8, _ used: inout Int) -> Bool {
+        input.removeAll(keepingCapacity: true)
+        for k in range { input.append(levels[k]) }
+        output.removeAll(keepingCapacity: true)
+        let ended = input.withUnsafeBufferPointer {
+            automaton.step($0, byte: byte, store: &frames, into: &output, scratch: &scratch)
+        }
+        Self.reserve(used + output.count, &levels, &levelCapacity)
+        for p in output {
+            levels[used] = p
+            used += 1
+        }
+        return ended
+    }
+
+    private static func reserve<T>(_ needed: Int, _ buffer: inout UnsafeMutablePointer<T>, _ capacity: inout Int) {
+        guard needed > capacity else { return }
+        let size = max(needed, capacity * 2)
+        let bigger = UnsafeMutablePointer<T>.allocate(capacity: size)
+        bigger.moveInitialize(from: buffer, count: capacity)
+        buffer.deallocate()
+        buffer = bigger
+        capacity = size
+    }
+}
