@@ -4,16 +4,18 @@
 public final class CompiledGrammar: Sendable {
     let automaton: GrammarAutomaton
     public let vocabulary: TokenVocabulary
-    let trie: TokenTrie
+    /// The vocabulary's trie, the non-plain tokens' trie and the plain-text remainder tries
+    /// (`StateMask.trie` indexes it).
+    let tries: [TokenTrie]
     /// Indexed by automaton state; nil for states a parse never stops in.
     let masks: [StateMask?]
     let initialPositions: [MatchPosition<StackFrame?>]
     let initialCanEnd: Bool
 
-    init(automaton: GrammarAutomaton, vocabulary: TokenVocabulary, trie: TokenTrie, masks: [StateMask?]) {
+    init(automaton: GrammarAutomaton, vocabulary: TokenVocabulary, tries: [TokenTrie], masks: [StateMask?]) {
         self.automaton = automaton
         self.vocabulary = vocabulary
-        self.trie = trie
+        self.tries = tries
         self.masks = masks
         var store = PersistentFrames()
         var scratch = StepScratch<StackFrame?>()

@@ -13,7 +13,9 @@ import Synchronization
 /// the first in the cache (they are equal).
 public final class GrammarCompiler: Sendable {
     public let vocabulary: TokenVocabulary
-    let trie: TokenTrie
+    /// The vocabulary's trie, the non-plain tokens' trie, then `slices.remainders`.
+    let tries: [TokenTrie]
+    let slices: PlainTextSlices
     private let cache: Mutex<Caches>
     private let capacity: Int
 
@@ -30,7 +32,9 @@ public final class GrammarCompiler: Sendable {
     /// up to `cacheCapacity` compiled grammars.
     public init(vocabulary: TokenVocabulary, cacheCapacity: Int = 128) {
         self.vocabulary = vocabulary
-        trie = TokenTrie(vocabulary)
+        let trie = TokenTrie(vocabulary)
+        slices = PlainTextSlices(vocabulary: vocabulary, trie: trie)
+        tries = [trie, slices.nonPlain] + slices.remainders
         capacity = max(cacheCapacity, 1)
         cache = Mutex(Caches())
     }
@@ -67,14 +71,15 @@ public final class GrammarCompiler: Sendable {
         var budget = CompileBudget()
         let automaton = try AutomatonBuilder.build(grammar, budget: &budget)
         var masks = [StateMask?](repeating: nil, count: automaton.stateCount)
-        var walk = TrieWalk(automaton: automaton, trie: trie)
+        var walk = TrieWalk(automaton: automaton)
+        var plainReadings = [PlainReading?](repeating: nil, count: automaton.stateCount)
         let readsBytes = GrammarAutomaton.State.readsBytes
         for rule in automaton.ruleStates.indices {
             let range = automaton.ruleStates[rule]
             guard range.contains(where: { automaton.needsMask[Int($0)] }) else { continue }
             guard let key = automaton.sharedKeys[rule] else {
                 for s in range where automaton.needsMask[Int(s)] {
-                    masks[Int(s)] = try compute(s, automaton, &walk, &budget)
+                    masks[Int(s)] = try compute(s, automaton, &walk, &plainReadings, &budget)
                 }
                 continue
             }
@@ -89,7 +94,7 @@ public final class GrammarCompiler: Sendable {
                 var computed: [StateMask?] = []
                 for s in range {
                     computed.append(
-                        automaton.states[Int(s)].flags & readsBytes != 0 ? try compute(s, automaton, &walk, &budget) : nil)
+                        automaton.states[Int(s)].flags & readsBytes != 0 ? try compute(s, automaton, &walk, &plainReadings, &budget) : nil)
                 }
                 ruleMasks = computed
                 cache.withLock { caches in
@@ -104,16 +109,18 @@ public final class GrammarCompiler: Sendable {
             }
             for (i, s) in range.enumerated() where automaton.needsMask[Int(s)] { masks[Int(s)] = ruleMasks![i] }
         }
-        return CompiledGrammar(automaton: automaton, vocabulary: vocabulary, trie: trie, masks: masks)
+        return CompiledGrammar(automaton: automaton, vocabulary: vocabulary, tries: tries, masks: masks)
     }
 
     private func compute(
-        _ state: Int32, _ automaton: GrammarAutomaton, _ walk: inout TrieWalk, _ budget: inout CompileBudget
+        _ state: Int32, _ automaton: GrammarAutomaton, _ walk: inout TrieWalk, _ plainReadings: inout [PlainReading?],
+        _ budget: inout CompileBudget
     ) throws(GrammarError) -> StateMask {
         let rule = automaton.ruleStates.firstIndex { $0.contains(state) }!
         let (mask, visited) = StateMask.compute(
-            state: state, vocabularySize: vocabulary.count,
-            withExits: automaton.isCalled[rule] || automaton.sharedKeys[rule] != nil, walk: &walk)
+            state: state, tries: tries, slices: slices, vocabularySize: vocabulary.count,
+            withExits: automaton.isCalled[rule] || automaton.sharedKeys[rule] != nil, walk: &walk,
+            plainReadings: &plainReadings)
         try budget.chargeTrieSteps(visited)
         try budget.chargeMaskBytes(mask.memorySize)
         return mask

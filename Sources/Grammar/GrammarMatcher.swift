@@ -71,8 +71,7 @@ public struct GrammarMatcher: Sendable {
         mask.removeAll()
         guard !isTerminated else { return }
         let automaton = grammar.automaton
-        let trie = grammar.trie
-        var walk = TrieWalk(automaton: automaton, trie: trie)
+        var walk = TrieWalk(automaton: automaton)
         var store = PersistentFrames()
         var scratch = StepScratch<StackFrame?>()
         var continuation: [MatchPosition<StackFrame?>] = []
@@ -84,6 +83,7 @@ public struct GrammarMatcher: Sendable {
             case .bitset(let words): words.withUnsafeBufferPointer { mask.formUnion($0) }
             }
             guard stateMask.hasExits, let frame = position.frame else { continue }
+            let trie = grammar.tries[stateMask.trie]
             // Where the parse continues once this position's rule ends.
             continuation.removeAll(keepingCapacity: true)
             scratch.reset()
@@ -104,7 +104,7 @@ public struct GrammarMatcher: Sendable {
                     guard !afterByte.isEmpty, n.end > node + 1 else { continue }
                     walk.reset()
                     let start = afterByte.map { MatchPosition(state: $0.state, frame: walk.register($0.frame)) }
-                    _ = walk.walk(below: node, from: start, recordExits: false)
+                    _ = walk.walk(trie, below: node, from: start, recordExits: false)
                     for k in 0..<walk.acceptedCount {
                         let a = trie.nodes[Int(walk.acceptedNodes[k])]
                         for id in trie.tokenIDs[Int(a.tokenStart)..<Int(a.tokenEnd)] { mask.allow(id) }

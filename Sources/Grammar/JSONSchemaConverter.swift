@@ -455,7 +455,7 @@ struct JSONSchemaConverter {
                 throw .jsonSchema(pointer: pointer + "/pattern", reason: error.description)
             }
             // JSON Schema searches: an unanchored side may have any text.
-            let any = GrammarExpression.repetition(JSONStringCharacters.anyCharacter, min: 0, max: nil)
+            let any = GrammarExpression.repetition(anyStringCharacter(), min: 0, max: nil)
             let alternatives = parsed.alternatives.map { alternative in
                 GrammarExpression.sequence([
                     alternative.anchoredStart ? .empty : any, alternative.node.jsonStringContent,
@@ -480,7 +480,7 @@ struct JSONSchemaConverter {
             sharedRule(
                 "string{\(minLength ?? 0),\(maxLength.map(String.init) ?? "")}",
                 .sequence([
-                    quote, .repetition(JSONStringCharacters.anyCharacter, min: minLength ?? 0, max: maxLength), quote,
+                    quote, .repetition(anyStringCharacter(), min: minLength ?? 0, max: maxLength), quote,
                 ])))
     }
 
@@ -702,6 +702,12 @@ struct JSONSchemaConverter {
         return object
     }
 
+    /// One character of a JSON string in any valid spelling: raw, or an escape sequence (a shared
+    /// rule, so a string's automaton has few states per character and `maxLength` stays cheap).
+    private mutating func anyStringCharacter() -> GrammarExpression {
+        .choice([JSONStringCharacters.raw, .reference(sharedRule("escape", JSONStringCharacters.escape))])
+    }
+
     /// The bounded whitespace between tokens (a shared rule).
     private mutating func whitespace() -> GrammarExpression {
         .reference(
@@ -728,9 +734,7 @@ struct JSONSchemaConverter {
         let definition: GrammarExpression
         switch name {
         case "string":
-            definition = .sequence([
-                .text("\""), .repetition(JSONStringCharacters.anyCharacter, min: 0, max: nil), .text("\""),
-            ])
+            definition = .sequence([.text("\""), .repetition(anyStringCharacter(), min: 0, max: nil), .text("\"")])
         case "integer":
             definition = .choice([.text("0"), .sequence([.optional(.text("-")), .bytes(ByteSet(UInt8(ascii: "1")...UInt8(ascii: "9"))), digits])])
         case "number":

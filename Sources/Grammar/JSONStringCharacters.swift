@@ -18,10 +18,13 @@ enum JSONStringCharacters {
         return alternatives.count == 1 ? alternatives[0] : .choice(alternatives)
     }
 
-    /// Any one character in any valid spelling: raw, a short escape (`\/` included), or `\uXXXX`
-    /// (either case) for a non-surrogate or a surrogate pair. Lone surrogates are excluded so the
-    /// string decodes to exactly the characters counted.
-    static let anyCharacter: GrammarExpression = {
+    /// One character spelled raw (anything but `"`, `\` and control characters).
+    static let raw = CodePointSet.all.subtracting(mustEscape).utf8
+
+    /// One escape sequence: a short escape (`\/` included) or `\uXXXX` (either case) for a
+    /// non-surrogate or a surrogate pair. Lone surrogates are excluded so the string decodes to
+    /// exactly the characters counted.
+    static let escape: GrammarExpression = {
         let hex = GrammarExpression.bytes(ByteSet(Array("0123456789abcdefABCDEF".utf8)))
         let notD = GrammarExpression.bytes(ByteSet(Array("0123456789abcefABCEF".utf8)))
         let d = GrammarExpression.bytes(ByteSet(Array("dD".utf8)))
@@ -33,11 +36,10 @@ enum JSONStringCharacters {
             .sequence([d, low8, hex, hex]),
             .sequence([d, high, hex, hex, .text("\\u"), d, lowSurrogate, hex, hex]),
         ])
-        let escape = GrammarExpression.sequence([
+        return .sequence([
             .text("\\"),
             .choice([.bytes(ByteSet(Array("\"\\/bfnrt".utf8))), .sequence([.text("u"), unicode])]),
         ])
-        return .choice([CodePointSet.all.subtracting(mustEscape).utf8, escape])
     }()
 
     private static func escape(_ scalar: UInt32) -> String {

@@ -18,6 +18,10 @@ struct StateMask: Sendable {
     }
 
     let accepted: Accepted
+    /// The trie the exit nodes belong to: 0 for the whole vocabulary's, 1 for the non-plain
+    /// tokens', `2 + i` for `PlainTextSlices.remainders[i]` (the state accepted a slice of plain
+    /// tokens outright; see `CompiledGrammar.tries`).
+    let trie: Int
     /// The bytes that can follow an exit, each with its trie nodes (the exit nodes' children on
     /// that byte): `exitNodes[exitStarts[i]..<exitStarts[i + 1]]` for `exitBytes[i]`.
     let exitBytes: [UInt8]
@@ -36,23 +40,35 @@ struct StateMask: Sendable {
         return acceptedSize + exitBytes.count + exitStarts.count * 4 + exitNodes.count * 4 + 64
     }
 
-    /// Precomputes the mask of `state` by walking the whole trie with the state's rule at the
-    /// bottom; exits are recorded only if `withExits` (the rule is called from somewhere).
-    /// Returns it with the number of trie nodes visited.
+    /// Precomputes the mask of `state` by walking the trie with the state's rule at the bottom;
+    /// exits are recorded only if `withExits` (the rule is called from somewhere). A state that
+    /// reads every short plain string takes the matching slice whole and walks only the rest.
+    /// Returns the mask with the number of trie nodes visited.
     static func compute(
-        state: Int32, vocabularySize: Int, withExits: Bool, walk: inout TrieWalk
+        state: Int32, tries: [TokenTrie], slices: PlainTextSlices, vocabularySize: Int, withExits: Bool,
+        walk: inout TrieWalk, plainReadings: inout [PlainReading?]
     ) -> (StateMask, visited: Int) {
-        let trie = walk.trie
+        let (run, exact) = walk.automaton.plainRun(from: state, cache: &plainReadings)
+        var slice: [UInt64]? = nil
+        var trieIndex = 0
+        if exact {
+            slice = run > 0 ? slices.upTo[run - 1] : nil
+            trieIndex = 1
+        } else if let i = PlainTextSlices.thresholds.lastIndex(where: { $0 <= run }) {
+            slice = slices.upTo[PlainTextSlices.thresholds[i] - 1]
+            trieIndex = 2 + i
+        }
+        let trie = tries[trieIndex]
         walk.reset()
-        let visited = walk.walk(below: 0, from: [MatchPosition(state: state, frame: -1)], recordExits: withExits)
+        let visited = walk.walk(trie, below: 0, from: [MatchPosition(state: state, frame: -1)], recordExits: withExits)
         let acceptedNodes = UnsafeBufferPointer(start: walk.acceptedNodes, count: walk.acceptedCount)
         let exitNodes = walk.exitNodes
         let accepted: Accepted = trie.nodes.withUnsafeBufferPointer { nodes in
             trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
                 var tokenCount = 0
                 for n in acceptedNodes { tokenCount += Int(nodes[Int(n)].tokenEnd - nodes[Int(n)].tokenStart) }
-                if tokenCount > vocabularySize / 32 {
-                    var words = [UInt64](repeating: 0, count: (vocabularySize + 63) / 64)
+                if slice != nil || tokenCount > vocabularySize / 32 {
+                    var words = slice ?? [UInt64](repeating: 0, count: (vocabularySize + 63) / 64)
                     words.withUnsafeMutableBufferPointer { w in
                         for n in acceptedNodes {
                             for k in Int(nodes[Int(n)].tokenStart)..<Int(nodes[Int(n)].tokenEnd) {
@@ -90,6 +106,9 @@ struct StateMask: Sendable {
             grouped.append(contentsOf: byByte[b])
             exitStarts.append(Int32(grouped.count))
         }
-        return (StateMask(accepted: accepted, exitBytes: exitBytes, exitStarts: exitStarts, exitNodes: grouped), visited)
+        return (
+            StateMask(accepted: accepted, trie: trieIndex, exitBytes: exitBytes, exitStarts: exitStarts, exitNodes: grouped),
+            visited
+        )
     }
 }

@@ -19,6 +19,7 @@ struct TokenTrie: Sendable {
     /// The length of the longest token (the trie's depth).
     let maxDepth: Int
 
+    /// The trie of every grammar token of `vocabulary`.
     init(_ vocabulary: TokenVocabulary) {
         var ids = (0..<Int32(vocabulary.count)).filter { vocabulary.isGrammarToken($0) }
         vocabulary.withStorage { storage, offsets in
@@ -33,6 +34,12 @@ struct TokenTrie: Sendable {
             }
             ids.sort(by: less)
         }
+        self.init(sortedIDs: ids, vocabulary)
+    }
+
+    /// The trie of the tokens `ids`, already in byte order (a subset of another trie's
+    /// `tokenIDs` keeps that order).
+    init(sortedIDs ids: [Int32], _ vocabulary: TokenVocabulary) {
         var nodes = [Node(byte: 0, end: 0, tokenStart: 0, tokenEnd: 0)]
         var tokenIDs: [Int32] = []
         tokenIDs.reserveCapacity(ids.count)

@@ -2,12 +2,11 @@
 /// read from the positions of its parent node, and a subtree is skipped as soon as no position
 /// survives. Used both to precompute a state's mask (the state's rule at the bottom of the stack)
 /// and, at run time, to check the tokens that leave a rule (against the matcher's real stack,
-/// registered with `register(_:)`). Bound to one automaton; keeps its buffers between walks.
-/// Noncopyable: it owns raw buffers, and as a struct its hot loop runs without the dynamic
-/// exclusivity checks a class's properties would need.
+/// registered with `register(_:)`). Bound to one automaton (any trie of its vocabulary); keeps its
+/// buffers between walks. Noncopyable: it owns raw buffers, and as a struct its hot loop runs
+/// without the dynamic exclusivity checks a class's properties would need.
 struct TrieWalk: ~Copyable {
     let automaton: GrammarAutomaton
-    let trie: TokenTrie
     /// Trie nodes whose bytes can all be read (some position survives, or the bottom is reached
     /// right after them), in walk order: `acceptedNodes[0..<acceptedCount]`.
     private(set) var acceptedNodes: UnsafeMutablePointer<Int32>
@@ -22,16 +21,20 @@ struct TrieWalk: ~Copyable {
     /// The positions of every depth along the current trie path, back to back.
     private var levels: UnsafeMutablePointer<MatchPosition<Int32>>
     private var levelCapacity = 256
-    /// Dense 256-entry transition rows, built the first time a state leads a depth on its own:
-    /// an entry is the target state with its flags in bits 24-26, or -1.
+    /// Dense 256-entry rows, built the first time a state is a depth's only position: an entry is
+    /// the target state, with `producesPositions` and `endsFrame` of the target in bits 24-25, or -1.
     private var rows: UnsafeMutablePointer<Int32>
     private var rowCapacity = 16
     private var rowCount = 0
     private var rowOf: [Int32]
+    /// Per row: the bytes read by the positions its state's expansion adds besides the state itself
+    /// (called rules, returns from empty ones).
+    private var rowOtherBytes: [ByteSet] = []
+    private static let producesPositions: Int32 = 1 << 24
+    private static let endsFrame: Int32 = 1 << 25
 
-    init(automaton: GrammarAutomaton, trie: TokenTrie) {
+    init(automaton: GrammarAutomaton) {
         self.automaton = automaton
-        self.trie = trie
         acceptedNodes = .allocate(capacity: acceptedCapacity)
         levels = .allocate(capacity: levelCapacity)
         rows = .allocate(capacity: rowCapacity * 256)
@@ -54,6 +57,20 @@ struct TrieWalk: ~Copyable {
         frames.reset()
     }
 
+    /// What expanding `(state, bottom)` gives: whether any position results, whether the bottom
+    /// is reached, and the bytes read by the positions other than the state itself.
+    private func closure(of state: Int32) -> (produces: Bool, ends: Bool, otherBytes: ByteSet) {
+        var store = WalkFrames()
+        var scratch = StepScratch<Int32>()
+        var positions: [MatchPosition<Int32>] = []
+        let ends = automaton.expand(MatchPosition(state: state, frame: -1), store: &store, into: &positions, scratch: &scratch)
+        var other = ByteSet()
+        for p in positions where p.state != state || p.frame != -1 {
+            other = other.union(automaton.firstBytes[Int(p.state)])
+        }
+        return (!positions.isEmpty, ends, other)
+    }
+
     /// The dense row of `state`, built on first use.
     private mutating func row(_ state: Int32) -> Int {
         let known = rowOf[Int(state)]
@@ -66,24 +83,39 @@ struct TrieWalk: ~Copyable {
             rowCapacity *= 2
         }
         let base = rows + rowCount * 256
+        var targets: [Int32: Int32] = [:]
         for b in 0..<256 {
             let t = automaton.next(state, UInt8(b))
-            (base + b).initialize(to: t < 0 ? -1 : t | Int32(automaton.states[Int(t)].flags) << 24)
+            var entry: Int32 = -1
+            if t >= 0 {
+                if let known = targets[t] {
+                    entry = known
+                } else {
+                    let c = closure(of: t)
+                    entry = t | (c.produces ? Self.producesPositions : 0) | (c.ends ? Self.endsFrame : 0)
+                    targets[t] = entry
+                }
+            }
+            (base + b).initialize(to: entry)
         }
+        rowOtherBytes.append(closure(of: state).otherBytes)
         rowOf[Int(state)] = Int32(rowCount)
         rowCount += 1
         return rowCount - 1
     }
 
-    /// Visits the nodes below `node`, reading from `start`; fills `acceptedNodes` (and
-    /// `exitNodes` if `recordExits`). Returns the number of nodes visited.
+    /// Visits the nodes of `trie` below `node`, reading from `start` (expanded positions); fills
+    /// `acceptedNodes` (and `exitNodes` if `recordExits`). Returns the number of nodes visited.
     ///
-    /// The hot loop of mask precomputation, plain pointer code: a depth with one position whose
-    /// next state calls nothing, and is not final above the bottom, moves by one lookup in its
-    /// state's dense row, without the general step; that is nearly every node of a walk. Measured
-    /// on Qwen2.5's 151,936-token trie (331,757 nodes below the root) on an EPYC core: a walk that
-    /// reads every node takes FIGURE.
-    mutating func walk(below node: Int32, from start: [MatchPosition<Int32>], recordExits: Bool) -> Int {
+    /// The hot loop of mask precomputation, plain pointer code. A depth whose only position came
+    /// from this loop is kept unexpanded: the next byte moves it by one lookup in its state's dense
+    /// row unless a called rule could read that byte or the state would return into a real frame,
+    /// in which case the general step expands it. That covers nearly every node of a walk, calls to
+    /// a JSON string's escape rule included. Measured on Qwen2.5's 151,936-token trie (331,757
+    /// nodes below the root) on an EPYC core: a walk that reads every node takes FIGURE.
+    mutating func walk(
+        _ trie: TokenTrie, below node: Int32, from start: [MatchPosition<Int32>], recordExits: Bool
+    ) -> Int {
         acceptedCount = 0
         exitNodes.removeAll(keepingCapacity: true)
         var used = 0
@@ -94,12 +126,11 @@ struct TrieWalk: ~Copyable {
         }
         let depthLimit = trie.maxDepth + 3
         var visited = 0
-        let callsNothing = Int32(GrammarAutomaton.State.callsNothing)
-        let isFinal = Int32(GrammarAutomaton.State.isFinal)
-        let readsBytes = Int32(GrammarAutomaton.State.readsBytes)
+        let stateMask: Int32 = 0xFF_FFFF
         // Per depth of the walk: where the depth's positions start in `levels`, the frame arena's
-        // mark before they were made, the end of the node being expanded, and the dense row of
-        // the depth's one position (-1 if it has several).
+        // mark before they were made, the end of the node being expanded, the dense row of the
+        // depth's position if it has only one (else -1), and whether that position is unexpanded.
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: depthLimit) { depthLazy in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: depthLimit) { depthStart in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: depthLimit) { depthMark in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: depthLimit) { depthEnd in
@@ -111,7 +142,10 @@ struct TrieWalk: ~Copyable {
                             depthMark[0] = frames.mark
                             depthMark[1] = frames.mark
                             depthEnd[0] = stop
+                            // Start positions are expanded already (a state's calls are positions of
+                            // their own), so one start position reads through its row alone.
                             depthRow[0] = used == 1 ? row(levels[0].state) : -1
+                            depthLazy[0] = false
                             var depth = 0
                             var i = node + 1
                             while i < stop {
@@ -122,28 +156,29 @@ struct TrieWalk: ~Copyable {
                                 let n = nodes[Int(i)]
                                 visited += 1
                                 let parentStart = depthStart[depth]
+                                let r = depthRow[depth]
                                 var ended = false
                                 var general = true
-                                let r = depthRow[depth]
-                                if r >= 0 {
+                                if r >= 0 && !(depthLazy[depth] && rowOtherBytes[r].contains(n.byte)) {
                                     let entry = rows[r &* 256 &+ Int(n.byte)]
+                                    let frame = levels[parentStart].frame
                                     if entry < 0 {
                                         general = false
-                                    } else {
-                                        let flags = entry >> 24
-                                        let frame = levels[parentStart].frame
-                                        if flags & callsNothing != 0 && (flags & isFinal == 0 || frame == -1) {
-                                            general = false
-                                            if flags & readsBytes != 0 {
-                                                if used == levelCapacity { Self.reserve(used + 1, &levels, &levelCapacity) }
-                                                levels[used] = MatchPosition(state: entry & 0xFF_FFFF, frame: frame)
-                                                used += 1
-                                            }
-                                            ended = flags & isFinal != 0
+                                    } else if entry & Self.endsFrame == 0 || frame == -1 {
+                                        general = false
+                                        ended = entry & Self.endsFrame != 0
+                                        if entry & Self.producesPositions != 0 {
+                                            if used == levelCapacity { Self.reserve(used + 1, &levels, &levelCapacity) }
+                                            levels[used] = MatchPosition(state: entry & stateMask, frame: frame)
+                                            used += 1
                                         }
                                     }
                                 }
-                                if general { ended = stepGeneral(parentStart..<newStart, n.byte, &used) }
+                                var lazy = !general
+                                if general {
+                                    ended = stepGeneral(parentStart..<newStart, expanding: r >= 0 && depthLazy[depth], n.byte, &used)
+                                    lazy = false
+                                }
                                 let produced = used > newStart
                                 if produced || ended {
                                     if acceptedCount == acceptedCapacity {
@@ -160,6 +195,7 @@ struct TrieWalk: ~Copyable {
                                     depthStart[depth + 1] = used
                                     depthMark[depth + 1] = frames.mark
                                     depthRow[depth] = used - newStart == 1 ? row(levels[newStart].state) : -1
+                                    depthLazy[depth] = lazy
                                     i += 1
                                 } else {
                                     i = n.end
@@ -170,14 +206,20 @@ struct TrieWalk: ~Copyable {
                 }
             }
         }
+        }
         return visited
     }
 
-    /// Steps the positions `levels[range]` by `byte` with the general step, appending to
-    /// `levels` at `used`.
-    private mutating func stepGeneral(_ range: Range<Int>, _ byte: UInt8, _ used: inout Int) -> Bool {
+    /// Steps the positions `levels[range]` by `byte` with the general step, appending to `levels`
+    /// at `used`; `expanding` says the range is one unexpanded position, expanded first.
+    private mutating func stepGeneral(_ range: Range<Int>, expanding: Bool, _ byte: UInt8, _ used: inout Int) -> Bool {
         input.removeAll(keepingCapacity: true)
-        for k in range { input.append(levels[k]) }
+        if expanding {
+            scratch.reset()
+            _ = automaton.expand(levels[range.lowerBound], store: &frames, into: &input, scratch: &scratch)
+        } else {
+            for k in range { input.append(levels[k]) }
+        }
         output.removeAll(keepingCapacity: true)
         let ended = input.withUnsafeBufferPointer {
             automaton.step($0, byte: byte, store: &frames, into: &output, scratch: &scratch)
