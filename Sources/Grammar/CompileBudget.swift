@@ -10,6 +10,9 @@ struct CompileBudget {
     static let maxNFAStates = 400_000
     /// States of the determinised automata, summed over rules.
     static let maxDFAStates = 60_000
+    /// Automaton states visited while determinising (a state of the result can stand for many of
+    /// the source: nested counted repetitions make each one large).
+    static let maxDeterminisingSteps = 10_000_000
     /// Trie nodes visited while precomputing token masks, summed over states (each costs a few
     /// nanoseconds; 300 million is a few seconds on one core).
     static let maxTrieSteps = 300_000_000
@@ -18,6 +21,7 @@ struct CompileBudget {
 
     private(set) var nfaStates = 0
     private(set) var dfaStates = 0
+    private(set) var determinisingSteps = 0
     private(set) var trieSteps = 0
     private(set) var maskBytes = 0
 
@@ -32,6 +36,13 @@ struct CompileBudget {
         dfaStates += n
         if dfaStates > Self.maxDFAStates {
             throw .tooComplex("its automata need more than \(Self.maxDFAStates) deterministic states")
+        }
+    }
+
+    mutating func chargeDeterminisingSteps(_ n: Int) throws(GrammarError) {
+        determinisingSteps += n
+        if determinisingSteps > Self.maxDeterminisingSteps {
+            throw .tooComplex("determinising its automata would take more than \(Self.maxDeterminisingSteps) steps (nested repetition counts?)")
         }
     }
 

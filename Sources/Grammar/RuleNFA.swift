@@ -122,7 +122,7 @@ struct RuleNFA {
 
         var mark = [UInt32](repeating: 0, count: n)
         var generation: UInt32 = 0
-        func closure(_ seeds: [Int32]) -> [Int32] {
+        func closure(_ seeds: [Int32], _ budget: inout CompileBudget) throws(GrammarError) -> [Int32] {
             generation += 1
             var out: [Int32] = []
             var stack = seeds
@@ -132,6 +132,7 @@ struct RuleNFA {
                 out.append(q)
                 for t in epsilon[q] where mark[Int(t)] != generation { stack.append(t) }
             }
+            try budget.chargeDeterminisingSteps(2 * out.count + seeds.count)
             return out.sorted()
         }
 
@@ -147,7 +148,7 @@ struct RuleNFA {
             dfa.addState(isFinal: set.contains(accept))
             return id
         }
-        _ = try intern(closure([0]), &budget)
+        _ = try intern(closure([0], &budget), &budget)
         var done = 0
         var targets = [[Int32]](repeating: [], count: classCount)
         while done < sets.count {
@@ -166,11 +167,11 @@ struct RuleNFA {
                 }
             }
             for c in 0..<classCount where !targets[c].isEmpty {
-                let to = try intern(closure(targets[c]), &budget)
+                let to = try intern(closure(targets[c], &budget), &budget)
                 dfa.setTransition(from: from, byteClass: c, to: to)
             }
             for rule in callsByRule.keys.sorted() {
-                let to = try intern(closure(callsByRule[rule]!), &budget)
+                let to = try intern(closure(callsByRule[rule]!, &budget), &budget)
                 dfa.addCall(from: from, rule: rule, to: to)
             }
         }

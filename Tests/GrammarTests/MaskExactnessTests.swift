@@ -1,10 +1,12 @@
 import Grammar
+import LightServeCore
 import Testing
 
 /// The precomputed, cached mask must equal trying every token on a copy of the matcher, at every
-/// step of random walks through grammars with rules, recursion, repetition and UTF-8.
+/// step of random walks through grammars with rules, recursion, repetition, UTF-8, and the shared
+/// JSON rules (strings with escapes and lengths, numbers, whitespace).
 @Suite struct MaskExactnessTests {
-    static let grammars: [(String, String)] = [
+    static let ebnf: [(String, String)] = [
         ("arithmetic", #"""
         root ::= expr
         expr ::= term (("+" | "*") term)*
@@ -16,7 +18,7 @@ import Testing
         ws ::= " "?
         """#),
         ("utf-8 and any character", #"""
-        root ::= "\"" char* "\"" 
+        root ::= "\"" char* "\""
         char ::= [^"\\] | "\\" ["\\nt]
         """#),
         ("shared rules across boundaries", #"""
@@ -27,27 +29,60 @@ import Testing
         number ::= "-"? [0-9]+ ("." [0-9]+)?
         ws ::= [ \n]{0,3}
         """#),
-        ("tool call with trailing text", #"""
-        root ::= "<tool_call>" "\n"? call "</tool_call>" (" " [a-z]+)?
-        call ::= "{" "\"name\"" ":" " "? "\"" [a-z]+ "\"" "}"
+        ("nullable rules in loops", #"""
+        root ::= (a | b)* "!"
+        a ::= "x"? "y"?
+        b ::= "z" c
+        c ::= "" | "c" c
         """#),
     ]
 
-    @Test(arguments: grammars.map(\.0))
-    func cachedMaskEqualsBruteForceAlongRandomWalks(_ name: String) throws {
-        let source = Self.grammars.first { $0.0 == name }!.1
-        let compiled = try TestVocabulary.compiler.compile(Grammar.ebnf(source))
-        var walker = RandomWalker(grammar: compiled, random: SeededRandom(seed: 7))
-        var ended = 0
-        for _ in 0..<60 {
-            let (output, mismatches) = walker.walk(maxTokens: 40)
-            #expect(mismatches.isEmpty, "\(mismatches)")
-            if !mismatches.isEmpty { return }
-            if let output {
-                ended += 1
-                #expect(compiled.makeMatcher().matches(String(decoding: output, as: UTF8.self)))
-            }
+    static let regexes = [
+        #"[a-c]+(x|yz)*\d{2,4}"#, #"(?:ab|a)*b?é+"#, #"[^"\\]{0,6}"#, #"(\w+\s)+\.?"#, #"[中文😀]{1,3}-?"#,
+    ]
+
+    static let schemas = [
+        #"{"type": "object", "properties": {"name": {"type": "string", "maxLength": 6}, "age": {"type": "integer", "minimum": 0, "maximum": 120}, "tags": {"type": "array", "items": {"enum": ["a", "bc", "é"]}, "maxItems": 3}}, "required": ["name"]}"#,
+        ##"{"$defs": {"node": {"type": "object", "properties": {"id": {"type": "integer"}, "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}, "required": ["id"]}}, "$ref": "#/$defs/node"}"##,
+        #"{"anyOf": [{"type": "number", "minimum": -3, "exclusiveMaximum": 5}, {"type": "string", "minLength": 2}, {"type": "null"}, {"type": "boolean"}]}"#,
+        #"{"type": "object", "properties": {"kind": {"const": "x"}, "value": {}}, "additionalProperties": {"type": "integer"}}"#,
+        #"{"type": "array", "prefixItems": [{"type": "string", "pattern": "^[a-c]+\\d?$"}, {"type": "string", "format": "date"}], "items": false, "minItems": 1}"#,
+    ]
+
+    private func exact(_ grammar: Grammar, seed: UInt64 = 7, walks: Int = 40, maxTokens: Int = 60) throws {
+        let compiled = try TestVocabulary.compiler.compile(grammar)
+        var walker = RandomWalker(grammar: compiled, random: SeededRandom(seed: seed))
+        let (outputs, mismatches) = walker.walks(walks, maxTokens: maxTokens)
+        #expect(mismatches.isEmpty, "\(mismatches)")
+        #expect(!outputs.isEmpty, "no walk finished")
+        for output in outputs {
+            #expect(compiled.makeMatcher().matches(String(decoding: output, as: UTF8.self)))
         }
-        #expect(ended > 0)
+    }
+
+    @Test(arguments: ebnf.map(\.0))
+    func ebnfMasksEqualBruteForceAlongRandomWalks(_ name: String) throws {
+        try exact(Grammar.ebnf(Self.ebnf.first { $0.0 == name }!.1))
+    }
+
+    @Test(arguments: regexes)
+    func regexMasksEqualBruteForceAlongRandomWalks(_ pattern: String) throws {
+        try exact(Grammar.regex(pattern))
+    }
+
+    @Test(arguments: schemas.indices)
+    func jsonSchemaMasksEqualBruteForceAlongRandomWalks(_ index: Int) throws {
+        try exact(Grammar.jsonSchema(JSON.parse(Self.schemas[index])), walks: 25, maxTokens: 80)
+    }
+
+    @Test func anyJSONObjectMasksEqualBruteForceAlongRandomWalks() throws {
+        try exact(Grammar.anyJSON, walks: 25, maxTokens: 80)
+    }
+
+    @Test func composedToolCallMasksEqualBruteForceAlongRandomWalks() throws {
+        let arguments = try Grammar.jsonSchema(
+            JSON.parse(#"{"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}"#))
+        let call = Grammar.literal("<tool_call>\n") + arguments + Grammar.literal("\n</tool_call>")
+        try exact(call.repeated(min: 1, max: 2) + Grammar.literal(" ok").optional, walks: 25, maxTokens: 80)
     }
 }

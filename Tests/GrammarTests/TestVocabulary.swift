@@ -23,6 +23,9 @@ enum TestVocabulary {
         "<tool_call>", "</tool_call>", "</", "think", "</think>", "<think>", "\n\n", "yes", "no", " yes",
         "2024", "-01", "-12", "T10", ":30", ":00", "Z", "+02", "@", "example", ".com", "user", "192", ".168",
         ".1", "255", "-4", "a1b2", "c3d4", "0000", "-0000-", "ffff", "A-Z", "ok", "OK", "DONE", "done", " ",
+        // Plain text of 5 to 20 characters (slices of 4, 8 and 16), and longer.
+        "hello world", " international", "abcdefghijklmnop", "abcdefghijklmnopq", "                ",
+        "                    ", "Lorem ipsum dolor sit amet", "ééééé", "中文中文中文中文中文",
     ]
 
     /// Bytes that split UTF-8 characters: a lead byte with part of its continuation, and
@@ -86,50 +89,79 @@ extension GrammarMatcher {
 }
 
 /// Random walks through a grammar that compare the fast mask with the brute-force one at every
-/// step and collect the outputs that end where the grammar may end.
+/// step and collect the outputs that end where the grammar may end. Late in a walk, tokens that
+/// close things (`"`, `}`, `]`, `)`) are preferred, so most walks finish.
 struct RandomWalker {
     let grammar: CompiledGrammar
     var random: SeededRandom
+    /// Compare with the brute-force mask at every step (off for soundness-only walks).
+    var checkMasks = true
+
+    static let closers: Set<UInt8> = Set("\"}])>.".utf8)
 
     /// Runs one walk of at most `maxTokens`; returns the output if it ended by choosing
-    /// end-of-sequence, and the number of mask mismatches seen.
+    /// end-of-sequence, and the mask mismatches seen.
     mutating func walk(maxTokens: Int) -> (output: [UInt8]?, mismatches: [String]) {
         var matcher = grammar.makeMatcher()
         var output: [UInt8] = []
-        var mismatches: [String] = []
         var mask = TokenMask(count: grammar.vocabulary.count)
-        for _ in 0..<maxTokens {
+        for step in 0..<maxTokens {
             matcher.fillMask(&mask)
-            let expected = matcher.bruteForceMask()
-            if mask != expected {
-                let extra = mask.allowedIDs.filter { !expected.isAllowed($0) }
-                let missing = expected.allowedIDs.filter { !mask.isAllowed($0) }
-                mismatches.append(
-                    "after \(String(decoding: output, as: UTF8.self).debugDescription): extra \(describe(extra)), missing \(describe(missing))")
-                return (nil, mismatches)
+            if checkMasks {
+                let expected = matcher.bruteForceMask()
+                if mask != expected {
+                    let extra = mask.allowedIDs.filter { !expected.isAllowed($0) }
+                    let missing = expected.allowedIDs.filter { !mask.isAllowed($0) }
+                    return (nil, ["after \(text(output)): extra \(describe(extra)), missing \(describe(missing))"])
+                }
             }
             let allowed = mask.allowedIDs
-            guard !allowed.isEmpty else {
-                mismatches.append("no token allowed after \(String(decoding: output, as: UTF8.self).debugDescription)")
-                return (nil, mismatches)
-            }
+            guard !allowed.isEmpty else { return (nil, ["no token allowed after \(text(output))"]) }
+            let late = step > maxTokens / 3
             let ends = allowed.filter { grammar.vocabulary.isEndOfSequence($0) }
-            if !ends.isEmpty, Int.random(in: 0..<4, using: &random) == 0 || allowed.count == ends.count {
-                return (output, mismatches)
+            if !ends.isEmpty, Int.random(in: 0..<(late ? 2 : 5), using: &random) == 0 || allowed.count == ends.count {
+                return (output, [])
             }
             let others = allowed.filter { !grammar.vocabulary.isEndOfSequence($0) }
-            let pick = others.randomElement(using: &random)!
-            guard matcher.accept(pick) else {
-                mismatches.append("allowed token \(pick) refused after \(String(decoding: output, as: UTF8.self).debugDescription)")
-                return (nil, mismatches)
+            var pool = others
+            if late, Int.random(in: 0..<10, using: &random) < 8 {
+                let closing = others.filter {
+                    let b = grammar.vocabulary.bytes(of: $0)
+                    return b.count == 1 && Self.closers.contains(b.first!)
+                }
+                let single = others.filter { grammar.vocabulary.bytes(of: $0).count == 1 }
+                pool = !closing.isEmpty ? closing : (!single.isEmpty ? single : others)
             }
+            let pick = pool.randomElement(using: &random)!
+            guard matcher.accept(pick) else { return (nil, ["allowed token \(pick) refused after \(text(output))"]) }
             output += grammar.vocabulary.bytes(of: pick)
         }
-        return (nil, mismatches)
+        return (nil, [])
+    }
+
+    /// Runs `count` walks; returns the finished outputs and any mismatch.
+    mutating func walks(_ count: Int, maxTokens: Int) -> (outputs: [[UInt8]], mismatches: [String]) {
+        var outputs: [[UInt8]] = []
+        for _ in 0..<count {
+            let (output, mismatches) = walk(maxTokens: maxTokens)
+            if !mismatches.isEmpty { return (outputs, mismatches) }
+            if let output { outputs.append(output) }
+        }
+        return (outputs, [])
+    }
+
+    private func text(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self).debugDescription
     }
 
     private func describe(_ ids: [Int32]) -> String {
-        ids.prefix(8).map { "\($0) \(String(decoding: grammar.vocabulary.bytes(of: $0), as: UTF8.self).debugDescription)" }
-            .joined(separator: ", ")
+        ids.prefix(8).map { "\($0) \(text(Array(grammar.vocabulary.bytes(of: $0))))" }.joined(separator: ", ")
+    }
+}
+
+extension Grammar {
+    /// Whether the whole text is in the grammar's language (compiled against the test vocabulary).
+    func accepts(_ text: String) throws -> Bool {
+        try TestVocabulary.compiler.compile(self).makeMatcher().matches(text)
     }
 }
