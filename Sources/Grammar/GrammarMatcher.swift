@@ -71,18 +71,27 @@ public struct GrammarMatcher: Sendable {
         mask.removeAll()
         guard !isTerminated else { return }
         let automaton = grammar.automaton
-        var walk = TrieWalk(automaton: automaton)
-        var store = PersistentFrames()
-        var scratch = StepScratch<StackFrame?>()
-        var continuation: [MatchPosition<StackFrame?>] = []
-        var afterByte: [MatchPosition<StackFrame?>] = []
+        // The cached part: every position's accepted tokens.
+        var leaving: [(mask: StateMask, frame: StackFrame)] = []
         for position in positions {
             guard let stateMask = grammar.masks[Int(position.state)] else { continue }
             switch stateMask.accepted {
             case .ids(let ids): for id in ids { mask.allow(id) }
             case .bitset(let words): words.withUnsafeBufferPointer { mask.formUnion($0) }
             }
-            guard stateMask.hasExits, let frame = position.frame else { continue }
+            if stateMask.hasExits, let frame = position.frame { leaving.append((stateMask, frame)) }
+        }
+        guard !leaving.isEmpty else {
+            if canEnd { for id in grammar.vocabulary.endOfSequenceIDs { mask.allow(id) } }
+            return
+        }
+        // Tokens that leave a position's rule: check what follows the rule's end against the stack.
+        var walk = TrieWalk(automaton: automaton)
+        var store = PersistentFrames()
+        var scratch = StepScratch<StackFrame?>()
+        var continuation: [MatchPosition<StackFrame?>] = []
+        var afterByte: [MatchPosition<StackFrame?>] = []
+        for (stateMask, frame) in leaving {
             let trie = grammar.tries[stateMask.trie]
             // Where the parse continues once this position's rule ends.
             continuation.removeAll(keepingCapacity: true)
@@ -98,12 +107,12 @@ public struct GrammarMatcher: Sendable {
                     automaton.step($0, byte: stateMask.exitBytes[g], store: &store, into: &afterByte, scratch: &scratch)
                 }
                 guard !afterByte.isEmpty || ended else { continue }
+                walk.reset()
+                let start = afterByte.map { MatchPosition(state: $0.state, frame: walk.register($0.frame)) }
                 for node in stateMask.exitNodes[Int(stateMask.exitStarts[g])..<Int(stateMask.exitStarts[g + 1])] {
                     let n = trie.nodes[Int(node)]
                     for id in trie.tokenIDs[Int(n.tokenStart)..<Int(n.tokenEnd)] { mask.allow(id) }
-                    guard !afterByte.isEmpty, n.end > node + 1 else { continue }
-                    walk.reset()
-                    let start = afterByte.map { MatchPosition(state: $0.state, frame: walk.register($0.frame)) }
+                    guard !start.isEmpty, n.end > node + 1 else { continue }
                     _ = walk.walk(trie, below: node, from: start, recordExits: false)
                     for k in 0..<walk.acceptedCount {
                         let a = trie.nodes[Int(walk.acceptedNodes[k])]

@@ -53,6 +53,11 @@ struct JSONSchemaConverter {
     ]
     static let maxNesting = 100
     static let maxIndentation = 32
+    /// Each prefix item nests the grammar one level deeper.
+    static let maxPrefixItems = 256
+    /// Additional keys are told apart from listed names character by character, one level of
+    /// nesting per character.
+    static let maxListedNameLength = 256
 
     private let root: JSON
     private var rules: [Grammar.Rule] = []
@@ -108,9 +113,14 @@ struct JSONSchemaConverter {
         for raw in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
             let token = String(raw).replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
             switch node {
-            case .object: guard let next = node[token] else { return nil }; node = next
-            case .array(let items): guard let i = Int(token), items.indices.contains(i) else { return nil }; node = items[i]
-            default: return nil
+            case .object:
+                guard let next = node[token] else { return nil }
+                node = next
+            case .array(let items):
+                guard let i = Int(token), items.indices.contains(i) else { return nil }
+                node = items[i]
+            default:
+                return nil
             }
         }
         return node
@@ -473,7 +483,7 @@ struct JSONSchemaConverter {
                     pointer: pointer + "/format",
                     reason: "format \(format.serialized) is not supported (supported: \(StringFormats.patterns.keys.sorted().joined(separator: ", ")))")
             }
-            return .sequence([quote, regex.jsonStringContent, quote])
+            return .reference(sharedRule("format:" + name, .sequence([quote, regex.jsonStringContent, quote])))
         }
         guard hasLength else { return .reference(sharedRule("string")) }
         return .reference(
@@ -500,6 +510,9 @@ struct JSONSchemaConverter {
         if let raw = schema["prefixItems"] {
             guard case .array(let schemas) = raw else {
                 throw .jsonSchema(pointer: pointer + "/prefixItems", reason: "prefixItems must be a list of schemas")
+            }
+            guard schemas.count <= Self.maxPrefixItems else {
+                throw .tooComplex("more than \(Self.maxPrefixItems) prefixItems at \(pointer)/prefixItems")
             }
             for (i, s) in schemas.enumerated() { prefix.append(try value(s, at: "\(pointer)/prefixItems/\(i)")) }
         }
@@ -590,12 +603,16 @@ struct JSONSchemaConverter {
         var members: [(expression: GrammarExpression, required: Bool)] = []
         for property in listed {
             let key = GrammarExpression.text(JSON.string(property.name).serialized)
-            let v = try ruleReference(try value(property.schema, at: property.pointer), name: property.pointer)
+            let v = ruleReference(try value(property.schema, at: property.pointer), name: property.pointer)
             members.append((.sequence([key, ws, .text(":"), ws, v]), required.contains(property.name)))
         }
         var extraMember: GrammarExpression? = nil
         if let extra {
-            let v = try ruleReference(try value(extra, at: pointer + "/additionalProperties"), name: pointer + "/additionalProperties")
+            if let long = listed.first(where: { $0.name.unicodeScalars.count > Self.maxListedNameLength }) {
+                throw .tooComplex(
+                    "a property name longer than \(Self.maxListedNameLength) characters next to additionalProperties at \(long.pointer)")
+            }
+            let v = ruleReference(try value(extra, at: pointer + "/additionalProperties"), name: pointer + "/additionalProperties")
             let key = GrammarExpression.sequence([.text("\""), Self.keyExcluding(listed.map(\.name)), .text("\"")])
             extraMember = .sequence([key, ws, .text(":"), ws, v])
         }
@@ -634,7 +651,7 @@ struct JSONSchemaConverter {
 
     /// `e` as a reference to a rule of its own, so the object grammar's copies of a member share
     /// it (the compiler copies it back in where it is small).
-    private mutating func ruleReference(_ e: GrammarExpression, name: String) throws(GrammarError) -> GrammarExpression {
+    private mutating func ruleReference(_ e: GrammarExpression, name: String) -> GrammarExpression {
         if case .reference = e { return e }
         rules.append(Grammar.Rule(name: name, body: e))
         return .reference(rules.count - 1)

@@ -9,7 +9,7 @@
 /// - `date-time`: `date` `T` `time`;
 /// - `uuid`: 8-4-4-4-12 hex digits;
 /// - `email`: dot-separated atoms of RFC 5322 atext `@` dot-separated letter-digit-hyphen labels
-///   ending in a 2–63 letter top-level label;
+///   (no hyphen at either end) ending in a top-level label of two or more letters;
 /// - `ipv4`: four 0–255 parts without leading zeros.
 enum StringFormats {
     private static let year = #"(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])"#
@@ -28,7 +28,7 @@ enum StringFormats {
             "time": time,
             "date-time": date + "T" + time,
             "uuid": #"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"#,
-            "email": atom + #"(?:\."# + atom + ")*@(?:" + label + #"\.)+[A-Za-z]{2,63}"#,
+            "email": atom + #"(?:\."# + atom + ")*@(?:" + label + #"\.)+[A-Za-z]{2,}"#,
             "ipv4": octet + #"(?:\."# + octet + "){3}",
         ]
         var out: [String: RegexNode] = [:]

@@ -112,7 +112,9 @@ struct TrieWalk: ~Copyable {
     /// row unless a called rule could read that byte or the state would return into a real frame,
     /// in which case the general step expands it. That covers nearly every node of a walk, calls to
     /// a JSON string's escape rule included. Measured on Qwen2.5's 151,936-token trie (331,757
-    /// nodes below the root) on an EPYC core: a walk that reads every node takes FIGURE.
+    /// nodes below the root) on one EPYC core: a walk inside `[^e]*`, which reads 250k nodes,
+    /// takes 3.6 ms (14.6 ns a node); inside a JSON string the plain-text slices leave ~14k nodes
+    /// to walk.
     mutating func walk(
         _ trie: TokenTrie, below node: Int32, from start: [MatchPosition<Int32>], recordExits: Bool
     ) -> Int {
