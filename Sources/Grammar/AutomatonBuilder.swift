@@ -254,7 +254,7 @@ enum AutomatonBuilder {
         }
         return GrammarAutomaton(
             states: states, classMaps: classMaps, transitions: transitions, calls: calls, ruleStarts: ruleStarts,
-            ruleNames: names, ruleStates: ruleStates, rootRule: root, firstBytes: firstBytes, needsMask: needsMask,
+            ruleStates: ruleStates, rootRule: root, firstBytes: firstBytes, needsMask: needsMask,
             isCalled: isCalled, sharedKeys: sharedKeys)
     }
 

@@ -20,9 +20,6 @@ struct ByteSet: Hashable, Sendable {
         for b in bytes { insert(b) }
     }
 
-    /// Every byte.
-    static let all = ByteSet(0...255)
-
     static func == (a: ByteSet, b: ByteSet) -> Bool {
         a.words == b.words
     }
@@ -68,29 +65,5 @@ struct ByteSet: Hashable, Sendable {
 
     var isEmpty: Bool {
         words.0 | words.1 | words.2 | words.3 == 0
-    }
-
-    var count: Int {
-        words.0.nonzeroBitCount + words.1.nonzeroBitCount + words.2.nonzeroBitCount + words.3.nonzeroBitCount
-    }
-
-    /// The members in increasing order.
-    var members: [UInt8] {
-        (0...255).compactMap { contains(UInt8($0)) ? UInt8($0) : nil }
-    }
-
-    /// The members as maximal runs of consecutive bytes, in increasing order.
-    var ranges: [ClosedRange<UInt8>] {
-        var out: [ClosedRange<UInt8>] = []
-        var start: Int? = nil
-        for b in 0...256 {
-            let inside = b < 256 && contains(UInt8(b))
-            if inside, start == nil { start = b }
-            if !inside, let s = start {
-                out.append(UInt8(s)...UInt8(b - 1))
-                start = nil
-            }
-        }
-        return out
     }
 }

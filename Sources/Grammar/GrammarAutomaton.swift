@@ -20,7 +20,7 @@ struct GrammarAutomaton: Sendable {
 
     /// Call `rule`, then continue at `returnState`; -1 for a tail call (the caller has nothing
     /// left to do, so the callee returns straight to the caller's frame).
-    struct Call: Sendable, Hashable {
+    struct Call: Sendable {
         var rule: Int32
         var returnState: Int32
     }
@@ -30,7 +30,6 @@ struct GrammarAutomaton: Sendable {
     let transitions: [Int32]
     let calls: [Call]
     let ruleStarts: [Int32]
-    let ruleNames: [String]
     /// Each rule's states: `ruleStates[r]` is a range of global state ids.
     let ruleStates: [Range<Int32>]
     let rootRule: Int32
@@ -57,11 +56,6 @@ struct GrammarAutomaton: Sendable {
         let info = states[Int(s)]
         let byteClass = classMaps[Int(info.classMap) + Int(byte)]
         return transitions[Int(info.row) + Int(byteClass)]
-    }
-
-    @inline(__always)
-    func isFinal(_ s: Int32) -> Bool {
-        states[Int(s)].flags & State.isFinal != 0
     }
 
     /// Advances `positions` by one byte, appending the resulting byte-reading positions to `out`

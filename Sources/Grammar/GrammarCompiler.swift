@@ -4,10 +4,10 @@ import Synchronization
 ///
 /// Thread-safe (`Sendable`): call `compile(_:)` from any task or thread; it runs synchronously
 /// on the caller's thread, so serving code runs it off the engine thread. Two caches, both
-/// bounded and least-recently-used:
+/// least-recently-used and bounded by count and by the bytes of token masks they hold:
 /// - whole compiled grammars, keyed by the grammar's content, so the same schema compiles once;
-/// - the token masks of shared rules (JSON strings, numbers, whitespace, any JSON value), keyed by
-///   their automata, so a new schema pays only for its own structure.
+/// - the token masks of shared rules (JSON strings, numbers, whitespace, formats, any JSON value),
+///   keyed by their automata, so a new schema pays only for its own structure.
 ///
 /// Two tasks compiling the same new grammar at once both compile it; the second result replaces
 /// the first in the cache (they are equal).
@@ -16,55 +16,34 @@ public final class GrammarCompiler: Sendable {
     /// The vocabulary's trie, the non-plain tokens' trie, then `slices.remainders`.
     let tries: [TokenTrie]
     let slices: PlainTextSlices
-    private let cache: Mutex<Caches>
-    private let capacity: Int
+    private let grammars: Mutex<BoundedCache<Grammar, CompiledGrammar>>
+    private let ruleMasks: Mutex<BoundedCache<[Int32], [StateMask?]>>
 
-    private struct Caches {
-        var grammars: [Grammar: (compiled: CompiledGrammar, lastUse: UInt64)] = [:]
-        var ruleMasks: [[Int32]: (masks: [StateMask?], lastUse: UInt64)] = [:]
-        var clock: UInt64 = 0
-    }
-
-    /// At most this many shared rules' masks are kept.
-    static let sharedRuleCapacity = 256
-
-    /// Indexes `vocabulary` (sorting its tokens into a trie: ~100 ms for 150k tokens) and keeps
-    /// up to `cacheCapacity` compiled grammars.
-    public init(vocabulary: TokenVocabulary, cacheCapacity: Int = 128) {
+    /// Indexes `vocabulary` (sorting its tokens into tries: about 0.1 s for 150k tokens) and keeps
+    /// up to `cacheCapacity` compiled grammars holding at most `cacheBytes` of token masks (the
+    /// benchmark's schemas hold 0.1 to 5 MB each), and the masks of up to 256 shared rules in at
+    /// most 128 MiB.
+    public init(vocabulary: TokenVocabulary, cacheCapacity: Int = 128, cacheBytes: Int = 256 << 20) {
         self.vocabulary = vocabulary
         let trie = TokenTrie(vocabulary)
         slices = PlainTextSlices(vocabulary: vocabulary, trie: trie)
         tries = [trie, slices.nonPlain] + slices.remainders
-        capacity = max(cacheCapacity, 1)
-        cache = Mutex(Caches())
+        grammars = Mutex(BoundedCache(maxCount: cacheCapacity, maxBytes: cacheBytes))
+        ruleMasks = Mutex(BoundedCache(maxCount: 256, maxBytes: 128 << 20))
     }
 
     /// The compiled form of `grammar`, from the cache when the same grammar was compiled before.
     public func compile(_ grammar: Grammar) throws(GrammarError) -> CompiledGrammar {
-        if let hit = cache.withLock({ caches -> CompiledGrammar? in
-            caches.clock += 1
-            guard let entry = caches.grammars[grammar] else { return nil }
-            caches.grammars[grammar] = (entry.compiled, caches.clock)
-            return entry.compiled
-        }) {
-            return hit
-        }
+        let key = HashedKey(grammar)
+        if let hit = grammars.withLock({ $0.value(for: key) }) { return hit }
         let compiled = try build(grammar)
-        cache.withLock { caches in
-            caches.clock += 1
-            caches.grammars[grammar] = (compiled, caches.clock)
-            if caches.grammars.count > capacity,
-                let oldest = caches.grammars.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
-            {
-                caches.grammars[oldest] = nil
-            }
-        }
+        grammars.withLock { $0.insert(compiled, bytes: compiled.maskMemorySize, for: key) }
         return compiled
     }
 
     /// The number of compiled grammars held in the cache.
     public var cachedGrammarCount: Int {
-        cache.withLock { $0.grammars.count }
+        grammars.withLock { $0.count }
     }
 
     private func build(_ grammar: Grammar) throws(GrammarError) -> CompiledGrammar {
@@ -77,50 +56,39 @@ public final class GrammarCompiler: Sendable {
         for rule in automaton.ruleStates.indices {
             let range = automaton.ruleStates[rule]
             guard range.contains(where: { automaton.needsMask[Int($0)] }) else { continue }
-            guard let key = automaton.sharedKeys[rule] else {
+            // Exits matter only below a call; a shared rule may be called in another grammar.
+            let withExits = automaton.isCalled[rule] || automaton.sharedKeys[rule] != nil
+            guard let description = automaton.sharedKeys[rule] else {
                 for s in range where automaton.needsMask[Int(s)] {
-                    masks[Int(s)] = try compute(s, automaton, &walk, &plainReadings, &budget)
+                    masks[Int(s)] = try compute(s, withExits, automaton, &walk, &plainReadings, &budget)
                 }
                 continue
             }
             // A shared rule: every state that reads bytes, reused from or added to the cache.
-            var ruleMasks = cache.withLock { caches -> [StateMask?]? in
-                caches.clock += 1
-                guard let entry = caches.ruleMasks[key] else { return nil }
-                caches.ruleMasks[key] = (entry.masks, caches.clock)
-                return entry.masks
-            }
-            if ruleMasks == nil {
+            let key = HashedKey(description)
+            var shared = ruleMasks.withLock { $0.value(for: key) }
+            if shared == nil {
                 var computed: [StateMask?] = []
                 for s in range {
-                    computed.append(
-                        automaton.states[Int(s)].flags & readsBytes != 0 ? try compute(s, automaton, &walk, &plainReadings, &budget) : nil)
+                    let reads = automaton.states[Int(s)].flags & readsBytes != 0
+                    computed.append(reads ? try compute(s, withExits, automaton, &walk, &plainReadings, &budget) : nil)
                 }
-                ruleMasks = computed
-                cache.withLock { caches in
-                    caches.clock += 1
-                    caches.ruleMasks[key] = (computed, caches.clock)
-                    if caches.ruleMasks.count > Self.sharedRuleCapacity,
-                        let oldest = caches.ruleMasks.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
-                    {
-                        caches.ruleMasks[oldest] = nil
-                    }
-                }
+                let bytes = computed.reduce(0) { $0 + ($1?.memorySize ?? 0) }
+                ruleMasks.withLock { $0.insert(computed, bytes: bytes, for: key) }
+                shared = computed
             }
-            for (i, s) in range.enumerated() where automaton.needsMask[Int(s)] { masks[Int(s)] = ruleMasks![i] }
+            for (i, s) in range.enumerated() where automaton.needsMask[Int(s)] { masks[Int(s)] = shared![i] }
         }
         return CompiledGrammar(automaton: automaton, vocabulary: vocabulary, tries: tries, masks: masks)
     }
 
     private func compute(
-        _ state: Int32, _ automaton: GrammarAutomaton, _ walk: inout TrieWalk, _ plainReadings: inout [PlainReading?],
-        _ budget: inout CompileBudget
+        _ state: Int32, _ withExits: Bool, _ automaton: GrammarAutomaton, _ walk: inout TrieWalk,
+        _ plainReadings: inout [PlainReading?], _ budget: inout CompileBudget
     ) throws(GrammarError) -> StateMask {
-        let rule = automaton.ruleStates.firstIndex { $0.contains(state) }!
         let (mask, visited) = StateMask.compute(
-            state: state, tries: tries, slices: slices, vocabularySize: vocabulary.count,
-            withExits: automaton.isCalled[rule] || automaton.sharedKeys[rule] != nil, walk: &walk,
-            plainReadings: &plainReadings)
+            state: state, tries: tries, slices: slices, vocabularySize: vocabulary.count, withExits: withExits,
+            walk: &walk, plainReadings: &plainReadings)
         try budget.chargeTrieSteps(visited)
         try budget.chargeMaskBytes(mask.memorySize)
         return mask

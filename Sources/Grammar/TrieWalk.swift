@@ -64,6 +64,8 @@ struct TrieWalk: ~Copyable {
         var scratch = StepScratch<Int32>()
         var positions: [MatchPosition<Int32>] = []
         let ends = automaton.expand(MatchPosition(state: state, frame: -1), store: &store, into: &positions, scratch: &scratch)
+        // As `GrammarAutomaton.step` does, too many parses make the byte fail.
+        if positions.count > GrammarAutomaton.maxPositions { return (false, false, ByteSet()) }
         var other = ByteSet()
         for p in positions where p.state != state || p.frame != -1 {
             other = other.union(automaton.firstBytes[Int(p.state)])

@@ -22,6 +22,14 @@ import Testing
         #expect(try compiler.compile(Grammar.regex("a")) === a)
     }
 
+    @Test func theCacheAlsoStaysUnderItsByteBound() throws {
+        let compiler = GrammarCompiler(vocabulary: TestVocabulary.vocabulary, cacheBytes: 1)
+        _ = try compiler.compile(Grammar.regex("a+"))
+        let latest = try compiler.compile(Grammar.regex("b+"))
+        #expect(compiler.cachedGrammarCount == 1)
+        #expect(try compiler.compile(Grammar.regex("b+")) === latest)
+    }
+
     @Test func compilingFromSeveralTasksAtOnceIsSafe() async throws {
         let compiler = GrammarCompiler(vocabulary: TestVocabulary.vocabulary)
         let states = try await withThrowingTaskGroup(of: Int.self) { group in
