@@ -18,13 +18,21 @@ public final class GrammarCompiler: Sendable {
     let slices: PlainTextSlices
     private let grammars: Mutex<BoundedCache<Grammar, CompiledGrammar>>
     private let ruleMasks: Mutex<BoundedCache<[Int32], [StateMask?]>>
+    /// See `CompiledGrammar.directExitWork`.
+    let directExitWork: Int
 
     /// Indexes `vocabulary` (sorting its tokens into tries: about 0.1 s for 150k tokens) and keeps
     /// up to `cacheCapacity` compiled grammars holding at most `cacheBytes` of token masks (the
     /// benchmark's schemas hold 0.1 to 5 MB each), and the masks of up to 256 shared rules in at
     /// most 128 MiB.
-    public init(vocabulary: TokenVocabulary, cacheCapacity: Int = 128, cacheBytes: Int = 256 << 20) {
+    public convenience init(vocabulary: TokenVocabulary, cacheCapacity: Int = 128, cacheBytes: Int = 256 << 20) {
+        self.init(vocabulary: vocabulary, cacheCapacity: cacheCapacity, cacheBytes: cacheBytes, directExitWork: 20_000)
+    }
+
+    /// `directExitWork` set by tests to send every exit check through continuation masks.
+    init(vocabulary: TokenVocabulary, cacheCapacity: Int, cacheBytes: Int, directExitWork: Int) {
         self.vocabulary = vocabulary
+        self.directExitWork = directExitWork
         let trie = TokenTrie(vocabulary)
         slices = PlainTextSlices(vocabulary: vocabulary, trie: trie)
         tries = [trie, slices.nonPlain] + slices.remainders
@@ -79,7 +87,8 @@ public final class GrammarCompiler: Sendable {
             }
             for (i, s) in range.enumerated() where automaton.needsMask[Int(s)] { masks[Int(s)] = shared![i] }
         }
-        return CompiledGrammar(automaton: automaton, vocabulary: vocabulary, tries: tries, masks: masks)
+        return CompiledGrammar(
+            automaton: automaton, vocabulary: vocabulary, tries: tries, masks: masks, directExitWork: directExitWork)
     }
 
     private func compute(

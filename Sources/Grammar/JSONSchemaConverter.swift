@@ -720,7 +720,8 @@ struct JSONSchemaConverter {
     }
 
     /// One character of a JSON string in any valid spelling: raw, or an escape sequence (a shared
-    /// rule, so a string's automaton has few states per character and `maxLength` stays cheap).
+    /// rule, so a counted string's automaton has few states per character and `maxLength` stays
+    /// cheap to compile; a token ending inside an escape there costs ~2 ms to mask).
     private mutating func anyStringCharacter() -> GrammarExpression {
         .choice([JSONStringCharacters.raw, .reference(sharedRule("escape", JSONStringCharacters.escape))])
     }
@@ -751,7 +752,12 @@ struct JSONSchemaConverter {
         let definition: GrammarExpression
         switch name {
         case "string":
-            definition = .sequence([.text("\""), .repetition(anyStringCharacter(), min: 0, max: nil), .text("\"")])
+            // Escapes inline: a token that ends inside `\u00e9` then has a precomputed mask, where a
+            // call would leave the escape rule mid-token and need the stack checked (~2 ms on a
+            // 150k vocabulary). Counted strings call the escape rule instead, which keeps their
+            // per-character automaton small.
+            let character = GrammarExpression.choice([JSONStringCharacters.raw, JSONStringCharacters.escape])
+            definition = .sequence([.text("\""), .repetition(character, min: 0, max: nil), .text("\"")])
         case "integer":
             definition = .choice([.text("0"), .sequence([.optional(.text("-")), .bytes(ByteSet(UInt8(ascii: "1")...UInt8(ascii: "9"))), digits])])
         case "number":

@@ -58,9 +58,31 @@ struct StateMask: Sendable {
             slice = slices.upTo[PlainTextSlices.thresholds[i] - 1]
             trieIndex = 2 + i
         }
-        let trie = tries[trieIndex]
         walk.reset()
-        let visited = walk.walk(trie, below: 0, from: [MatchPosition(state: state, frame: -1)], recordExits: withExits)
+        let visited = walk.walk(
+            tries[trieIndex], below: 0, from: [MatchPosition(state: state, frame: -1)], recordExits: withExits)
+        return (assemble(walk, tries[trieIndex], trieIndex: trieIndex, slice: slice, vocabularySize: vocabularySize), visited)
+    }
+
+    /// The mask of `state` read with a frame below it that returns to `returnState`, and the bottom
+    /// below that: tokens that can be read before `returnState`'s rule ends (or that end exactly
+    /// there), and exits where it ends mid-token. The matcher computes it on first need for a
+    /// position whose tokens leave its rule into large parts of the trie (inside a JSON escape
+    /// that a counted string called), so later masks there take no walk.
+    static func compute(
+        state: Int32, returningTo returnState: Int32, trie: TokenTrie, vocabularySize: Int, walk: inout TrieWalk
+    ) -> StateMask {
+        walk.reset()
+        let frame = walk.push(returnState: returnState)
+        _ = walk.walk(trie, below: 0, from: [MatchPosition(state: state, frame: frame)], recordExits: true)
+        return assemble(walk, trie, trieIndex: 0, slice: nil, vocabularySize: vocabularySize)
+    }
+
+    /// The mask from a finished walk: its accepted nodes' tokens (with `slice` added), its exits
+    /// grouped by the byte that follows.
+    private static func assemble(
+        _ walk: borrowing TrieWalk, _ trie: TokenTrie, trieIndex: Int, slice: [UInt64]?, vocabularySize: Int
+    ) -> StateMask {
         let acceptedNodes = UnsafeBufferPointer(start: walk.acceptedNodes, count: walk.acceptedCount)
         let exitNodes = walk.exitNodes
         let accepted: Accepted = trie.nodes.withUnsafeBufferPointer { nodes in
@@ -106,9 +128,6 @@ struct StateMask: Sendable {
             grouped.append(contentsOf: byByte[b])
             exitStarts.append(Int32(grouped.count))
         }
-        return (
-            StateMask(accepted: accepted, trie: trieIndex, exitBytes: exitBytes, exitStarts: exitStarts, exitNodes: grouped),
-            visited
-        )
+        return StateMask(accepted: accepted, trie: trieIndex, exitBytes: exitBytes, exitStarts: exitStarts, exitNodes: grouped)
     }
 }

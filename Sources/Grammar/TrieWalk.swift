@@ -52,6 +52,11 @@ struct TrieWalk: ~Copyable {
         frames.register(frame)
     }
 
+    /// A frame of the walk's own that returns to `state`, with the bottom below it.
+    mutating func push(returnState state: Int32) -> Int32 {
+        frames.push(returnState: state, parent: -1)
+    }
+
     /// Forgets registered frames (between unrelated walks).
     mutating func reset() {
         frames.reset()

@@ -1,4 +1,4 @@
-import Grammar
+@testable import Grammar
 import LightServeCore
 import Testing
 
@@ -49,8 +49,15 @@ import Testing
         #"{"type": "array", "prefixItems": [{"type": "string", "pattern": "^[a-c]+\\d?$"}, {"type": "string", "format": "date"}], "items": false, "minItems": 1}"#,
     ]
 
-    private func exact(_ grammar: Grammar, seed: UInt64 = 7, walks: Int = 40, maxTokens: Int = 60) throws {
-        let compiled = try TestVocabulary.compiler.compile(grammar)
+    /// Sends every check of tokens that leave a rule through a continuation mask.
+    static let continuationCompiler = GrammarCompiler(
+        vocabulary: TestVocabulary.vocabulary, cacheCapacity: 16, cacheBytes: 64 << 20, directExitWork: 0)
+
+    private func exact(
+        _ grammar: Grammar, seed: UInt64 = 7, walks: Int = 40, maxTokens: Int = 60,
+        compiler: GrammarCompiler = TestVocabulary.compiler
+    ) throws {
+        let compiled = try compiler.compile(grammar)
         var walker = RandomWalker(grammar: compiled, random: SeededRandom(seed: seed))
         let (outputs, mismatches) = walker.walks(walks, maxTokens: maxTokens)
         #expect(mismatches.isEmpty, "\(mismatches)")
@@ -73,6 +80,18 @@ import Testing
     @Test(arguments: schemas.indices)
     func jsonSchemaMasksEqualBruteForceAlongRandomWalks(_ index: Int) throws {
         try exact(Grammar.jsonSchema(JSON.parse(Self.schemas[index])), walks: 25, maxTokens: 80)
+    }
+
+    @Test(arguments: [0, 1, 3])
+    func continuationMasksEqualBruteForceAlongRandomWalks(_ index: Int) throws {
+        let schema = #"{"type": "object", "properties": {"s": {"type": "string", "maxLength": 5}, "t": {"type": "string"}}}"#
+        let grammars = [
+            try Grammar.jsonSchema(JSON.parse(schema)), try Grammar.jsonSchema(JSON.parse(Self.schemas[index])),
+            try Grammar.ebnf(Self.ebnf[index].1),
+        ]
+        for (i, g) in grammars.enumerated() {
+            try exact(g, seed: UInt64(i), walks: 20, maxTokens: 60, compiler: Self.continuationCompiler)
+        }
     }
 
     @Test func anyJSONObjectMasksEqualBruteForceAlongRandomWalks() throws {
