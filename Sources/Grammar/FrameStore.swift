@@ -4,9 +4,8 @@
 /// stepping code (`GrammarAutomaton.step`), so a precomputed mask and a brute-force check agree.
 protocol FrameStore {
     associatedtype Frame
-    /// The frame below every rule of the stack: the end of the grammar (matcher) or of the rule a
-    /// mask is being computed for (precomputation).
-    var bottom: Frame { get }
+    /// Whether `frame` is the one below every rule of the stack: the end of the grammar (matcher)
+    /// or of the rule a mask is being computed for (precomputation).
     func isBottom(_ frame: Frame) -> Bool
     /// A value equal for the same frame and different for different live frames.
     func key(_ frame: Frame) -> Int
@@ -55,8 +54,6 @@ final class StackFrame: @unchecked Sendable {
 
 /// Return frames as shared `StackFrame` nodes: `nil` is the end of the grammar.
 struct PersistentFrames: FrameStore {
-    var bottom: StackFrame? { nil }
-
     func isBottom(_ frame: StackFrame?) -> Bool {
         frame == nil
     }
@@ -88,8 +85,6 @@ struct WalkFrames: FrameStore {
     private var parents: [Int32] = []
     /// Registered shared frames; code `-2 - i` is `external[i]`.
     private var external: [StackFrame] = []
-
-    var bottom: Int32 { -1 }
 
     func isBottom(_ frame: Int32) -> Bool {
         frame == -1

@@ -721,7 +721,8 @@ struct JSONSchemaConverter {
 
     /// One character of a JSON string in any valid spelling: raw, or an escape sequence (a shared
     /// rule, so a counted string's automaton has few states per character and `maxLength` stays
-    /// cheap to compile; a token ending inside an escape there costs ~2 ms to mask).
+    /// cheap to compile; the first token that ends inside an escape there costs ~2.5 ms to mask,
+    /// see `GrammarMatcher.fillMask`).
     private mutating func anyStringCharacter() -> GrammarExpression {
         .choice([JSONStringCharacters.raw, .reference(sharedRule("escape", JSONStringCharacters.escape))])
     }
@@ -753,9 +754,9 @@ struct JSONSchemaConverter {
         switch name {
         case "string":
             // Escapes inline: a token that ends inside `\u00e9` then has a precomputed mask, where a
-            // call would leave the escape rule mid-token and need the stack checked (~2 ms on a
-            // 150k vocabulary). Counted strings call the escape rule instead, which keeps their
-            // per-character automaton small.
+            // call would leave the escape rule mid-token and need the stack checked. Counted
+            // strings call the escape rule instead, which keeps their per-character automaton
+            // small.
             let character = GrammarExpression.choice([JSONStringCharacters.raw, JSONStringCharacters.escape])
             definition = .sequence([.text("\""), .repetition(character, min: 0, max: nil), .text("\"")])
         case "integer":
