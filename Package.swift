@@ -125,6 +125,13 @@ let package = Package(
             dependencies: ["LightServeCore", "Tokenize"],
             swiftSettings: swiftSettings
         ),
+        // Constrained decoding: grammars (EBNF, regex, JSON Schema) compiled against a vocabulary
+        // into token masks.
+        .target(
+            name: "Grammar",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The binary: wires the stages, nothing else
         .executableTarget(
@@ -238,6 +245,11 @@ let package = Package(
                 // The endpoint tests run the real server binary.
                 "LightServe",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GrammarTests",
+            dependencies: ["Grammar", "LightServeCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
