@@ -100,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenize",
-            dependencies: ["LightServeCore", "GGUF", "Jinja"],
+            dependencies: ["LightServeCore", "GGUF", "Grammar", "Jinja"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -141,6 +141,7 @@ let package = Package(
                 "Detokenize",
                 "Execute",
                 "GGUF",
+                "Grammar",
                 "Ingress",
                 "Jinja",
                 "LightServeCore",

@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// Where one sequence's output stands in a compiled grammar: which tokens may come next, and
 /// whether the output may end.
 ///

@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// Shortcuts for states inside JSON-string-like text (the slicer of llguidance, our own
 /// construction). Most of a vocabulary is "plain" text: valid UTF-8 of characters a JSON string
 /// holds unescaped (not `"`, `\` or U+0000–U+001F). A state that reads every plain string of up to

@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// What one automaton state allows, computed once per vocabulary with the state's rule at the
 /// bottom of the stack (xgrammar's adaptive token mask, our own layout):
 ///

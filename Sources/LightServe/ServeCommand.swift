@@ -3,6 +3,7 @@ import Detokenize
 import Execute
 import Foundation
 import GGUF
+import Grammar
 import Hummingbird
 import Ingress
 import Jinja
@@ -174,10 +175,11 @@ struct ServeCommand: AsyncParsableCommand {
         let gauges = [tokenizeQueue.gauge, schedulerInbox.gauge, stepQueue.gauge, tokenQueue.gauge]
 
         let chat = try chatRenderer(model: model, vocabulary: tokenizer.vocabulary)
+        let constraints = ConstraintCompiler(GrammarCompiler(vocabulary: tokenizer.vocabulary.grammarVocabulary))
         let stages = PipelineService(
             tokenize: TokenizeStage(
-                tokenizer: tokenizer, chat: chat, maxRequestLength: maxRequestLength, inbox: tokenizeQueue,
-                scheduler: toScheduler, load: load, trace: trace),
+                tokenizer: tokenizer, chat: chat, constraints: constraints, maxRequestLength: maxRequestLength,
+                inbox: tokenizeQueue, scheduler: toScheduler, load: load, trace: trace),
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,

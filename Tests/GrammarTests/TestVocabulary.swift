@@ -1,4 +1,5 @@
 import Grammar
+import LightServeCore
 
 /// A small vocabulary shaped like a byte-level BPE one: every single byte (so any output can be
 /// spelled), multi-byte tokens that cross JSON punctuation and keys, tokens that split UTF-8

@@ -1,7 +1,8 @@
 import Grammar
+import LightServeCore
 import Testing
 
-@Suite struct TokenConstraintTests {
+@Suite struct ConstraintStateTests {
     private let vocabulary = TestVocabulary.vocabulary
     private let eos = TestVocabulary.endOfSequence
 
@@ -9,19 +10,19 @@ import Testing
         Int32(TestVocabulary.tokens.firstIndex(of: Array(text.utf8))!)
     }
 
-    private func mask(_ constraint: TokenConstraint) -> TokenMask {
+    private func mask(_ constraint: ConstraintState) -> TokenMask {
         var mask = TokenMask(count: vocabulary.count)
         constraint.fillMask(&mask)
         return mask
     }
 
     /// Accepts each token in turn; false as soon as one is refused.
-    private func feed(_ constraint: inout TokenConstraint, _ tokens: Int32...) -> Bool {
+    private func feed(_ constraint: inout ConstraintState, _ tokens: Int32...) -> Bool {
         tokens.allSatisfy { constraint.accept($0) }
     }
 
     @Test func plainGrammarAllowsEndOfSequenceExactlyWhereItCanEnd() throws {
-        var c = TokenConstraint.grammar(try TestVocabulary.compiler.compile(Grammar.regex("ab?")))
+        var c = ConstraintState.grammar(try TestVocabulary.compiler.compile(Grammar.regex("ab?")))
         #expect(!mask(c).isAllowed(eos))
         let earlyEnd = feed(&c, eos)
         #expect(!earlyEnd)
@@ -39,21 +40,21 @@ import Testing
     }
 
     @Test func allowListAllowsExactlyItsIdsAndEndsOnlyIfListed() {
-        var c = TokenConstraint.allowing([id("a"), id("b"), 100_000], vocabulary: vocabulary)
+        var c = ConstraintState.allowing([id("a"), id("b"), 100_000], vocabulary: vocabulary)
         #expect(mask(c).allowedIDs == [id("a"), id("b")].sorted())
         #expect(!c.canEnd)
         let other = feed(&c, id("c"))
         #expect(!other)
         let listed = feed(&c, id("b"))
         #expect(listed)
-        let ending = TokenConstraint.allowing([id("a"), eos], vocabulary: vocabulary)
+        let ending = ConstraintState.allowing([id("a"), eos], vocabulary: vocabulary)
         #expect(ending.canEnd)
         #expect(mask(ending).isAllowed(eos))
     }
 
     @Test func tokenTriggerStartsTheGrammarAndItsCompletionFreesTheText() throws {
         let call = try TestVocabulary.compiler.compile(Grammar.regex(#"\{x\}"#))
-        var c = TokenConstraint.triggered(by: [.token(TestVocabulary.toolCall)], grammar: call)
+        var c = ConstraintState.triggered(by: [.token(TestVocabulary.toolCall)], grammar: call)
         #expect(!c.isConstraining)
         #expect(mask(c).allowedCount == vocabulary.count)
         let triggered = feed(&c, id("hello"), TestVocabulary.toolCall)
@@ -73,21 +74,21 @@ import Testing
 
     @Test func textTriggerFiresAcrossTokensButOnlyAtATokenBoundary() throws {
         let answer = try TestVocabulary.compiler.compile(Grammar.regex("(yes|no)"))
-        let trigger = TokenConstraint.Trigger.text(Array("</think>".utf8))
-        var split = TokenConstraint.triggered(by: [trigger], grammar: answer)
+        let trigger = ConstraintState.Trigger.text(Array("</think>".utf8))
+        var split = ConstraintState.triggered(by: [trigger], grammar: answer)
         let pieces = feed(&split, id("</"), id("think"))
         #expect(pieces && !split.isConstraining)
         let last = feed(&split, id(">"))
         #expect(last && split.isConstraining)
         #expect(mask(split).isAllowed(id("yes")) && !mask(split).isAllowed(id(" yes")))
 
-        var whole = TokenConstraint.triggered(by: [trigger], grammar: answer)
+        var whole = ConstraintState.triggered(by: [trigger], grammar: answer)
         let one = feed(&whole, id("</think>"))
         #expect(one && whole.isConstraining)
 
         // The output must end with the trigger: "think" ends with "hink" but not with "thi".
-        var suffix = TokenConstraint.triggered(by: [.text(Array("hink".utf8))], grammar: answer)
-        var inside = TokenConstraint.triggered(by: [.text(Array("thi".utf8))], grammar: answer)
+        var suffix = ConstraintState.triggered(by: [.text(Array("hink".utf8))], grammar: answer)
+        var inside = ConstraintState.triggered(by: [.text(Array("thi".utf8))], grammar: answer)
         let s = feed(&suffix, id("think"))
         let i = feed(&inside, id("think"))
         #expect(s && suffix.isConstraining)
@@ -96,7 +97,7 @@ import Testing
 
     @Test func userDefinedTokenMatchesItsTextInsideAGrammar() throws {
         let call = try TestVocabulary.compiler.compile(Grammar.literal("<tool_call>") + Grammar.regex("[0-9]"))
-        var c = TokenConstraint.grammar(call)
+        var c = ConstraintState.grammar(call)
         // Both the added token <tool_call> and the spelling "<" "tool" ... satisfy the literal.
         #expect(mask(c).isAllowed(TestVocabulary.toolCall))
         #expect(mask(c).isAllowed(id("<")))
@@ -107,7 +108,7 @@ import Testing
 
     @Test func controlAndEmptyTokensAreNeverMatchedByGrammarBytes() throws {
         let g = try TestVocabulary.compiler.compile(Grammar.literal("<|endoftext|>").optional)
-        var c = TokenConstraint.grammar(g)
+        var c = ConstraintState.grammar(g)
         let control = feed(&c, TestVocabulary.endOfText)
         let empty = feed(&c, TestVocabulary.empty)
         #expect(!control && !empty)
@@ -119,7 +120,7 @@ import Testing
 
     @Test func copiesRollBack() throws {
         let g = try TestVocabulary.compiler.compile(Grammar.ebnf(#"root ::= "(" root ")" | "x""#))
-        var c = TokenConstraint.grammar(g)
+        var c = ConstraintState.grammar(g)
         let open = feed(&c, id("("), id("("))
         #expect(open)
         let saved = c
@@ -133,7 +134,7 @@ import Testing
     }
 
     @Test func aRefusedTokenLeavesTheStateUnchanged() throws {
-        var c = TokenConstraint.grammar(try TestVocabulary.compiler.compile(Grammar.regex("ab+c")))
+        var c = ConstraintState.grammar(try TestVocabulary.compiler.compile(Grammar.regex("ab+c")))
         let a = feed(&c, id("a"))
         #expect(a)
         let before = mask(c)

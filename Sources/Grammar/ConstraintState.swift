@@ -1,7 +1,10 @@
+import LightServeCore
+
 /// What one sequence may sample next under its request's constraint, and how it moves on: the
-/// value the scheduler carries per sequence and the sampler asks for a mask.
+/// value the scheduler carries per sequence (as the pipeline's ``TokenConstraint``) and the
+/// sampler asks for a mask.
 ///
-/// Three forms:
+/// Four forms:
 /// - `grammar(_:)`: the grammar applies from the first token (`guided_json`, `regular_constraint`,
 ///   `guided_grammar`, `response_format`);
 /// - `allowing(_:vocabulary:)`: a fixed set of ids (`allowed_token_ids`, as LightLLM: only those
@@ -9,11 +12,13 @@
 /// - `triggered(by:grammar:)`: free text (every token allowed) until the output ends with a
 ///   trigger at a token boundary (a token id such as Qwen's `<tool_call>`, or a byte string such
 ///   as `</think>`); then the grammar applies to what follows, and once it is complete (no byte
-///   can follow) the text is free again, so several tool calls, or text after them, stay possible.
+///   can follow) the text is free again, so several tool calls, or text after them, stay possible;
+/// - `triggered(by:grammar:once:)` with `once`: free text until the first trigger, then the
+///   grammar to the end (a single tool call; an answer after a reasoning block).
 ///
 /// End-of-sequence ids are allowed wherever the form allows ending: in free text, where the
 /// grammar can end, and (allow-list) if listed. A value: copy it to keep a state to roll back to.
-public struct TokenConstraint: Sendable {
+public struct ConstraintState: Sendable {
     /// What starts a lazily applied grammar.
     public enum Trigger: Sendable, Hashable {
         /// This token id was sampled.
@@ -26,7 +31,7 @@ public struct TokenConstraint: Sendable {
         case grammar(GrammarMatcher)
         case allowList(TokenMask, vocabulary: TokenVocabulary)
         /// `matcher` is nil while the text is free; `recent` holds the free text's last bytes.
-        case triggered(CompiledGrammar, triggers: [Trigger], matcher: GrammarMatcher?, recent: [UInt8])
+        case triggered(CompiledGrammar, triggers: [Trigger], matcher: GrammarMatcher?, recent: [UInt8], once: Bool)
     }
 
     private var mode: Mode
@@ -38,18 +43,19 @@ public struct TokenConstraint: Sendable {
     }
 
     /// The grammar from the first token.
-    public static func grammar(_ compiled: CompiledGrammar) -> TokenConstraint {
-        TokenConstraint(.grammar(compiled.makeMatcher()))
+    public static func grammar(_ compiled: CompiledGrammar) -> ConstraintState {
+        ConstraintState(.grammar(compiled.makeMatcher()))
     }
 
     /// Exactly these token ids (ids outside the vocabulary are ignored).
-    public static func allowing(_ ids: some Sequence<Int32>, vocabulary: TokenVocabulary) -> TokenConstraint {
-        TokenConstraint(.allowList(TokenMask(count: vocabulary.count, allowing: ids), vocabulary: vocabulary))
+    public static func allowing(_ ids: some Sequence<Int32>, vocabulary: TokenVocabulary) -> ConstraintState {
+        ConstraintState(.allowList(TokenMask(count: vocabulary.count, allowing: ids), vocabulary: vocabulary))
     }
 
-    /// Free text until a trigger, then `grammar` until it is complete, then free again.
-    public static func triggered(by triggers: [Trigger], grammar: CompiledGrammar) -> TokenConstraint {
-        TokenConstraint(.triggered(grammar, triggers: triggers, matcher: nil, recent: []))
+    /// Free text until a trigger, then `grammar` until it is complete, then free again; with
+    /// `once`, the grammar holds from the first trigger to the end.
+    public static func triggered(by triggers: [Trigger], grammar: CompiledGrammar, once: Bool = false) -> ConstraintState {
+        ConstraintState(.triggered(grammar, triggers: triggers, matcher: nil, recent: [], once: once))
     }
 
     /// Whether the next token is restricted at all (false in free text: the sampler may skip the
@@ -57,7 +63,7 @@ public struct TokenConstraint: Sendable {
     public var isConstraining: Bool {
         switch mode {
         case .grammar, .allowList: true
-        case .triggered(_, _, let matcher, _): matcher != nil
+        case .triggered(_, _, let matcher, _, _): matcher != nil
         }
     }
 
@@ -67,7 +73,7 @@ public struct TokenConstraint: Sendable {
         switch mode {
         case .grammar(let matcher): return matcher.canEnd
         case .allowList(let mask, let vocabulary): return vocabulary.endOfSequenceIDs.contains { mask.isAllowed($0) }
-        case .triggered(_, _, let matcher, _): return matcher?.canEnd ?? true
+        case .triggered(_, _, let matcher, _, _): return matcher?.canEnd ?? true
         }
     }
 
@@ -91,7 +97,7 @@ public struct TokenConstraint: Sendable {
         case .allowList(let allowed, _):
             mask.removeAll()
             allowed.withUnsafeWords { mask.formUnion($0) }
-        case .triggered(let grammar, _, let matcher, _):
+        case .triggered(let grammar, _, let matcher, _, _):
             if let matcher {
                 matcher.fillMask(&mask)
             } else {
@@ -114,7 +120,7 @@ public struct TokenConstraint: Sendable {
             guard allowed.isAllowed(token) else { return false }
             isTerminated = vocabulary.isEndOfSequence(token)
             return true
-        case .triggered(let grammar, let triggers, var matcher, var recent):
+        case .triggered(let grammar, let triggers, var matcher, var recent, let once):
             let vocabulary = grammar.vocabulary
             guard token >= 0, Int(token) < vocabulary.count else { return false }
             if var active = matcher {
@@ -126,7 +132,7 @@ public struct TokenConstraint: Sendable {
                 } else {
                     matcher = active
                 }
-                mode = .triggered(grammar, triggers: triggers, matcher: matcher, recent: recent)
+                mode = .triggered(grammar, triggers: triggers, matcher: matcher, recent: recent, once: once)
                 return true
             }
             if vocabulary.isEndOfSequence(token) {
@@ -144,12 +150,23 @@ public struct TokenConstraint: Sendable {
                 case .text(let text): !text.isEmpty && recent.count >= text.count && recent.suffix(text.count).elementsEqual(text)
                 }
             }
+            if fired && once {
+                mode = .grammar(grammar.makeMatcher())
+                return true
+            }
             if fired {
                 matcher = grammar.makeMatcher()
                 recent = []
             }
-            mode = .triggered(grammar, triggers: triggers, matcher: matcher, recent: recent)
+            mode = .triggered(grammar, triggers: triggers, matcher: matcher, recent: recent, once: once)
             return true
         }
+    }
+}
+
+extension ConstraintState: TokenConstraint {
+    public func allows(_ token: Int32) -> Bool {
+        var next = self
+        return next.accept(token)
     }
 }
