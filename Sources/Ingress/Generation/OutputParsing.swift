@@ -5,6 +5,8 @@
 struct OutputParsing: Sendable, Equatable {
     /// The syntax tool calls are read in, when the request offered tools the model may call.
     var toolCalls: ToolCallFormat?
+    /// The offered functions' names: an object naming another function is not read as a call.
+    var toolNames: Set<String>?
 
     /// Returned as generated.
     static let plain = OutputParsing()

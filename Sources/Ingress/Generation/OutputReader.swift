@@ -25,7 +25,7 @@ struct OutputReader {
     private var toolCalls: ToolCallParser?
 
     init(_ parsing: OutputParsing) {
-        toolCalls = parsing.toolCalls.map { ToolCallParser(format: $0) }
+        toolCalls = parsing.toolCalls.map { ToolCallParser(format: $0, toolNames: parsing.toolNames) }
     }
 
     /// The reading of the next piece of text.

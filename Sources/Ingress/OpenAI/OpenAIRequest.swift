@@ -149,6 +149,7 @@ public struct OpenAIRequest: Sendable {
                     options.constraint = constraint
                 }
                 output.toolCalls = format
+                output.toolNames = Set(tools.compactMap { $0["function"]?["name"]?.string })
             }
             let variables = try ParameterReader(body["chat_template_kwargs"], path: "chat_template_kwargs.").members
             prompts = [.chat(ChatPrompt(
