@@ -68,8 +68,10 @@ ls_runtime *ls_runtime_create(int threads, int kernels, int *error) {
     *error = 0;
     if (threads < 1) threads = 1;
     if (threads > LS_MAX_THREADS) threads = LS_MAX_THREADS;
-    // Every runtime can call sgemm: OpenBLAS is loaded now if the caller has not chosen its core.
-    if (ls_blas_load(NULL, NULL, 0) != 0) {
+    // Every runtime can call sgemm, so OpenBLAS must be loaded already, by whoever chose its core
+    // type: loading it here with OpenBLAS's own choice is how a test process on a Xeon ran its
+    // generic Prescott kernels (the first test to make a runtime loaded it).
+    if (!ls_blas_loaded()) {
         *error = ELIBACC;
         return NULL;
     }

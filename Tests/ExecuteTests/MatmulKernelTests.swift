@@ -1,7 +1,8 @@
-import Execute
 import ExecuteKernels
 import GGUF
 import Testing
+
+@testable import Execute
 
 /// `ls_matmul` on every weight type and on the row counts that pick each of its paths (fused
 /// up to 4 rows, widened weights up to 8 in the AVX-512 build and 6 in the AVX2 one, beyond that
@@ -99,9 +100,7 @@ import Testing
         let x = Self.values(m * k, seed: 6)
         for kernels in KernelSet.runnable {
             var out1 = [Float](repeating: 0, count: m * uneven), out2 = [Float](repeating: 0, count: m * packedRows)
-            var error: Int32 = 0
-            let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
-            defer { ls_runtime_destroy(runtime) }
+            let runtime = try ComputeRuntime(threads: 2, kernels: kernels)
             first.withUnsafeBytes { w1 in
                 packed.withUnsafeBytes { w2 in
                     out1.withUnsafeMutableBufferPointer { o1 in
@@ -114,7 +113,7 @@ import Testing
                                              cols: Int32(k), row_bytes: second.count / packedRows, out: o2.baseAddress,
                                              ldo: Int32(packedRows), accumulate: 0),
                             ]
-                            ls_matmul(runtime, x, Int32(m), Int32(k), ops, 2)
+                            ls_matmul(runtime.handle, x, Int32(m), Int32(k), ops, 2)
                         }
                     }
                 }
@@ -172,15 +171,13 @@ import Testing
             #expect(kernelWeights != weights)
         }
         var out = [Float](repeating: 1, count: m * n)  // accumulated onto
-        var error: Int32 = 0
-        let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
-        defer { ls_runtime_destroy(runtime) }
+        let runtime = try ComputeRuntime(threads: 2, kernels: kernels)
         kernelWeights.withUnsafeBytes { w in
             out.withUnsafeMutableBufferPointer { o in
                 var op = ls_matmul_op(
                     weights: w.baseAddress, type: kernelType, rows: Int32(n), cols: Int32(k),
                     row_bytes: weights.count / n, out: o.baseAddress, ldo: Int32(n), accumulate: 1)
-                ls_matmul(runtime, x, Int32(m), Int32(k), &op, 1)
+                ls_matmul(runtime.handle, x, Int32(m), Int32(k), &op, 1)
             }
         }
         let expected = try reference(type, weights, x, rows: m, columns: k, outputs: n).map { ($0.value + 1, $0.magnitude) }

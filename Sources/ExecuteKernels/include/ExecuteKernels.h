@@ -60,11 +60,14 @@ void ls_pack(int packed_type, const void *src, int rows, int cols, void *dst);
 /// reason in `error`.
 int ls_blas_load(const char *core_type, char *error, int error_len);
 
+/// Whether OpenBLAS is loaded in this process.
+int ls_blas_loaded(void);
+
 /// The kernel set OpenBLAS runs ("Haswell", "SkylakeX", "Prescott", ...); NULL before a load.
 const char *ls_blas_core_name(void);
 
 /// Row-major single-threaded sgemm through the loaded OpenBLAS: `c = alpha · a · op(b) + beta · c`,
-/// op(b) = bᵀ when `trans_b`. OpenBLAS must be loaded (ls_blas_load or any ls_runtime_create).
+/// op(b) = bᵀ when `trans_b`. OpenBLAS must be loaded (ls_blas_load).
 void ls_blas_sgemm(int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
                    float beta, float *c, int ldc);
 
@@ -78,10 +81,11 @@ enum { LS_KERNELS_AVX2 = 0, LS_KERNELS_AVX512 = 1 };
 /// scratch buffers. Not thread-safe: one owner thread drives it.
 typedef struct ls_runtime ls_runtime;
 
-/// Creates the pool, whose products and attention run kernel set `kernels`, loading OpenBLAS
-/// first if no one has. Returns NULL, with every thread it started joined again, if a thread,
-/// the pool or OpenBLAS cannot be had; `error` then holds the failing call's errno (ELIBACC:
-/// OpenBLAS, see ls_blas_load for the reason).
+/// Creates the pool, whose products and attention run kernel set `kernels`. OpenBLAS must be
+/// loaded first (ls_blas_load, with the core type chosen for the processor): a runtime never
+/// loads it, because the first load in a process fixes its kernels. Returns NULL, with every
+/// thread it started joined again, if a thread or the pool cannot be had or OpenBLAS is not
+/// loaded; `error` then holds the failing call's errno (ELIBACC: OpenBLAS not loaded).
 ls_runtime *ls_runtime_create(int threads, int kernels, int *error);
 void ls_runtime_destroy(ls_runtime *rt);
 int ls_runtime_threads(const ls_runtime *rt);
