@@ -55,6 +55,22 @@ typedef void (*ls_task)(void *ctx, int worker, int workers);
 /// Runs `task` on every worker (the caller is worker 0) and returns when all are done.
 void ls_parallel(ls_runtime *rt, ls_task task, void *ctx);
 
+/// A step applied row by row (a norm, a gated activation): `run` does rows [r0, r1) of `rows`,
+/// reading `a` (and `b`, `weight`) and writing `out`, each row `ld*` floats after the previous.
+typedef struct ls_rows_job ls_rows_job;
+struct ls_rows_job {
+    void (*run)(const ls_rows_job *job, int r0, int r1);
+    const float *a, *b, *weight;
+    int lda, ldb, ldo;
+    float *out;
+    int rows, n;
+    float eps;
+};
+
+/// Runs `job` on the calling thread below a few dozen rows (where splitting costs more than it
+/// saves: decode steps), else on every worker, each a contiguous share of the rows.
+void ls_parallel_rows(ls_runtime *rt, const ls_rows_job *job);
+
 /// Worker `worker`'s scratch of at least `bytes`, 64-byte aligned; grows only from the owner
 /// thread between parallel sections (see ls_reserve_scratch).
 float *ls_scratch(ls_runtime *rt, int worker);

@@ -147,6 +147,22 @@ void ls_parallel(ls_runtime *rt, ls_task task, void *ctx) {
     while (atomic_load_explicit(&rt->finished, memory_order_acquire) < rt->threads - 1) _mm_pause();
 }
 
+static void rows_worker(void *ctx, int worker, int workers) {
+    const ls_rows_job *job = ctx;
+    int r0 = job->rows * worker / workers, r1 = job->rows * (worker + 1) / workers;
+    if (r1 > r0) job->run(job, r0, r1);
+}
+
+/// Rows below which splitting costs more than it saves.
+#define LS_PARALLEL_ROWS 32
+
+void ls_parallel_rows(ls_runtime *rt, const ls_rows_job *job) {
+    if (job->rows < LS_PARALLEL_ROWS)
+        job->run(job, 0, job->rows);
+    else
+        ls_parallel(rt, rows_worker, (void *)job);
+}
+
 int ls_reserve_scratch(ls_runtime *rt, size_t bytes) {
     if (bytes <= rt->scratch_bytes) return 0;
     bytes = (bytes + LS_ALIGN - 1) / LS_ALIGN * LS_ALIGN;
