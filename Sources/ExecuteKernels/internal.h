@@ -18,20 +18,6 @@
 #define ls_dequantize LS_VARIANT_NAME(ls_dequantize)
 #define ls_quant_kernels_for LS_VARIANT_NAME(ls_quant_kernels_for)
 #define ls_dot_widened LS_VARIANT_NAME(ls_dot_widened)
-#define ls_q4_0_kernels LS_VARIANT_NAME(ls_q4_0_kernels)
-#define ls_q4_1_kernels LS_VARIANT_NAME(ls_q4_1_kernels)
-#define ls_q8_0_kernels LS_VARIANT_NAME(ls_q8_0_kernels)
-#define ls_q5_0_kernels LS_VARIANT_NAME(ls_q5_0_kernels)
-#define ls_q5_1_kernels LS_VARIANT_NAME(ls_q5_1_kernels)
-#define ls_q2_k_kernels LS_VARIANT_NAME(ls_q2_k_kernels)
-#define ls_q3_k_kernels LS_VARIANT_NAME(ls_q3_k_kernels)
-#define ls_q4_k_kernels LS_VARIANT_NAME(ls_q4_k_kernels)
-#define ls_q5_k_kernels LS_VARIANT_NAME(ls_q5_k_kernels)
-#define ls_q6_k_kernels LS_VARIANT_NAME(ls_q6_k_kernels)
-#define ls_iq4_nl_kernels LS_VARIANT_NAME(ls_iq4_nl_kernels)
-#define ls_iq4_xs_kernels LS_VARIANT_NAME(ls_iq4_xs_kernels)
-#define ls_q4_1_x16_kernels LS_VARIANT_NAME(ls_q4_1_x16_kernels)
-#define ls_q8_0_x16_kernels LS_VARIANT_NAME(ls_q8_0_x16_kernels)
 #define ls_packed_layout LS_VARIANT_NAME(ls_packed_layout)
 #define ls_gemm_group_bytes LS_VARIANT_NAME(ls_gemm_group_bytes)
 #define ls_gemm_transpose LS_VARIANT_NAME(ls_gemm_transpose)
@@ -46,6 +32,9 @@
 #include <stdint.h>
 
 #include "ExecuteKernels.h"
+
+/// The float types (dequantize.c); the block-quantized ones are in types/types.h.
+enum { LS_TYPE_F32 = 0, LS_TYPE_F16 = 1, LS_TYPE_BF16 = 30 };
 
 #define LS_MAX_THREADS 64
 #define LS_ALIGN 64

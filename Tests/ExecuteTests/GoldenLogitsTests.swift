@@ -32,9 +32,9 @@ import Testing
         let model = try Self.model.get()
         let layer = try #require(model.layers.first)
         for matrix in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.gate, layer.up, layer.down] {
-            #expect(matrix.kernelType == Int32(LS_TYPE_Q4_1_X16), "\(matrix.name)")
+            #expect(matrix.packed != nil && matrix.kernelType == ls_packed_type(Int32(GGUFTensorType.q4_1.rawValue), 16, 32), "\(matrix.name)")
         }
-        #expect(model.output.kernelType == Int32(LS_TYPE_Q8_0_X16))
+        #expect(model.output.packed != nil && model.output.kernelType == ls_packed_type(Int32(GGUFTensorType.q8_0.rawValue), 16, 32))
         #expect(model.embedding.packed == nil)
     }
 

@@ -13,28 +13,15 @@
 extern "C" {
 #endif
 
-/// ggml tensor type codes understood by the kernels.
-enum {
-    LS_TYPE_F32 = 0,
-    LS_TYPE_F16 = 1,
-    LS_TYPE_Q4_0 = 2,
-    LS_TYPE_Q4_1 = 3,
-    LS_TYPE_Q5_0 = 6,
-    LS_TYPE_Q5_1 = 7,
-    LS_TYPE_Q8_0 = 8,
-    LS_TYPE_Q2_K = 10,
-    LS_TYPE_Q3_K = 11,
-    LS_TYPE_Q4_K = 12,
-    LS_TYPE_Q5_K = 13,
-    LS_TYPE_Q6_K = 14,
-    LS_TYPE_IQ4_NL = 20,
-    LS_TYPE_IQ4_XS = 23,
-    LS_TYPE_BF16 = 30,
-    /// LightServe's own layouts, never found in a file: a file type's rows repacked for the
-    /// kernels at load (ls_pack), 1000 + the file type's code.
-    LS_TYPE_Q4_1_X16 = 1003,
-    LS_TYPE_Q8_0_X16 = 1008,
-};
+/// Tensor types are ggml's codes (GGUF's): the float types F32 (0), F16 (1) and BF16 (30), and
+/// the block-quantized types listed in types/types.h, one file each. LightServe's own packed
+/// layouts (ls_pack), never found in a file, have codes of their own: 1000 + the code of the file
+/// type they repack.
+
+/// The geometry of block-quantized type or packed layout `type`: 0 with the values and bytes of
+/// one block (a packed layout: of one row's part of a block, as in the file), or -1 for float
+/// types and codes the kernels do not know.
+int ls_block_geometry(int type, int *values, int *bytes);
 
 /// Rows per group of a packed layout: a packed matrix has a whole number of groups, and the
 /// products split its work only between groups.

@@ -3,8 +3,9 @@
 //
 // Widening follows Q4_K (the 2-bit fields of two sub-block pairs share 32 bytes at shifts 2j and
 // 2j+2) and folds the per-16 scales into the int16 weights as Q6_K does (|q·sc| <= 128).
+#ifndef LS_TYPE_ENTRIES_ONLY
 #pragma STDC FP_CONTRACT OFF
-#include "quantized.h"
+#include "../quantized.h"
 
 /// Scale `i` (0..15) of a super-block's 12 packed bytes, minus 32.
 static inline __attribute__((always_inline)) int q3_scale(const uint8_t *s, int i) {
@@ -36,10 +37,6 @@ static void q3_k_dequantize(const uint8_t *p, float *dst, int n) {
     }
 }
 
-static inline __attribute__((always_inline)) __m256i spread16(int a, int b) {
-    return _mm256_set_m128i(_mm_set1_epi16((short)b), _mm_set1_epi16((short)a));
-}
-
 static inline __attribute__((always_inline)) weight_pair widen_q3_k(const uint8_t *row, int p, int blocks) {
     (void)blocks;
     const uint8_t *block = row + (size_t)(p >> 2) * 110;
@@ -61,8 +58,8 @@ static inline __attribute__((always_inline)) weight_pair widen_q3_k(const uint8_
                                  _mm256_and_si256(_mm256_srli_epi16(hy, 6), third));
     const uint8_t *s = block + 96;
     int first = 8 * c + 2 * j;  // scale of A's first 16 values; B's is two further on
-    __m256i lo = spread16(q3_scale(s, first), q3_scale(s, first + 2));
-    __m256i hi = spread16(q3_scale(s, first + 1), q3_scale(s, first + 3));
+    __m256i lo = ls_spread16(q3_scale(s, first), q3_scale(s, first + 2));
+    __m256i hi = ls_spread16(q3_scale(s, first + 1), q3_scale(s, first + 3));
     w.e[0] = _mm256_mullo_epi16(_mm256_sub_epi16(e0, third), lo);
     w.e[2] = _mm256_mullo_epi16(_mm256_sub_epi16(e2, third), lo);
     w.e[1] = _mm256_mullo_epi16(_mm256_sub_epi16(e1, third), hi);
@@ -72,4 +69,8 @@ static inline __attribute__((always_inline)) weight_pair widen_q3_k(const uint8_
 
 LS_PAIR_KERNELS(q3_k, widen_q3_k)
 
-const ls_quant_kernels ls_q3_k_kernels = {256, 110, q3_k_dequantize, q3_k_dot, q3_k_widen, 128, 0};
+#pragma STDC FP_CONTRACT DEFAULT
+#endif
+
+LS_TYPE(q3_k, 11, .block_values = 256, .block_bytes = 110, .dequantize = q3_k_dequantize, .dot = q3_k_dot,
+        .widen = q3_k_widen, .widened_max = 128, .offsets = 0)

@@ -1,5 +1,5 @@
-// Q4_1 packed 16 rows to a group (LS_TYPE_Q4_1_X16, packed.h): the layout SmolLM2's layer
-// weights are held in, built once at load (ls_pack).
+// Q4_1 packed 16 rows to a group (packed.h): the layout SmolLM2's layer weights are held in,
+// built once at load (ls_pack).
 //
 // Per group and 32-block column, 320 bytes (20 per row, as in the file): the rows' f16 scales,
 // the rows' f16 minimums, then four 64-byte chunks. Chunk c holds each row's 32-bit word (row i
@@ -12,7 +12,8 @@
 // 1 row 0.13-0.165 -> 0.062-0.065, 4 rows 0.35-0.39 -> 0.16 (AVX-512); 1 row 0.13-0.17 ->
 // 0.065-0.10, 4 rows 0.39-0.43 -> 0.26 (AVX2). Streamed from memory (a prototype over 236k rows
 // of 576, before integrating): one thread 6.6-7.4 -> 3.3-4.0 ms per pass, two 4.0-5.1 -> 2.6-3.1.
-#include "packed.h"
+#ifndef LS_TYPE_ENTRIES_ONLY
+#include "../packed.h"
 
 #define GROUP LS_PACKED_ROWS
 #define BLOCK_BYTES (GROUP * 20)
@@ -48,5 +49,9 @@ static inline __attribute__((always_inline)) void q4_1_x16_unit(const uint8_t *w
 
 LS_PACKED_KERNELS(q4_1_x16, q4_1_x16_unit, ((ls_packed_shape){4 * GROUP, BLOCK_BYTES, 1}))
 
-const ls_quant_kernels ls_q4_1_x16_kernels = {32, 20, NULL, q4_1_x16_dot, NULL, 15, 1, GROUP, q4_1_x16_pack,
-                                              q4_1_x16_widen_group};
+#undef GROUP
+#undef BLOCK_BYTES
+#endif
+
+LS_TYPE(q4_1_x16, 1003, .block_values = 32, .block_bytes = 20, .dot = q4_1_x16_dot, .widened_max = 15, .offsets = 1,
+        .packed_rows = LS_PACKED_ROWS, .packs = 3, .pack = q4_1_x16_pack, .widen_group = q4_1_x16_widen_group)

@@ -5,8 +5,9 @@
 // the decode kernel applies the sub-block scales with one float multiply per group; the
 // widened many-row form folds them into the weights instead ((q - 32)·sc fits in ±4096, so
 // four pmaddwd sums against 16-bit activations stay in int32).
+#ifndef LS_TYPE_ENTRIES_ONLY
 #pragma STDC FP_CONTRACT OFF
-#include "quantized.h"
+#include "../quantized.h"
 
 /// A super-block's f16 d, stored last.
 static inline __attribute__((always_inline)) float q6_k_d(const uint8_t *block) {
@@ -40,11 +41,6 @@ static void q6_k_dequantize(const uint8_t *p, float *dst, int n) {
     }
 }
 
-/// [a x8 | b x8] as int16.
-static inline __attribute__((always_inline)) __m256i spread16(int a, int b) {
-    return _mm256_set_m128i(_mm_set1_epi16((short)b), _mm_set1_epi16((short)a));
-}
-
 /// Pair `p` of a row as unsigned 6-bit values (0..63) in the four activation groups.
 static inline __attribute__((always_inline)) void q6_k_values(const uint8_t *block, int p, __m256i *e) {
     int half = (p >> 1) & 1, t = p & 1;
@@ -76,7 +72,7 @@ static inline __attribute__((always_inline)) weight_pair widen_q6_k(const uint8_
     const __m256i bias = _mm256_set1_epi16(32);
     __m256i e[4];
     q6_k_values(block, p, e);
-    __m256i first = spread16(sc[0], sc[2]), second = spread16(sc[1], sc[3]);
+    __m256i first = ls_spread16(sc[0], sc[2]), second = ls_spread16(sc[1], sc[3]);
     w.e[0] = _mm256_mullo_epi16(_mm256_sub_epi16(e[0], bias), first);
     w.e[2] = _mm256_mullo_epi16(_mm256_sub_epi16(e[2], bias), first);
     w.e[1] = _mm256_mullo_epi16(_mm256_sub_epi16(e[1], bias), second);
@@ -129,4 +125,8 @@ LS_DOT_BY_ROWS(q6_k_dot, q6_k_body)
 
 static void q6_k_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(widen_q6_k, w, cols, scratch); }
 
-const ls_quant_kernels ls_q6_k_kernels = {256, 210, q6_k_dequantize, q6_k_dot, q6_k_widen, 4096, 0};
+#pragma STDC FP_CONTRACT DEFAULT
+#endif
+
+LS_TYPE(q6_k, 14, .block_values = 256, .block_bytes = 210, .dequantize = q6_k_dequantize, .dot = q6_k_dot,
+        .widen = q6_k_widen, .widened_max = 4096, .offsets = 0)

@@ -1,6 +1,6 @@
-// Q8_0 packed 16 rows to a group (LS_TYPE_Q8_0_X16, packed.h): the layout an output head in Q8_0
-// is held in (SmolLM2's and Gemma 3's, tied to the token embeddings, which keep the file's rows
-// for lookups), built once at load (ls_pack).
+// Q8_0 packed 16 rows to a group (packed.h): the layout an output head in Q8_0 is held in
+// (SmolLM2's and Gemma 3's, tied to the token embeddings, which keep the file's rows for
+// lookups), built once at load (ls_pack).
 //
 // Per group and 32-block column, 544 bytes (34 per row, as in the file): the rows' f16 scales,
 // then eight 64-byte chunks of each row's 32-bit word (row i at byte 4i) of four int8 weights.
@@ -10,7 +10,8 @@
 //
 // Against the file's layout (a prototype over SmolLM2's head, 49,152 rows of 576, one activation
 // row, before integrating; AVX-512): one thread 2.0-2.07 -> 1.11-1.21 ms, two 1.13-1.39 -> 0.54-0.74.
-#include "packed.h"
+#ifndef LS_TYPE_ENTRIES_ONLY
+#include "../packed.h"
 
 #define GROUP LS_PACKED_ROWS
 #define BLOCK_BYTES (GROUP * 34)
@@ -42,5 +43,9 @@ static inline __attribute__((always_inline)) void q8_0_x16_unit(const uint8_t *w
 
 LS_PACKED_KERNELS(q8_0_x16, q8_0_x16_unit, ((ls_packed_shape){2 * GROUP, BLOCK_BYTES, 0}))
 
-const ls_quant_kernels ls_q8_0_x16_kernels = {32, 34, NULL, q8_0_x16_dot, NULL, 128, 0, GROUP, q8_0_x16_pack,
-                                              q8_0_x16_widen_group};
+#undef GROUP
+#undef BLOCK_BYTES
+#endif
+
+LS_TYPE(q8_0_x16, 1008, .block_values = 32, .block_bytes = 34, .dot = q8_0_x16_dot, .widened_max = 128, .offsets = 0,
+        .packed_rows = LS_PACKED_ROWS, .packs = 8, .pack = q8_0_x16_pack, .widen_group = q8_0_x16_widen_group)

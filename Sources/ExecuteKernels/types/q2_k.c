@@ -3,8 +3,9 @@
 //
 // The scales fold into the int16 weights (q·sc <= 45); the minimums, one per 16 values, meet
 // the activations' per-16 sums (quantized.h), so no second product is needed.
+#ifndef LS_TYPE_ENTRIES_ONLY
 #pragma STDC FP_CONTRACT OFF
-#include "quantized.h"
+#include "../quantized.h"
 
 static void q2_k_dequantize(const uint8_t *p, float *dst, int n) {
     const __m256i two = _mm256_set1_epi32(3);
@@ -28,10 +29,6 @@ static void q2_k_dequantize(const uint8_t *p, float *dst, int n) {
     }
 }
 
-static inline __attribute__((always_inline)) __m256i spread16(int a, int b) {
-    return _mm256_set_m128i(_mm_set1_epi16((short)b), _mm_set1_epi16((short)a));
-}
-
 static inline __attribute__((always_inline)) weight_pair widen_q2_k(const uint8_t *row, int p, int blocks) {
     (void)blocks;
     const uint8_t *block = row + (size_t)(p >> 2) * 84;
@@ -45,7 +42,7 @@ static inline __attribute__((always_inline)) weight_pair widen_q2_k(const uint8_
     const __m256i two = _mm256_set1_epi16(3);
     __m256i raw = _mm256_loadu_si256((const __m256i *)(block + 16 + 32 * c));
     __m256i x = ls_dup_shift(raw, 0, 2 * j, 2 * j + 2), y = ls_dup_shift(raw, 1, 2 * j, 2 * j + 2);
-    __m256i lo = spread16(s[0] & 0x0F, s[2] & 0x0F), hi = spread16(s[1] & 0x0F, s[3] & 0x0F);
+    __m256i lo = ls_spread16(s[0] & 0x0F, s[2] & 0x0F), hi = ls_spread16(s[1] & 0x0F, s[3] & 0x0F);
     w.e[0] = _mm256_mullo_epi16(_mm256_and_si256(x, two), lo);
     w.e[2] = _mm256_mullo_epi16(_mm256_and_si256(_mm256_srli_epi16(x, 8), two), lo);
     w.e[1] = _mm256_mullo_epi16(_mm256_and_si256(y, two), hi);
@@ -55,4 +52,8 @@ static inline __attribute__((always_inline)) weight_pair widen_q2_k(const uint8_
 
 LS_PAIR_KERNELS(q2_k, widen_q2_k)
 
-const ls_quant_kernels ls_q2_k_kernels = {256, 84, q2_k_dequantize, q2_k_dot, q2_k_widen, 45, 2};
+#pragma STDC FP_CONTRACT DEFAULT
+#endif
+
+LS_TYPE(q2_k, 10, .block_values = 256, .block_bytes = 84, .dequantize = q2_k_dequantize, .dot = q2_k_dot,
+        .widen = q2_k_widen, .widened_max = 45, .offsets = 2)
