@@ -93,3 +93,22 @@ static inline __attribute__((always_inline)) void k_dot(k_pair_fn pair, size_t b
     }
     ls_sums_finish(&sums, R, result);
 }
+
+/// Defines `NAME_dot` and `NAME_widen` for a super-block type of `BYTES` bytes from its `PAIR`
+/// function: the decode kernel's loop and the row widener.
+#define LS_K_KERNELS(NAME, BYTES, PAIR)                                                                           \
+    static inline __attribute__((always_inline)) weight_pair NAME##_widen_pair(const uint8_t *row, int p,       \
+                                                                               int blocks) {                     \
+        (void)blocks;                                                                                             \
+        const uint8_t *block = row + (size_t)(p >> 2) * (BYTES);                                                  \
+        k_sub_scales s = k_decode_scales(block);                                                                  \
+        return PAIR(block, &s, p & 3);                                                                            \
+    }                                                                                                             \
+    static inline __attribute__((always_inline)) void NAME##_body(const uint8_t *w, int cols, const qrow *rows,  \
+                                                                   int R, float *result) {                       \
+        k_dot(PAIR, BYTES, w, cols, rows, R, result);                                                             \
+    }                                                                                                             \
+    LS_DOT_BY_ROWS(NAME##_dot, NAME##_body)                                                                       \
+    static void NAME##_widen(const uint8_t *w, int cols, uint8_t *scratch) {                                     \
+        ls_widen_pairs(NAME##_widen_pair, w, cols, scratch);                                                      \
+    }

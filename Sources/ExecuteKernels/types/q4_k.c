@@ -14,21 +14,7 @@ static inline __attribute__((always_inline)) weight_pair q4_k_pair(const uint8_t
     return w;
 }
 
-static inline __attribute__((always_inline)) weight_pair widen_q4_k(const uint8_t *row, int p, int blocks) {
-    (void)blocks;
-    const uint8_t *block = row + (size_t)(p >> 2) * 144;
-    k_sub_scales s = k_decode_scales(block);
-    return q4_k_pair(block, &s, p & 3);
-}
-
-static inline __attribute__((always_inline)) void q4_k_body(const uint8_t *w, int cols, const qrow *rows, int R,
-                                                             float *result) {
-    k_dot(q4_k_pair, 144, w, cols, rows, R, result);
-}
-
-LS_DOT_BY_ROWS(q4_k_dot, q4_k_body)
-
-static void q4_k_widen(const uint8_t *w, int cols, uint8_t *scratch) { ls_widen_pairs(widen_q4_k, w, cols, scratch); }
+LS_K_KERNELS(q4_k, 144, q4_k_pair)
 #pragma STDC FP_CONTRACT DEFAULT
 #endif
 

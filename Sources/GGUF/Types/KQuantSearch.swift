@@ -36,6 +36,18 @@ enum KQuantSearch {
         return scale
     }
 
+    /// The sixteen 16-value sub-blocks' symmetric scales of a super-block (Q3_K, Q6_K), and the
+    /// one of largest magnitude.
+    static func symmetricScales(_ x: [Float], nmax: Int) -> (scales: [Float], largest: Float) {
+        var scales = [Float](repeating: 0, count: 16)
+        var largest: Float = 0
+        for j in 0..<16 {
+            scales[j] = symmetricScale(x[16 * j..<16 * j + 16], nmax: nmax)
+            if abs(scales[j]) > abs(largest) { largest = scales[j] }
+        }
+        return (scales, largest)
+    }
+
     /// Asymmetric scale-and-minimum search (llama.cpp's `make_qkx2_quants`): returns the scale
     /// and the minimum as a non-negative amount subtracted (y ≈ scale·l - minimum).
     static func scaleAndMinimum(

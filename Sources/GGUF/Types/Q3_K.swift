@@ -27,12 +27,7 @@ enum Q3_K: TensorTypeCodec {
 
     static func encode(block: ArraySlice<Float>, into out: inout [UInt8]) {
         let x = Array(block)
-        var scales = [Float](repeating: 0, count: 16)
-        var maxScale: Float = 0
-        for j in 0..<16 {
-            scales[j] = KQuantSearch.symmetricScale(x[16 * j..<16 * j + 16], nmax: 4)
-            if abs(scales[j]) > abs(maxScale) { maxScale = scales[j] }
-        }
+        let (scales, maxScale) = KQuantSearch.symmetricScales(x, nmax: 4)
         var packed = [UInt8](repeating: 0, count: 12)
         var d: Float = 0
         if maxScale != 0 {

@@ -6,12 +6,10 @@ enum Q4_0: TensorTypeCodec {
     static let bytesPerBlock = 18  // f16 scale + 16 bytes of nibbles
     static let scaleOffsets = [0]
 
-    static func encode(block xs: ArraySlice<Float>, into out: inout [UInt8]) {
-        let extreme = xs.max { abs($0) < abs($1) } ?? 0
-        let d = extreme / -8
-        let inverse: Float = d == 0 ? 0 : 1 / d
+    static func encode(block x: ArraySlice<Float>, into out: inout [UInt8]) {
+        let (d, q) = symmetricLevels(x, levels: 16)
         appendHalf(d, to: &out)
-        packNibbles(xs.map { min(15, Int(($0 * inverse + 8.5).rounded(.down))) }, into: &out)
+        packNibbles(q, into: &out)
     }
 
     static func decode(block bytes: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<Float>) {

@@ -6,14 +6,11 @@ enum Q4_1: TensorTypeCodec {
     static let bytesPerBlock = 20  // f16 scale + f16 minimum + 16 bytes of nibbles
     static let scaleOffsets = [0, 2]
 
-    static func encode(block xs: ArraySlice<Float>, into out: inout [UInt8]) {
-        let lo = xs.min() ?? 0
-        let hi = xs.max() ?? 0
-        let d = (hi - lo) / 15
-        let inverse: Float = d == 0 ? 0 : 1 / d
+    static func encode(block x: ArraySlice<Float>, into out: inout [UInt8]) {
+        let (d, minimum, q) = minimumLevels(x, levels: 16)
         appendHalf(d, to: &out)
-        appendHalf(lo, to: &out)
-        packNibbles(xs.map { min(15, Int((($0 - lo) * inverse + 0.5).rounded(.down))) }, into: &out)
+        appendHalf(minimum, to: &out)
+        packNibbles(q, into: &out)
     }
 
     static func decode(block bytes: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<Float>) {

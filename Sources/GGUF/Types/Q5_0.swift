@@ -7,12 +7,9 @@ enum Q5_0: TensorTypeCodec {
     static let scaleOffsets = [0]
 
     static func encode(block x: ArraySlice<Float>, into out: inout [UInt8]) {
-        var extreme: Float = 0
-        for v in x where abs(v) > abs(extreme) { extreme = v }
-        let d = extreme / -16
-        let inverse: Float = d == 0 ? 0 : 1 / d
+        let (d, q) = symmetricLevels(x, levels: 32)
         appendHalf(d, to: &out)
-        packFiveBits(x.map { min(31, Int(($0 * inverse + 16.5).rounded(.towardZero))) }, into: &out)
+        packFiveBits(q, into: &out)
     }
 
     static func decode(block bytes: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<Float>) {

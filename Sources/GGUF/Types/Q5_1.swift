@@ -7,12 +7,10 @@ enum Q5_1: TensorTypeCodec {
     static let scaleOffsets = [0, 2]
 
     static func encode(block x: ArraySlice<Float>, into out: inout [UInt8]) {
-        let lo = x.min() ?? 0, hi = x.max() ?? 0
-        let d = (hi - lo) / 31
-        let inverse: Float = d == 0 ? 0 : 1 / d
+        let (d, minimum, q) = minimumLevels(x, levels: 32)
         appendHalf(d, to: &out)
-        appendHalf(lo, to: &out)
-        packFiveBits(x.map { min(31, Int((($0 - lo) * inverse + 0.5).rounded(.towardZero))) }, into: &out)
+        appendHalf(minimum, to: &out)
+        packFiveBits(q, into: &out)
     }
 
     static func decode(block bytes: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<Float>) {

@@ -22,13 +22,8 @@ enum Q6_K: TensorTypeCodec {
 
     static func encode(block: ArraySlice<Float>, into out: inout [UInt8]) {
         let x = Array(block)
-        var scales = [Float](repeating: 0, count: 16)
+        let (scales, maxScale) = KQuantSearch.symmetricScales(x, nmax: 32)
         var levels = [Int](repeating: 32, count: 256)
-        var maxScale: Float = 0
-        for j in 0..<16 {
-            scales[j] = KQuantSearch.symmetricScale(x[16 * j..<16 * j + 16], nmax: 32)
-            if abs(scales[j]) > abs(maxScale) { maxScale = scales[j] }
-        }
         var intScales = [Int8](repeating: 0, count: 16)
         var d: Float = 0
         if abs(maxScale) >= 1e-15 {

@@ -33,6 +33,26 @@ extension TensorTypeCodec {
         out.append(littleEndian: Float16(value).bitPattern)
     }
 
+    /// A symmetric block's scale and levels, as ggml's reference quantizers make them (Q4_0,
+    /// Q5_0): the value of largest magnitude maps to level 0, and levels run 0..<`levels` about
+    /// `levels / 2` (y = d·(q - levels/2)).
+    static func symmetricLevels(_ x: ArraySlice<Float>, levels: Int) -> (d: Float, q: [Int]) {
+        var extreme: Float = 0
+        for v in x where abs(v) > abs(extreme) { extreme = v }
+        let d = extreme / -Float(levels / 2)
+        let inverse: Float = d == 0 ? 0 : 1 / d, offset = Float(levels / 2) + 0.5
+        return (d, x.map { min(levels - 1, Int(($0 * inverse + offset).rounded(.down))) })
+    }
+
+    /// A block's scale, minimum and levels 0..<`levels` spanning its range, as ggml's reference
+    /// quantizers make them (Q4_1, Q5_1: y = d·q + minimum).
+    static func minimumLevels(_ x: ArraySlice<Float>, levels: Int) -> (d: Float, minimum: Float, q: [Int]) {
+        let lo = x.min() ?? 0, hi = x.max() ?? 0
+        let d = (hi - lo) / Float(levels - 1)
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        return (d, lo, x.map { min(levels - 1, Int((($0 - lo) * inverse + 0.5).rounded(.down))) })
+    }
+
     /// ggml's nibble order for 32 values: element `j` in the low nibble of byte `j`, element
     /// `j + 16` in its high nibble.
     static func packNibbles(_ q: [Int], into out: inout [UInt8]) {
