@@ -9,7 +9,7 @@ import Testing
 /// token for (its golden tokenizations are in ``TokenizerGoldenTests``).
 @Suite struct SentencePieceGoldenTests {
     @Test func testGemmaAddsBOSAndStopsOnEndOfTurn() throws {
-        let tokenizer = try TokenizerGoldenTests.gemma3.get()
+        let tokenizer = try TokenizerGoldenTests.tokenizer(.gemma3)
         #expect(tokenizer.encode("Hello world") == [2, 9259, 1902])
         #expect(tokenizer.vocabulary.isStop(1))  // <eos>
         #expect(tokenizer.vocabulary.isStop(106))  // <end_of_turn>
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func testCharactersOutsideTheVocabularyFallBackToByteTokens() throws {
-        let tokenizer = try TokenizerGoldenTests.gemma3.get()
+        let tokenizer = try TokenizerGoldenTests.tokenizer(.gemma3)
         // U+F0000 (supplementary private use) has no token: its UTF-8 bytes come out as byte tokens.
         let ids = tokenizer.encode("\u{F0000}", addSpecial: false)
         #expect(ids.map { tokenizer.vocabulary.tokens[Int($0)] } == ["<0xF3>", "<0xB0>", "<0x80>", "<0x80>"])

@@ -10,45 +10,17 @@ import Testing
 /// `smollm`), Gemma 3's SentencePiece and Qwen2.5-Coder's byte-level BPE (`qwen2`); then what each
 /// model's vocabulary says about BOS, control and stop tokens.
 @Suite struct TokenizerGoldenTests {
-    /// A real model's tokenizer and its golden tokenizations.
-    enum Model: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case smolLM2 = "SmolLM2-135M-Instruct"
-        case gemma3 = "Gemma 3 270M"
-        case qwen25Coder = "Qwen2.5-Coder-0.5B-Instruct"
+    /// Each model's tokenizer, read once per test process from the file's metadata only (the
+    /// tokenizer needs no tensor).
+    static let tokenizers: [GoldenModel: Result<Tokenizer, any Error>] = Dictionary(
+        uniqueKeysWithValues: GoldenModel.allCases.map { model in
+            (model, Result { try Tokenizer(gguf: GGUFFile(path: model.path(), metadataOnly: true)) })
+        })
 
-        var testDescription: String { rawValue }
+    static func tokenizer(_ model: GoldenModel) throws -> Tokenizer { try tokenizers[model]!.get() }
 
-        var fixture: String {
-            switch self {
-            case .smolLM2: "tokenize.json"
-            case .gemma3: "gemma3_tokenize.json"
-            case .qwen25Coder: "qwen25coder05b_tokenize.json"
-            }
-        }
-
-        var caseCount: Int {
-            switch self {
-            case .smolLM2: 30
-            case .gemma3: 15
-            case .qwen25Coder: 17
-            }
-        }
-
-        /// Read once per test process, from the file's metadata only (the tokenizer needs no tensor).
-        var tokenizer: Result<Tokenizer, any Error> {
-            switch self {
-            case .smolLM2: TokenizerGoldenTests.smolLM2
-            case .gemma3: TokenizerGoldenTests.gemma3
-            case .qwen25Coder: TokenizerGoldenTests.qwen25Coder
-            }
-        }
-    }
-
-    static let smolLM2 = Result<Tokenizer, any Error> { try Tokenizer(gguf: GGUFFile(path: TestModel.path(), metadataOnly: true)) }
-    static let gemma3 = Result<Tokenizer, any Error> { try Tokenizer(gguf: GGUFFile(path: TestModel.gemma3(), metadataOnly: true)) }
-    static let qwen25Coder = Result<Tokenizer, any Error> {
-        try Tokenizer(gguf: GGUFFile(path: TestModel.named("qwen2.5-coder-0.5b"), metadataOnly: true))
-    }
+    /// Texts in each fixture.
+    static let caseCounts: [GoldenModel: Int] = [.smolLM2: 30, .gemma3: 15, .qwen25Coder: 17]
 
     struct Tokenization: Decodable, Sendable {
         let text: String
@@ -57,35 +29,35 @@ import Testing
 
     /// One text of one model's fixture.
     struct Case: Sendable, CustomTestStringConvertible {
-        let model: Model
+        let model: GoldenModel
         let tokenization: Tokenization
         var testDescription: String { "\(model.rawValue): \(tokenization.text.debugDescription)" }
     }
 
-    static func tokenizations(_ model: Model) -> [Tokenization] { (try? TestPaths.loadFixture(model.fixture)) ?? [] }
+    static func tokenizations(_ model: GoldenModel) -> [Tokenization] { (try? TestPaths.loadFixture(model.tokenizeFixture)) ?? [] }
 
-    static let cases: [Case] = Model.allCases.flatMap { model in tokenizations(model).map { Case(model: model, tokenization: $0) } }
+    static let cases: [Case] = GoldenModel.allCases.flatMap { model in tokenizations(model).map { Case(model: model, tokenization: $0) } }
 
-    @Test(arguments: Model.allCases)
-    func testGoldenFixtureIsPresent(_ model: Model) {
-        #expect(Self.tokenizations(model).count == model.caseCount)
+    @Test(arguments: GoldenModel.allCases)
+    func testGoldenFixtureIsPresent(_ model: GoldenModel) {
+        #expect(Self.tokenizations(model).count == Self.caseCounts[model])
     }
 
     @Test(arguments: cases)
     func testEncodeMatchesLlamaCpp(_ c: Case) throws {
-        let tokenizer = try c.model.tokenizer.get()
+        let tokenizer = try Self.tokenizer(c.model)
         #expect(tokenizer.encode(c.tokenization.text, parseSpecial: true, addSpecial: false) == c.tokenization.ids)
     }
 
     @Test(arguments: cases)
     func testDecodeOfGoldenIdsRestoresText(_ c: Case) throws {
-        let tokenizer = try c.model.tokenizer.get()
+        let tokenizer = try Self.tokenizer(c.model)
         #expect(try tokenizer.decode(c.tokenization.ids, skipSpecial: false) == c.tokenization.text)
     }
 
-    @Test(arguments: Model.allCases)
-    func testRoundTripOfArbitraryText(_ model: Model) throws {
-        let tokenizer = try model.tokenizer.get()
+    @Test(arguments: GoldenModel.allCases)
+    func testRoundTripOfArbitraryText(_ model: GoldenModel) throws {
+        let tokenizer = try Self.tokenizer(model)
         let text = "Ωμέγα 🧪 \u{0}\u{7F} mixed\r\n\tcontent — «quotes» ½ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ٣٤   spaced  "
         #expect(try tokenizer.decode(tokenizer.encode(text, addSpecial: false)) == text)
     }
@@ -93,32 +65,32 @@ import Testing
     // MARK: SmolLM2
 
     @Test func testSmolLMAddsNoBOS() throws {
-        let tokenizer = try Self.smolLM2.get()
+        let tokenizer = try Self.tokenizer(.smolLM2)
         #expect(tokenizer.vocabulary.addBOS == false)
         #expect(tokenizer.encode("Hello world", addSpecial: true) == [19556, 905])
     }
 
     @Test func testControlTokensAreTextWhenSpecialParsingIsOff() throws {
-        let tokenizer = try Self.smolLM2.get()
+        let tokenizer = try Self.tokenizer(.smolLM2)
         let ids = tokenizer.encode("<|im_start|>user", parseSpecial: false)
         #expect(!ids.contains(1))
         #expect(try tokenizer.decode(ids) == "<|im_start|>user")
     }
 
     @Test func testDecodeSkipsControlTokensByDefault() throws {
-        let tokenizer = try Self.smolLM2.get()
+        let tokenizer = try Self.tokenizer(.smolLM2)
         #expect(try tokenizer.decode([1, 4093, 198, 19556, 2]) == "user\nHello")
     }
 
     @Test func testDecodeRejectsIdsOutsideVocabulary() throws {
-        let tokenizer = try Self.smolLM2.get()
+        let tokenizer = try Self.tokenizer(.smolLM2)
         #expect(throws: TokenizerError.tokenOutOfRange(id: 49152, vocabularySize: 49152)) {
             try tokenizer.decode([19556, 49152])
         }
     }
 
     @Test func testStopTokensIncludeEndOfTurn() throws {
-        let vocabulary = try Self.smolLM2.get().vocabulary
+        let vocabulary = try Self.tokenizer(.smolLM2).vocabulary
         #expect(vocabulary.eosID == 2)
         #expect(vocabulary.isStop(2))  // <|im_end|>
         #expect(vocabulary.isStop(0))  // <|endoftext|>
@@ -126,7 +98,7 @@ import Testing
     }
 
     @Test func testLongWordTakesHeapPathAndRoundTrips() throws {
-        let tokenizer = try Self.smolLM2.get()
+        let tokenizer = try Self.tokenizer(.smolLM2)
         let word = String(repeating: "abracadabra", count: 500)
         let ids = tokenizer.encode(word)
         #expect(ids.count < word.utf8.count / 2)
@@ -136,7 +108,7 @@ import Testing
     // MARK: Qwen2.5-Coder
 
     @Test func testQwenAddsNoBOSAndStopsOnEndOfTurn() throws {
-        let tokenizer = try Self.qwen25Coder.get()
+        let tokenizer = try Self.tokenizer(.qwen25Coder)
         #expect(tokenizer.vocabulary.addBOS == false)
         #expect(tokenizer.encode("Hello world", addSpecial: true) == [9707, 1879])
         #expect(tokenizer.vocabulary.isStop(151645))  // <|im_end|>
@@ -145,7 +117,7 @@ import Testing
     }
 
     @Test func testQwenSplitsDigitsOneByOne() throws {
-        let tokenizer = try Self.qwen25Coder.get()
+        let tokenizer = try Self.tokenizer(.qwen25Coder)
         let ids = tokenizer.encode("12345", addSpecial: false)
         #expect(try ids.map { try tokenizer.decode([$0]) } == ["1", "2", "3", "4", "5"])
     }
