@@ -41,7 +41,7 @@ extension EndpointTests {
                 #expect((info["kv_capacity"]?.number ?? 0) > 0)
                 #expect(info["default_max_new_tokens"] == .int(16))
             }
-            var synthetic = SyntheticLlama()
+            let synthetic = SyntheticModel(.llama)
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
             try await TestServer.with(["--trace-events", "0"], model: path) { server in
@@ -100,7 +100,7 @@ extension EndpointTests {
         }
 
         @Test func testConsoleSaysWhenTheModelHasNoChatTemplate() async throws {
-            var synthetic = SyntheticLlama()
+            let synthetic = SyntheticModel(.llama)
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
             try await TestServer.with(model: path) { server in

@@ -194,7 +194,7 @@ extension EndpointTests {
 
     @Suite struct Score {
         @Test func testScoreOfRewardModelMatchesFloatReference() async throws {
-            var synthetic = SyntheticLlama()
+            var synthetic = SyntheticModel(.llama)
             synthetic.rewardHead = true
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
@@ -206,7 +206,7 @@ extension EndpointTests {
                 var ids: [Int32] = []
                 var rest = Substring(chat)
                 while !rest.isEmpty {
-                    if let (index, name) = SyntheticLlama.controlTokens.enumerated().first(where: { rest.hasPrefix($0.element) }) {
+                    if let (index, name) = SyntheticModel.controlTokens.enumerated().first(where: { rest.hasPrefix($0.element) }) {
                         ids.append(256 + Int32(index))
                         rest = rest.dropFirst(name.count)
                     } else {
@@ -214,7 +214,7 @@ extension EndpointTests {
                         rest = rest.dropFirst()
                     }
                 }
-                let expected = Double(synthetic.referenceScore(ids))
+                let expected = Double(synthetic.reference().score(ids))
                 let score = try #require(json["score"]?.number)
                 #expect(abs(score - expected) < 1e-3, "\(score) vs \(expected)")
                 #expect(json["prompt_tokens"] == .int(Int64(ids.count)))
