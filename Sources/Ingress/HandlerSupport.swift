@@ -86,21 +86,23 @@ public struct HandlerSupport: Sendable {
         for e in events { await pipeline.cancel(e.request.id) }
     }
 
-    /// Waits for each request's admission, watching the connection meanwhile; the prompt token
-    /// counts, or the first refusal.
-    func awaitAdmission(_ context: ServerRequestContext, _ events: [RequestEvents]) async throws -> [Int] {
+    /// Waits for each request's admission, watching the connection meanwhile; what each
+    /// ``RequestEvent/accepted(promptTokens:opensReasoning:)`` said, or the first refusal.
+    func awaitAdmission(
+        _ context: ServerRequestContext, _ events: [RequestEvents]
+    ) async throws -> [(promptTokens: Int, opensReasoning: Bool)] {
         try await whileConnected(context, events) {
-            var counts: [Int] = []
+            var accepted: [(promptTokens: Int, opensReasoning: Bool)] = []
             for e in events {
-                var admitted: Int?
+                var admitted: (Int, Bool)?
                 while admitted == nil, let event = await e.next() {
-                    if case .accepted(let count) = event { admitted = count }
+                    if case .accepted(let count, let opensReasoning) = event { admitted = (count, opensReasoning) }
                     try Self.failIfTerminal(event)
                 }
-                guard let count = admitted else { throw CancellationError() }
-                counts.append(count)
+                guard let admitted else { throw CancellationError() }
+                accepted.append(admitted)
             }
-            return counts
+            return accepted
         }
     }
 

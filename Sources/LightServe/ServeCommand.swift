@@ -195,7 +195,7 @@ struct ServeCommand: AsyncParsableCommand {
             modelName: name, architecture: c.architecture, quantization: model.quantization, maxBodyBytes: maxBodyBytes,
             defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, hasChatTemplate: chat != nil,
-            toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) },
+            toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) }, reasoning: chat?.reasoning,
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()

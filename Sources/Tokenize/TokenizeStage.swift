@@ -41,7 +41,7 @@ public actor TokenizeStage {
         await withDiscardingTaskGroup { group in
             while let request = await jobs.next() {
                 guard let admission = serve(request) else { continue }
-                if let constraint = request.options.constraint {
+                if let constraint = admission.request.options.constraint {
                     group.addTask { await self.admit(admission, compiling: constraint) }
                 } else {
                     await admit(admission)
@@ -106,7 +106,8 @@ public actor TokenizeStage {
         }
         trace.record(.request(request.id), "compile constraint", from: start)
         await admit(Admission(
-            request: request, promptIDs: admission.promptIDs, constraint: program, tokenizedAt: admission.tokenizedAt))
+            request: request, promptIDs: admission.promptIDs, constraint: program, tokenizedAt: admission.tokenizedAt,
+            opensReasoning: admission.opensReasoning))
     }
 
     private func refuse(_ request: GenerationRequest, _ error: RequestError) {
@@ -116,13 +117,16 @@ public actor TokenizeStage {
 
     /// The prompt's ids and the request with its limits settled, or why it cannot run.
     func prepare(_ request: GenerationRequest) -> Result<Admission, RequestError> {
+        var request = request
         let ids: [Int32]
+        let opensReasoning: Bool
         switch promptIDs(request) {
-        case .success(let found): ids = found
+        case .success(let found):
+            (ids, opensReasoning) = found
+            if opensReasoning { request = constrainingTheAnswer(request) }
         case .failure(let error): return .failure(error)
         }
         guard !ids.isEmpty else { return .failure(.invalidParameter(field: "inputs", message: "the prompt is empty")) }
-        var request = request
         if request.options.clampToContext {
             var options = request.options
             options.maxNewTokens = min(options.maxNewTokens, maxRequestLength.addingSaturated(-ids.count))
@@ -135,22 +139,38 @@ public actor TokenizeStage {
             return .failure(.tooLong(
                 "the prompt has \(ids.count) tokens; with max_new_tokens \(newTokens) that is \(total), over the server's limit of \(maxRequestLength) (--max-req-total-len)"))
         }
-        return .success(Admission(request: request, promptIDs: ids))
+        return .success(Admission(request: request, promptIDs: ids, opensReasoning: opensReasoning))
     }
 
-    private func promptIDs(_ request: GenerationRequest) -> Result<[Int32], RequestError> {
+    /// The prompt's ids, and whether its rendering left the model inside its reasoning block.
+    private func promptIDs(_ request: GenerationRequest) -> Result<(ids: [Int32], opensReasoning: Bool), RequestError> {
+        let addSpecial = request.options.addSpecialTokens
         switch request.input {
         case .text(let text):
-            return .success(tokenizer.encode(text, parseSpecial: true, addSpecial: request.options.addSpecialTokens))
+            return .success((tokenizer.encode(text, parseSpecial: true, addSpecial: addSpecial), false))
         case .chat(let prompt):
-            return render(prompt).map { tokenizer.encode($0, parseSpecial: true, addSpecial: request.options.addSpecialTokens) }
+            return render(prompt).map { text in
+                (tokenizer.encode(text, parseSpecial: true, addSpecial: addSpecial), chat?.reasoning?.promptOpens(text) ?? false)
+            }
         case .tokens(let given):
             if let bad = given.first(where: { !tokenizer.vocabulary.contains($0) }) {
                 return .failure(.invalidParameter(
                     field: "inputs", message: "token id \(bad) is outside the vocabulary (0..<\(tokenizer.vocabulary.count))"))
             }
-            return .success(given)
+            return .success((given, false))
         }
+    }
+
+    /// For an output that starts with reasoning: moves a constraint that would hold from the
+    /// first token to the answer after the reasoning block, so the thinking stays free.
+    private func constrainingTheAnswer(_ request: GenerationRequest) -> GenerationRequest {
+        guard let tags = chat?.reasoning, var constraint = request.options.constraint, constraint.activation == .immediately else {
+            return request
+        }
+        constraint.activation = .after(tags.close)
+        var options = request.options
+        options.constraint = constraint
+        return request.with(options: options)
     }
 
     private func render(_ prompt: ChatPrompt) -> Result<String, RequestError> {
@@ -172,7 +192,7 @@ public actor TokenizeStage {
 
     private func tokenizeOnly(_ request: GenerationRequest) -> RequestEvent {
         switch promptIDs(request) {
-        case .success(let ids): .tokenized(ids)
+        case .success(let prompt): .tokenized(prompt.ids)
         case .failure(let error): .rejected(error)
         }
     }

@@ -172,7 +172,8 @@ final class TestServer: Sendable {
         return (response.status, try JSON.parse(response.body))
     }
 
-    /// Streams a request and returns its status and events as JSON.
+    /// Streams a request and returns its status and events as JSON (OpenAI's closing `[DONE]`
+    /// left out).
     func stream(_ path: String, _ body: String) async throws -> (status: Int, events: [JSON]) {
         var status = 0
         var parser = ServerSentEventParser()
@@ -180,7 +181,8 @@ final class TestServer: Sendable {
         try await HTTPClient.stream(port: port, path: path, body: body, headers: authorization) { head in
             status = head.status
         } onChunk: { chunk in
-            for event in parser.feed(chunk) { events.append(try JSON.parse(Array(event.utf8))) }
+            // OpenAI's stream ends with `[DONE]`, which is not JSON.
+            for event in parser.feed(chunk) where event != "[DONE]" { events.append(try JSON.parse(Array(event.utf8))) }
             return .continue
         }
         return (status, events)
