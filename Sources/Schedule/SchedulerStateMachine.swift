@@ -232,9 +232,9 @@ public struct SchedulerStateMachine {
                 running[i].sampling = state
                 running[i].output.append(token)
                 let s = running[i]
-                let end: SequenceEnd? =
-                    !s.sampling.parameters.ignoreEOS && s.sampling.stopTokens.contains(token)
-                    ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
+                let endToken = s.sampling.stopTokens.contains(token)
+                    && (!s.sampling.parameters.ignoreEOS || s.sampling.constraint?.isTerminated == true)
+                let end: SequenceEnd? = endToken ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
                 entries.append(.token(
                     s.request, sequence: s.id.index, id: token, logprob: logprob, alternatives: alternatives, end: end))
                 if end != nil {
