@@ -52,10 +52,14 @@ public struct Sampler: Sendable {
         Self.makeFinite(logits)
         let choice: Choice
         if var constraint = state.constraint {
-            choice = constrainedChoice(logits, constraint)
-            let accepted = constraint.accept(choice.token)
-            precondition(accepted, "the constraint refused the token it allowed")
-            state.constraint = constraint
+            if let allowed = constrainedChoice(logits, constraint) {
+                let accepted = constraint.accept(allowed.token)
+                precondition(accepted, "the constraint refused the token it allowed")
+                state.constraint = constraint
+                choice = allowed
+            } else {
+                choice = deadEnd(logits)
+            }
         } else {
             choice = freeChoice(logits)
         }
@@ -86,9 +90,20 @@ public struct Sampler: Sendable {
         return choice
     }
 
-    /// The best or a drawn token among those `constraint` allows; log-probabilities from the
-    /// logits before the mask (after penalties and temperature).
-    private mutating func constrainedChoice(_ logits: UnsafeMutableBufferPointer<Float>, _ constraint: any TokenConstraint) -> Choice {
+    /// Where the constraint allows no token of this vocabulary at all (a grammar needing a
+    /// character no token holds, such as a byte some byte-level vocabularies lack), the answer
+    /// cannot go on: the end-of-sequence token ends it there, with the model's own
+    /// log-probability for it.
+    private func deadEnd(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
+        let token = state.stopTokens.first { $0 >= 0 && Int($0) < logits.count } ?? 0
+        let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
+        let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
+        return Choice(token: token, logprob: logits[Int(token)] - logPartition)
+    }
+
+    /// The best or a drawn token among those `constraint` allows, or nil if it allows none;
+    /// log-probabilities from the logits before the mask (after penalties and temperature).
+    private mutating func constrainedChoice(_ logits: UnsafeMutableBufferPointer<Float>, _ constraint: any TokenConstraint) -> Choice? {
         if !parameters.isGreedy {
             let inverseTemperature = 1 / parameters.temperature
             for i in logits.indices { logits[i] *= inverseTemperature }
@@ -105,6 +120,7 @@ public struct Sampler: Sendable {
         } else {
             var mask = TokenMask(count: logits.count)
             constraint.fillMask(&mask)
+            guard mask.allowedCount > 0 else { return nil }
             Self.apply(mask, to: logits)
             let allowedBest = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
             if parameters.isGreedy {

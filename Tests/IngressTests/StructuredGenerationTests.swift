@@ -61,6 +61,21 @@ extension EndpointTests {
             }
         }
 
+        @Test func testAnAnswerNoTokenCanContinueEndsThereAndTheServerLives() async throws {
+            try await TestServer.with { server in
+                // SmolLM2's vocabulary holds no token with the byte 0xF1 (the lead byte of
+                // U+40000…U+7FFFF), so after the "V" no token can continue this expression.
+                for extra in ["", #", "ignore_eos": true"#] {
+                    let (status, json) = try await server.postJSON(
+                        "/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 6, "regular_constraint": "V\ud8d6\udf85"\#(extra)}}"#)
+                    #expect(status == 200, "\(json)")
+                    #expect(json["generated_text"]?.array?.first?.string == "V", "\(json)")
+                }
+                #expect(try await server.get("/health").status == 200)
+                #expect(try await server.waitForIdleKV() == 0)
+            }
+        }
+
         @Test func testACutShortConstrainedAnswerKeepsItsPrefixAndEndsWithLength() async throws {
             try await TestServer.with { server in
                 let schema = #"{"type": "object", "properties": {"story": {"type": "string"}}, "required": ["story"]}"#
