@@ -59,11 +59,6 @@ public struct RequestField: Sendable {
         self.required = required
     }
 
-    /// The integer range the field takes (nil unless it is an integer).
-    var integerRange: ClosedRange<Int>? {
-        if case .integer(let range, _) = kind { range } else { nil }
-    }
-
     /// The rule an out-of-range value breaks, as the 400 states it.
     var rangeRule: String {
         if let rule { return rule }

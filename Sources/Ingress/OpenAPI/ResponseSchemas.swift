@@ -134,6 +134,6 @@ enum ResponseSchemas {
         ("interval_seconds", integer), ("output_tokens_per_second", array(integer)), ("current_second_tokens", integer),
         ("output_tokens_total", integer),
     ])
-    static let chromeTrace = anyObject
+    static let chromeTrace = object([("traceEvents", array(anyObject)), ("displayTimeUnit", string)])
     static let document = object([("openapi", string), ("info", anyObject), ("paths", anyObject)])
 }
