@@ -31,13 +31,16 @@ public struct IngressConfiguration: Sendable {
     public var chatMaxNewTokens: Int
     /// Unix time the server started (OpenAI's model `created`).
     public var startedAt: Int
+    /// Tokens in the model's vocabulary: `/openapi.json` states the token ids a request may give.
+    public var vocabularySize: Int
 
     public init(
         modelName: String, architecture: String = "", quantization: String = "", maxBodyBytes: Int, defaultMaxNewTokens: Int,
         maxRequestLength: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
         hasChatTemplate: Bool = false, toolCallFormat: ToolCallFormat? = nil, reasoning: ReasoningTags? = nil,
-        chatMaxNewTokens: Int = 1024, startedAt: Int = 0
+        chatMaxNewTokens: Int = 1024, startedAt: Int = 0, vocabularySize: Int = RequestField.anyVocabulary
     ) {
+        self.vocabularySize = vocabularySize
         self.modelName = modelName
         self.architecture = architecture
         self.quantization = quantization

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import LightServeCore
 
 /// The server's HTTP surface in one place. Each API hands over its routes as a
 /// `RouteCollection`; the table adds them to the router and remembers which methods every path
@@ -43,6 +44,20 @@ public final class RouteTable: RouterMethods {
     /// The methods each known path takes, for documentation and tests.
     public var table: [(path: String, methods: [HTTPRequest.Method])] {
         methods.map { ($0.path.description, $0.methods) }
+    }
+
+    /// Serves the OpenAPI document of every route added so far and of itself at
+    /// `GET /openapi.json`. Call it after every API was added, before ``finish()``.
+    @discardableResult
+    public func addDocument(configuration: IngressConfiguration) -> OpenAPIDocument {
+        let path: RouterPath = "/openapi.json"
+        methods.append((path, [.get]))
+        let document = OpenAPIDocument(routes: table, configuration: configuration)
+        let body = document.json.serialized
+        router.get(path) { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        return document
     }
 
     /// Answers 405 with `Allow` for every method a known path does not take. Call it once, after

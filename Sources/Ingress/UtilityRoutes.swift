@@ -27,16 +27,12 @@ public struct UtilityRoutes: Sendable {
     private func applyChatTemplate(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
-        let fields = try ParameterReader(body)
-        func token(_ name: String) throws(APIError) -> String? {
-            guard let value = body[name], value != .null else { return nil }
-            guard case .string(let s) = value else { throw APIError.invalid(name, "must be a string") }
-            return s
-        }
+        let r = try ParameterReader(body)
+        let f = UtilityFields.ChatTemplate()
         let prompt = ChatPrompt(
-            messages: try OpenAIRequest.parseMessages(body["messages"]), tools: try OpenAIRequest.parseTools(body["tools"]),
-            addGenerationPrompt: try fields.bool("add_generation_prompt", default: true), bosToken: try token("bos_token"),
-            eosToken: try token("eos_token"))
+            messages: try OpenAIRequest.parseMessages(body[f.messages.name]), tools: try OpenAIRequest.parseTools(body[f.tools.name]),
+            addGenerationPrompt: try r.bool(f.addGenerationPrompt), bosToken: try r.string(f.bosToken),
+            eosToken: try r.string(f.eosToken))
         let events = try await pipeline.submit(
             kind: .renderChat, input: .chat(prompt), options: GenerationOptions(), context: context, endpoint: "/apply_chat_template")
         let text = try await support.answer(context, events) { event in
@@ -49,11 +45,13 @@ public struct UtilityRoutes: Sendable {
     private func tokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
-        let fields = try ParameterReader(body)
-        guard case .string(let text)? = body["text"] ?? body["content"] else {
+        let r = try ParameterReader(body)
+        let f = UtilityFields.Tokenize()
+        let (text, content) = (try r.string(f.text), try r.string(f.content))
+        guard let text = text ?? content else {
             throw APIError.invalid("text", "is required and must be a string")
         }
-        let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: false))
+        let options = GenerationOptions(addSpecialTokens: try r.bool(f.addSpecialTokens))
         let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options, context: context, endpoint: "/tokenize")
         let ids = try await support.answer(context, events) { event in
             if case .tokenized(let ids) = event { ids } else { nil }
@@ -66,22 +64,32 @@ public struct UtilityRoutes: Sendable {
     private func detokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
-        let fields = try ParameterReader(body)
-        guard case .array(let items)? = body["ids"] ?? body["tokens"] else {
+        let r = try ParameterReader(body)
+        let f = UtilityFields.Detokenize()
+        let (ids, tokens) = (try Self.tokenIDs(r, f.ids), try Self.tokenIDs(r, f.tokens))
+        guard let ids = ids ?? tokens else {
             throw APIError.invalid("ids", "is required and must be a list of token ids")
         }
-        var ids: [Int32] = []
-        for item in items {
-            guard case .int(let i) = item, let id = Int32(exactly: i) else {
-                throw APIError.invalid("ids", "must hold integers, found \(item.serialized)")
-            }
-            ids.append(id)
-        }
-        let options = GenerationOptions(skipSpecialTokens: try fields.bool("skip_special_tokens", default: false))
+        let options = GenerationOptions(skipSpecialTokens: try r.bool(f.skipSpecialTokens))
         let events = try await pipeline.submit(kind: .detokenize, input: .tokens(ids), options: options, context: context, endpoint: "/detokenize")
         let text = try await support.answer(context, events) { event in
             if case .detokenized(let text) = event { text } else { nil }
         }
         return json(.object([("text", .string(text))]))
+    }
+
+    /// A list of 32-bit token ids; nil when absent. Whether each is in the vocabulary is the
+    /// Detokenize stage's check.
+    private static func tokenIDs(_ r: ParameterReader, _ field: RequestField) throws(APIError) -> [Int32]? {
+        guard let value = r[field.name] else { return nil }
+        guard case .array(let items) = value else { throw APIError.invalid(field.name, "must be a list of token ids") }
+        var ids: [Int32] = []
+        for item in items {
+            guard case .int(let i) = item, let id = Int32(exactly: i) else {
+                throw APIError.invalid(field.name, "must hold integers, found \(item.serialized)")
+            }
+            ids.append(id)
+        }
+        return ids
     }
 }

@@ -196,7 +196,8 @@ struct ServeCommand: AsyncParsableCommand {
             defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, hasChatTemplate: chat != nil,
             toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) }, reasoning: chat?.reasoning,
-            chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
+            chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970),
+            vocabularySize: tokenizer.vocabulary.count)
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()
         let client = PipelineClient(tokenize: toTokenize, scheduler: toScheduler, monitor: monitor, metrics: metrics)
@@ -221,6 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
         Self.raiseOpenFileLimit(toHold: maxConnections, logger: logger)
         routes.add(DebugRoutes(monitor: monitor, metrics: metrics, registry: registry, compute: compute, connections: connections).routes)
         routes.add(ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).routes)
+        routes.addDocument(configuration: ingress)
         routes.finish()
         let host = access.host
         let app = Application(

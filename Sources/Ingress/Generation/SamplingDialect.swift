@@ -16,29 +16,3 @@ enum SamplingDialect {
         }
     }
 }
-
-extension ParameterReader {
-    /// The sampling fields both APIs share, with `dialect`'s names and ranges. Greediness is
-    /// decided here, once: the engine reads ``SamplingParameters/doSample`` and nothing else.
-    func sampling(_ dialect: SamplingDialect) throws(APIError) -> SamplingParameters {
-        var sampling = SamplingParameters()
-        switch dialect {
-        case .lightLLM:
-            sampling.doSample = try bool("do_sample", default: false)
-            sampling.temperature = try float(
-                "temperature", default: 1, in: 0...SamplingParameters.maxTemperature, excludingLowerBound: true)
-        case .openAI:
-            let temperature = try float("temperature", default: 1, in: 0...2)
-            sampling.doSample = temperature > 0
-            sampling.temperature = temperature > 0 ? temperature : 1
-        }
-        sampling.topP = try float("top_p", default: 1, in: 0...1, excludingLowerBound: true)
-        sampling.topK = try integer("top_k", default: -1, { $0 == -1 || $0 >= 1 }, "-1 or at least 1")
-        sampling.presencePenalty = try float("presence_penalty", default: 0, in: dialect.penaltyRange)
-        sampling.frequencyPenalty = try float("frequency_penalty", default: 0, in: dialect.penaltyRange)
-        sampling.repetitionPenalty = try float("repetition_penalty", default: 1, in: 1...SamplingParameters.maxPenalty)
-        sampling.ignoreEOS = try bool("ignore_eos", default: false)
-        sampling.seed = try optionalSeed("seed")
-        return sampling
-    }
-}

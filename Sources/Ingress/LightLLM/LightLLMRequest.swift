@@ -15,34 +15,34 @@ public struct LightLLMRequest: Sendable {
     /// Parses a request body. Every number is range-checked before anything computes with it;
     /// `maxNewTokensLimit` is the most tokens any request may generate on this server.
     public static func parse(_ body: JSON, defaultMaxNewTokens: Int, maxNewTokensLimit: Int) throws(APIError) -> LightLLMRequest {
+        let fields = LightLLMFields(defaultMaxNewTokens: defaultMaxNewTokens, maxNewTokensLimit: maxNewTokensLimit)
+        let f = fields.parameters.group
         let top = try ParameterReader(body)
-        let input = try PromptReader.single(body["inputs"], field: "inputs")
-        try checkMultimodal(body["multimodal_params"])
-        let p = try ParameterReader(body["parameters"], path: "parameters.")
+        let input = try PromptReader.single(body[fields.inputs.name], field: fields.inputs.name)
+        try checkMultimodal(body[fields.multimodalParams.name])
+        let p = try ParameterReader(body[fields.parameters.field.name], path: fields.parameters.field.name + ".")
 
-        var options = GenerationOptions(sampling: try p.sampling(.lightLLM))
-        options.maxNewTokens = try p.integer(
-            "max_new_tokens", default: min(defaultMaxNewTokens, maxNewTokensLimit), in: 1...max(1, maxNewTokensLimit),
-            "between 1 and \(maxNewTokensLimit) (the server's --max-req-total-len less one prompt token)")
+        var options = GenerationOptions(sampling: try p.sampling(f.sampling))
+        options.maxNewTokens = try p.integer(f.maxNewTokens)
         options.sampling.minNewTokens = try p.integer(
-            "min_new_tokens", default: 1, in: 1...options.maxNewTokens, "between 1 and max_new_tokens (\(options.maxNewTokens))")
-        options.stopSequences = try p.strings("stop_sequences", max: 10)
-        options.bestOf = try p.integer("best_of", default: 1, in: 1...8)
-        options.returnCount = try p.integer("n", default: options.bestOf, in: 1...options.bestOf, "between 1 and best_of (\(options.bestOf))")
-        options.skipSpecialTokens = try p.bool("skip_special_tokens", default: true)
-        options.addSpecialTokens = try p.bool("add_special_tokens", default: true)
-        options.printEOSToken = try p.bool("print_eos_token", default: false)
+            f.minNewTokens, in: 1...options.maxNewTokens, "between 1 and max_new_tokens (\(options.maxNewTokens))")
+        options.stopSequences = try p.strings(f.stopSequences)
+        options.bestOf = try p.integer(f.bestOf)
+        options.returnCount = try p.integer(f.n, default: options.bestOf, in: 1...options.bestOf, "between 1 and best_of (\(options.bestOf))")
+        options.skipSpecialTokens = try p.bool(f.skipSpecialTokens)
+        options.addSpecialTokens = try p.bool(f.addSpecialTokens)
+        options.printEOSToken = try p.bool(f.printEOSToken)
         options.includeStopSequence = true
         options.constraint = try p.constraint()
-        options.sampling.inputPenalty = try p.bool("input_penalty", default: false)
-        options.sampling.lengthPenalty = try p.lengthPenalty("exponential_decay_length_penalty")
-        options.promptLogprobs = try p.bool("return_all_prompt_logprobs", default: false) ? 0 : nil
+        options.sampling.inputPenalty = try p.bool(f.inputPenalty)
+        options.sampling.lengthPenalty = try p.lengthPenalty(f.lengthPenalty)
+        options.promptLogprobs = try p.bool(f.returnAllPromptLogprobs) ? 0 : nil
         // Hugging Face's fast tokenizers, which LightLLM loads by default, ignore it; so does LightServe.
-        _ = try p.bool("add_spaces_between_special_tokens", default: true)
+        _ = try p.bool(f.addSpacesBetweenSpecialTokens)
 
         return LightLLMRequest(
-            call: GenerationCall(prompts: [input], options: options), returnDetails: try p.bool("return_details", default: false),
-            stream: top.has("stream") ? try top.bool("stream", default: false) : nil)
+            call: GenerationCall(prompts: [input], options: options), returnDetails: try p.bool(f.returnDetails),
+            stream: top.has(fields.stream.name) ? try top.bool(fields.stream) : nil)
     }
 
     /// Streaming sends one sequence's tokens as they come; several sequences cannot stream.

@@ -94,11 +94,10 @@ public struct LightLLMRoutes: Sendable {
     private func countTokens(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
-        let fields = try ParameterReader(body)
-        guard case .string(let text)? = body["text"] else {
-            throw APIError.invalid("text", "is required and must be a string")
-        }
-        let options = GenerationOptions(addSpecialTokens: try fields.bool("add_special_tokens", default: true))
+        let r = try ParameterReader(body)
+        let f = LightLLMFields.TokenCount()
+        let text = try r.string(f.text) ?? ""
+        let options = GenerationOptions(addSpecialTokens: try r.bool(f.addSpecialTokens))
         let events = try await pipeline.submit(kind: .tokenize, input: .text(text), options: options, context: context, endpoint: "/tokens")
         let ids = try await support.answer(context, events) { event in
             if case .tokenized(let ids) = event { ids } else { nil }
@@ -109,10 +108,10 @@ public struct LightLLMRoutes: Sendable {
     private func score(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await support.readJSON(&request)
-        _ = try ParameterReader(body["parameters"], path: "parameters.")
-        guard case .string(let chat)? = body["chat"] else {
-            throw APIError.invalid("chat", "is required and must be a string")
-        }
+        let r = try ParameterReader(body)
+        let f = LightLLMFields.Score()
+        try r.check(f.parameters)
+        let chat = try r.string(f.chat) ?? ""
         guard configuration.hasRewardHead else {
             throw APIError(.badRequest, "this model has no reward head (cls.output.weight); /get_score needs a reward model")
         }

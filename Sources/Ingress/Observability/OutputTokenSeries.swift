@@ -34,7 +34,10 @@ public final class OutputTokenSeries: Sendable {
         public var total: Int
     }
 
-    public init(seconds: Int = 300, origin: ContinuousClock.Instant = .now) {
+    /// The seconds a series keeps unless told otherwise.
+    public static let defaultSeconds = 300
+
+    public init(seconds: Int = defaultSeconds, origin: ContinuousClock.Instant = .now) {
         self.length = max(1, seconds)
         self.origin = origin
         self.state = Mutex(State(buckets: Array(repeating: 0, count: max(1, seconds))))

@@ -12,7 +12,10 @@ final class TraceWindow: Sendable {
     let keep: Duration
     private let state = Mutex<(cursor: UInt64, spans: [TraceRecorder.Span])>((0, []))
 
-    init(recorder: TraceRecorder, keep: Duration = .seconds(60)) {
+    /// How much of the trace the window keeps unless told otherwise.
+    static let defaultKeep = Duration.seconds(60)
+
+    init(recorder: TraceRecorder, keep: Duration = defaultKeep) {
         self.recorder = recorder
         self.keep = keep
     }

@@ -23,28 +23,6 @@ public struct OpenAIRequest: Sendable {
     public var prompts: [PromptInput] { call.prompts }
     public var options: GenerationOptions { call.options }
 
-    static let sharedFields = Set<String>([
-        "model", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "presence_penalty", "frequency_penalty",
-        "seed", "logprobs", "user", "stream_options", "top_k", "repetition_penalty", "ignore_eos", "min_tokens",
-        "logit_bias", "store", "metadata", "service_tier", "response_format",
-        // LightLLM's constraint parameters, taken here too (see ParameterReader.constraint()).
-        "guided_json", "regular_constraint", "guided_grammar", "allowed_token_ids",
-    ]).union(routerFields)
-    /// Fields sglang-router 0.3.2 adds to every body it proxies (SGLang's own extensions):
-    /// honoured where LightServe can (`no_stop_trim`, `skip_special_tokens`,
-    /// `max_completion_tokens`, `separate_reasoning`, `stream_reasoning` true), accepted when they
-    /// ask for nothing (`return_hidden_states` and `continue_final_message` only when false).
-    static let routerFields: Set<String> = [
-        "no_stop_trim", "skip_special_tokens", "return_hidden_states", "separate_reasoning", "stream_reasoning",
-        "continue_final_message", "max_completion_tokens",
-    ]
-    static let completionFields = sharedFields.union(["prompt", "echo", "best_of", "suffix"])
-    static let chatFields = sharedFields.union([
-        "messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice", "functions", "function_call",
-        "parallel_tool_calls", "audio", "modalities", "prediction", "reasoning_effort",
-        "web_search_options", "chat_template_kwargs",
-    ])
-
     /// Parses a body for `endpoint`; `defaultMaxTokens` applies to completions (chat runs to the
     /// context by default, capped at `chatMaxTokens`). Every number is range-checked before
     /// anything computes with it; `maxTokensLimit` is the most tokens any request may generate.
@@ -57,68 +35,77 @@ public struct OpenAIRequest: Sendable {
     ) throws(APIError) -> OpenAIRequest {
         let r = try ParameterReader(body)
         guard case .object(let members) = body else { throw APIError.invalid("body", "must be a JSON object") }
-        let allowed = endpoint == .chat ? chatFields : completionFields
+        let fields = OpenAIFields(endpoint, maxTokensLimit: maxTokensLimit)
+        let f = fields.shared
+        let declared = fields.fields
+        let allowed = Set(declared.map(\.name))
         if let unknown = members.map(\.0).first(where: { !allowed.contains($0) }) {
             throw APIError.invalid(unknown, "is not a recognised parameter")
         }
-        try refuseUnsupported(body, endpoint: endpoint)
-        if let model = body["model"], !(model.string != nil || model == .null) {
-            throw APIError.invalid("model", "must be a string")
+        for field in declared {
+            switch field.kind {
+            case .unsupported: try r.check(field)
+            default: continue
+            }
+        }
+        try refuseUnsupported(body)
+        for field in [f.model, f.user, f.store, f.metadata, f.serviceTier] + (fields.chat.map { [$0.reasoningEffort] } ?? []) {
+            try r.check(field)
         }
 
         var options = GenerationOptions(
-            sampling: try r.sampling(.openAI), includeStopSequence: false, addSpecialTokens: endpoint == .completions)
-        options.stopSequences = try r.strings("stop", max: 4)
-        let n = try r.integer("n", default: 1, in: 1...8)
+            sampling: try r.sampling(f.sampling), includeStopSequence: false, addSpecialTokens: endpoint == .completions)
+        options.stopSequences = try r.strings(f.stop)
+        let n = try r.integer(f.n)
         options.returnCount = n
-        options.bestOf = endpoint == .completions ? try r.integer("best_of", default: n, in: n...8, "between n (\(n)) and 8") : n
-        let limit = max(1, maxTokensLimit)
-        let limitRule = "between 1 and \(limit) (the server's --max-req-total-len less one prompt token)"
+        options.bestOf = n
+        if let c = fields.completions {
+            options.bestOf = try r.integer(c.bestOf, default: n, in: n...8, "between n (\(n)) and 8")
+        }
+        let limitField = r.has(f.maxCompletionTokens.name) ? f.maxCompletionTokens : f.maxTokens
 
         var logprobs = false
-        switch endpoint {
-        case .completions:
-            if r.has("logprobs") {
-                options.sampling.topLogprobs = try r.integer("logprobs", default: 0, in: 0...5)
+        if let c = fields.completions {
+            if r.has(c.logprobs.name) {
+                options.sampling.topLogprobs = try r.integer(c.logprobs)
                 logprobs = true
             }
-            let limitField = r.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens"
-            options.maxNewTokens = try r.integer(limitField, default: min(defaultMaxTokens, limit), in: 1...limit, limitRule)
-        case .chat:
-            logprobs = try r.bool("logprobs", default: false)
-            let top = try r.integer("top_logprobs", default: 0, in: 0...20)
-            if top > 0 && !logprobs { throw APIError.invalid("top_logprobs", "needs logprobs: true") }
+            options.maxNewTokens = try r.integer(limitField, default: min(defaultMaxTokens, max(1, maxTokensLimit)))
+        }
+        if let c = fields.chat {
+            logprobs = try r.bool(c.logprobs)
+            let top = try r.integer(c.topLogprobs)
+            if top > 0 && !logprobs { throw APIError.invalid(c.topLogprobs.name, "needs logprobs: true") }
             options.sampling.topLogprobs = top
-            let limitField = r.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens"
-            if r.has(limitField) {
-                options.maxNewTokens = try r.integer(limitField, default: chatMaxTokens, in: 1...limit, limitRule)
+            if r.has(limitField.name) {
+                options.maxNewTokens = try r.integer(limitField)
             } else {
-                options.maxNewTokens = min(chatMaxTokens, limit)
+                options.maxNewTokens = min(chatMaxTokens, max(1, maxTokensLimit))
                 options.clampToContext = true
             }
         }
-        options.includeStopSequence = try r.bool("no_stop_trim", default: false)
-        options.skipSpecialTokens = try r.bool("skip_special_tokens", default: true)
+        options.includeStopSequence = try r.bool(f.noStopTrim)
+        options.skipSpecialTokens = try r.bool(f.skipSpecialTokens)
         // SGLang's switches: reasoning apart from the answer (or left in it), streamed as it comes.
-        let separateReasoning = try r.bool("separate_reasoning", default: true)
-        let streamReasoning = try r.bool("stream_reasoning", default: true)
-        for field in ["return_hidden_states", "continue_final_message"] {
-            if try r.bool(field, default: false) { throw APIError.invalid(field, "is not supported by LightServe") }
+        let separateReasoning = try r.bool(f.separateReasoning)
+        let streamReasoning = try r.bool(f.streamReasoning)
+        for field in [f.returnHiddenStates, f.continueFinalMessage] {
+            if try r.bool(field.name, default: false) { throw APIError.invalid(field.name, "is not supported by LightServe") }
         }
         // EOS counts as an output token: min_tokens 0 and 1 both let the first token end it.
         options.sampling.minNewTokens = try r.integer(
-            "min_tokens", default: 0, in: 0...options.maxNewTokens, "between 0 and the token limit (\(options.maxNewTokens))")
+            f.minTokens, in: 0...options.maxNewTokens, "between 0 and the token limit (\(options.maxNewTokens))")
         options.constraint = try r.constraint()
-        if let format = try responseFormat(body["response_format"]) {
+        if let format = try responseFormat(body[f.responseFormat.name]) {
             if let given = options.constraint {
                 throw APIError.invalid("response_format", "cannot be combined with \(given.field): give at most one constraint")
             }
             options.constraint = format
         }
 
-        let stream = try r.bool("stream", default: false)
-        let streamOptions = try ParameterReader(body["stream_options"], path: "stream_options.")
-        let includeUsage = try streamOptions.bool("include_usage", default: false)
+        let stream = try r.bool(f.stream)
+        let streamOptions = try ParameterReader(body[f.streamOptions.field.name], path: f.streamOptions.field.name + ".")
+        let includeUsage = try streamOptions.bool(f.streamOptions.group.includeUsage)
         if includeUsage && !stream { throw APIError.invalid("stream_options", "is only allowed with stream: true") }
         if stream && options.bestOf != options.returnCount {
             throw APIError.invalid("best_of", "cannot be streamed unless it equals n")
@@ -127,18 +114,17 @@ public struct OpenAIRequest: Sendable {
         let prompts: [PromptInput]
         var echo = false
         var output = OutputParsing.plain
-        switch endpoint {
-        case .completions:
-            prompts = try PromptReader.batch(body["prompt"], field: "prompt")
-            echo = try r.bool("echo", default: false)
+        if let c = fields.completions {
+            prompts = try PromptReader.batch(body[c.prompt.name], field: c.prompt.name)
+            echo = try r.bool(c.echo)
             if echo && logprobs {
                 if stream { throw APIError.invalid("echo", "with logprobs cannot be streamed; ask without stream") }
                 options.promptLogprobs = options.sampling.topLogprobs
             }
-        case .chat:
-            let tools = try parseTools(body["tools"])
-            let choice = try ToolChoice.parse(body["tool_choice"], tools: tools)
-            let parallel = try r.bool("parallel_tool_calls", default: true)
+        } else if let c = fields.chat {
+            let tools = try parseTools(body[c.tools.name])
+            let choice = try ToolChoice.parse(body[c.toolChoice.name], tools: tools)
+            let parallel = try r.bool(c.parallelToolCalls)
             if let tools, choice != .none {
                 guard let format = toolCallFormat else {
                     throw APIError.invalid("tools", "this model's chat template writes no tool calls LightServe can read")
@@ -154,11 +140,13 @@ public struct OpenAIRequest: Sendable {
             }
             output.reasoning = separateReasoning ? reasoning : nil
             if output.reasoning != nil, stream, !streamReasoning {
-                throw APIError.invalid("stream_reasoning", "false is not supported: reasoning streams as it is generated")
+                throw APIError.invalid(f.streamReasoning.name, "false is not supported: reasoning streams as it is generated")
             }
-            let variables = try ParameterReader(body["chat_template_kwargs"], path: "chat_template_kwargs.").members
+            let variables = try ParameterReader(body[c.chatTemplateKwargs.name], path: c.chatTemplateKwargs.name + ".").members
             prompts = [.chat(ChatPrompt(
-                messages: try parseMessages(body["messages"]), tools: choice == .none ? nil : tools, variables: variables))]
+                messages: try parseMessages(body[c.messages.name]), tools: choice == .none ? nil : tools, variables: variables))]
+        } else {
+            prompts = []
         }
         return OpenAIRequest(
             endpoint: endpoint, call: GenerationCall(prompts: prompts, options: options, output: output), stream: stream,
@@ -195,13 +183,9 @@ public struct OpenAIRequest: Sendable {
         }
     }
 
-    /// Fields whose meaning LightServe cannot honour: refused by name.
-    static func refuseUnsupported(_ body: JSON, endpoint: Endpoint) throws(APIError) {
-        for field in ["functions", "function_call", "audio", "prediction", "web_search_options", "suffix"] {
-            if let value = body[field], value != .null {
-                throw APIError.invalid(field, "is not supported by LightServe")
-            }
-        }
+    /// Fields LightServe takes only in the form that asks for nothing: refused by name otherwise.
+    /// (Fields it cannot honour at all are declared ``RequestField/Kind/unsupported``.)
+    static func refuseUnsupported(_ body: JSON) throws(APIError) {
         if let bias = body["logit_bias"], bias != .null, bias != .object([]) {
             throw APIError.invalid("logit_bias", "is not supported by LightServe")
         }
