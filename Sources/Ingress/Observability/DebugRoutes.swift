@@ -60,6 +60,8 @@ public struct DebugRoutes: Sendable {
                 ("waiting_requests", .int(Int64(monitor.load.waitingRequests))),
                 ("preemptions", .int(Int64(monitor.load.schedule.preemptions))),
                 ("prefix_cache_hit_ratio", .double(round3(monitor.load.prefixCacheHitRatio))),
+                ("spec_draft_tokens", .int(Int64(monitor.load.schedule.draftedTokens))),
+                ("spec_accepted_tokens", .int(Int64(monitor.load.schedule.acceptedTokens))),
             ])),
             ("compute", .object([
                 ("processor", .string(compute.processor)), ("kernels", .string(compute.kernels)),
