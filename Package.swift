@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-service-context.git", from: "1.5.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -86,6 +87,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
@@ -98,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenize",
-            dependencies: ["LightServeCore", "GGUF", "Jinja"],
+            dependencies: ["LightServeCore", "GGUF", "Grammar", "Jinja"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -123,6 +125,13 @@ let package = Package(
             dependencies: ["LightServeCore", "Tokenize"],
             swiftSettings: swiftSettings
         ),
+        // Constrained decoding: grammars (EBNF, regex, JSON Schema) compiled against a vocabulary
+        // into token masks.
+        .target(
+            name: "Grammar",
+            dependencies: ["LightServeCore"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The binary: wires the stages, nothing else
         .executableTarget(
@@ -132,6 +141,7 @@ let package = Package(
                 "Detokenize",
                 "Execute",
                 "GGUF",
+                "Grammar",
                 "Ingress",
                 "Jinja",
                 "LightServeCore",
@@ -235,10 +245,17 @@ let package = Package(
                 "Ingress", "LightServeCore", "GGUF", "LoadClient", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 // The endpoint tests run the real server binary.
                 "LightServe",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GrammarTests",
+            dependencies: ["Grammar", "LightServeCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

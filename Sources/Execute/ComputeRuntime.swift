@@ -11,10 +11,16 @@ public final class ComputeRuntime {
     /// Loads OpenBLAS for this processor (once per process), then starts `threads - 1` helper
     /// threads, after checking that the processor can run `kernels` at all: a clear error
     /// instead of an illegal-instruction crash.
-    public init(threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
-        let missing = ProcessorFeatures.current.missingBaseline
+    public convenience init(threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
+        try self.init(threads: threads, kernels: kernels, processor: .current)
+    }
+
+    /// The checks against `processor` (this one, but for the tests that ask what a lesser one
+    /// would be told), then the runtime on this one.
+    init(threads: Int, kernels: KernelSet, processor: ProcessorFeatures) throws(ExecuteError) {
+        let missing = processor.missingBaseline
         guard missing.isEmpty else { throw .unsupportedProcessor(missing: missing) }
-        let lacking = kernels.missing(on: .current)
+        let lacking = kernels.missing(on: processor)
         guard lacking.isEmpty else { throw .kernelSetUnavailable(kernels, missing: lacking) }
         _ = try OpenBLASLibrary.load()
         var error: Int32 = 0

@@ -108,7 +108,7 @@ extension Sampler {
             ? Self.mostLikely(logits: UnsafeBufferPointer(logits), count: parameters.topLogprobs, logPartition: logPartition) : []
         var shift: Float = 0
         if let constraint = state.constraint {
-            var mask = TokenMask(count: logits.count, allowing: false)
+            var mask = TokenMask(count: logits.count)
             constraint.fillMask(&mask)
             Self.apply(mask, to: logits)
             let allowedBest = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))

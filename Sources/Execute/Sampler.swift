@@ -112,7 +112,7 @@ public struct Sampler: Sendable {
         if parameters.isGreedy && constraint.allows(Int32(best)) {
             chosen = Int32(best)
         } else {
-            var mask = TokenMask(count: logits.count, allowing: false)
+            var mask = TokenMask(count: logits.count)
             constraint.fillMask(&mask)
             Self.apply(mask, to: logits)
             let allowedBest = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
@@ -134,7 +134,7 @@ public struct Sampler: Sendable {
     /// allowed ones become equally likely, so the choice always satisfies the constraint.
     static func apply(_ mask: TokenMask, to logits: UnsafeMutableBufferPointer<Float>) {
         var anyPossible = false
-        mask.words.withUnsafeBufferPointer { words in
+        mask.withUnsafeWords { words in
             for (w, word) in words.enumerated() where word != ~0 {
                 var disallowed = ~word
                 while disallowed != 0 {

@@ -3,6 +3,8 @@
 // does not know recent Xeons and falls back to its generic Prescott kernels (sgemm 21 GFLOP/s per
 // thread there instead of 106 with Cooperlake's). Loading it ourselves lets the caller settle the
 // core type first, in every process that runs kernels: the server, the benchmarks and the tests.
+// Nothing here loads it on its own (a runtime refuses to start before it is loaded), so the one
+// load in a process is the one its core type was chosen for.
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -58,6 +60,13 @@ int ls_blas_load(const char *core_type, char *error, int error_len) {
     if (status < 0 && error && error_len > 0) snprintf(error, (size_t)error_len, "%s", load_error);
     pthread_mutex_unlock(&load_lock);
     return status > 0 ? 0 : -1;
+}
+
+int ls_blas_loaded(void) {
+    pthread_mutex_lock(&load_lock);
+    int loaded = load_status > 0;
+    pthread_mutex_unlock(&load_lock);
+    return loaded;
 }
 
 const char *ls_blas_core_name(void) {

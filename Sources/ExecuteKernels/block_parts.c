@@ -1,7 +1,7 @@
 // The optional steps of a transformer block that only some model families use: q/k/v biases,
 // NEOX rotary layout, tanh-GELU gating and norms applied to a sub-layer's output before the
 // residual add. Same discipline as elementwise.c: vectorised, rows spread over the pool's
-// threads from a few dozen rows on.
+// threads from a few dozen rows on (ls_parallel_rows).
 #include <math.h>
 
 #include "internal.h"
@@ -78,40 +78,26 @@ void ls_rmsnorm_add(const float *x, int ldx, const float *weight, float *residua
     }
 }
 
-typedef struct {
-    const float *a, *b, *weight;
-    int lda, ldb, ldo, rows, n;
-    float *out;
-    float eps;
-    int kind;  // 0: geglu, 1: rmsnorm_add
-} parts_job;
-
-static void parts_worker(void *ctx, int worker, int workers) {
-    const parts_job *job = ctx;
-    int r0 = job->rows * worker / workers, r1 = job->rows * (worker + 1) / workers;
-    if (r1 <= r0) return;
-    if (job->kind == 0)
-        ls_geglu(job->a + (size_t)r0 * job->lda, job->lda, job->b + (size_t)r0 * job->ldb, job->ldb,
-                 job->out + (size_t)r0 * job->ldo, job->ldo, r1 - r0, job->n);
-    else
-        ls_rmsnorm_add(job->a + (size_t)r0 * job->lda, job->lda, job->weight, job->out + (size_t)r0 * job->ldo, job->ldo,
-                       r1 - r0, job->n, job->eps);
+static void geglu_rows(const ls_rows_job *job, int r0, int r1) {
+    ls_geglu(job->a + (size_t)r0 * job->lda, job->lda, job->b + (size_t)r0 * job->ldb, job->ldb,
+             job->out + (size_t)r0 * job->ldo, job->ldo, r1 - r0, job->n);
 }
 
-/// Rows below which splitting costs more than it saves (as in elementwise.c).
-#define LS_PARTS_PARALLEL_ROWS 32
+static void rmsnorm_add_rows(const ls_rows_job *job, int r0, int r1) {
+    ls_rmsnorm_add(job->a + (size_t)r0 * job->lda, job->lda, job->weight, job->out + (size_t)r0 * job->ldo, job->ldo,
+                   r1 - r0, job->n, job->eps);
+}
 
 void ls_geglu_parallel(ls_runtime *rt, const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows,
                        int n) {
-    if (rows < LS_PARTS_PARALLEL_ROWS) return ls_geglu(gate, ldg, up, ldu, out, ldo, rows, n);
-    parts_job job = {.a = gate, .lda = ldg, .b = up, .ldb = ldu, .out = out, .ldo = ldo, .rows = rows, .n = n, .kind = 0};
-    ls_parallel(rt, parts_worker, &job);
+    ls_rows_job job = {.run = geglu_rows, .a = gate, .lda = ldg, .b = up, .ldb = ldu, .out = out, .ldo = ldo, .rows = rows,
+                       .n = n};
+    ls_parallel_rows(rt, &job);
 }
 
 void ls_rmsnorm_add_parallel(ls_runtime *rt, const float *x, int ldx, const float *weight, float *residual, int ldr,
                              int rows, int dim, float eps) {
-    if (rows < LS_PARTS_PARALLEL_ROWS) return ls_rmsnorm_add(x, ldx, weight, residual, ldr, rows, dim, eps);
-    parts_job job = {.a = x, .lda = ldx, .weight = weight, .out = residual, .ldo = ldr, .rows = rows, .n = dim, .eps = eps,
-                     .kind = 1};
-    ls_parallel(rt, parts_worker, &job);
+    ls_rows_job job = {.run = rmsnorm_add_rows, .a = x, .lda = ldx, .weight = weight, .out = residual, .ldo = ldr,
+                       .rows = rows, .n = dim, .eps = eps};
+    ls_parallel_rows(rt, &job);
 }

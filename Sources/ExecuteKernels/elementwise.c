@@ -50,41 +50,28 @@ void ls_swiglu(const float *gate, int ldg, const float *up, int ldu, float *out,
     }
 }
 
-typedef struct {
-    const float *a, *b, *weight;
-    int lda, ldb, ldo, rows, n;
-    float *out;
-    float eps;
-    int kind;  // 0: rmsnorm, 1: swiglu
-} rows_job;
-
-static void rows_worker(void *ctx, int worker, int workers) {
-    const rows_job *job = ctx;
-    int r0 = job->rows * worker / workers, r1 = job->rows * (worker + 1) / workers;
-    if (r1 <= r0) return;
-    if (job->kind == 0)
-        ls_rmsnorm(job->a + (size_t)r0 * job->lda, job->lda, job->weight, job->out + (size_t)r0 * job->ldo, job->ldo, r1 - r0,
-                   job->n, job->eps);
-    else
-        ls_swiglu(job->a + (size_t)r0 * job->lda, job->lda, job->b + (size_t)r0 * job->ldb, job->ldb,
-                  job->out + (size_t)r0 * job->ldo, job->ldo, r1 - r0, job->n);
+static void rmsnorm_rows(const ls_rows_job *job, int r0, int r1) {
+    ls_rmsnorm(job->a + (size_t)r0 * job->lda, job->lda, job->weight, job->out + (size_t)r0 * job->ldo, job->ldo, r1 - r0,
+               job->n, job->eps);
 }
 
-/// Rows below which splitting costs more than it saves.
-#define LS_PARALLEL_ROWS 32
+static void swiglu_rows(const ls_rows_job *job, int r0, int r1) {
+    ls_swiglu(job->a + (size_t)r0 * job->lda, job->lda, job->b + (size_t)r0 * job->ldb, job->ldb,
+              job->out + (size_t)r0 * job->ldo, job->ldo, r1 - r0, job->n);
+}
 
 void ls_rmsnorm_parallel(ls_runtime *rt, const float *x, int ldx, const float *weight, float *out, int ldo, int rows,
                          int dim, float eps) {
-    if (rows < LS_PARALLEL_ROWS) return ls_rmsnorm(x, ldx, weight, out, ldo, rows, dim, eps);
-    rows_job job = {.a = x, .lda = ldx, .weight = weight, .out = out, .ldo = ldo, .rows = rows, .n = dim, .eps = eps, .kind = 0};
-    ls_parallel(rt, rows_worker, &job);
+    ls_rows_job job = {.run = rmsnorm_rows, .a = x, .lda = ldx, .weight = weight, .out = out, .ldo = ldo, .rows = rows,
+                       .n = dim, .eps = eps};
+    ls_parallel_rows(rt, &job);
 }
 
 void ls_swiglu_parallel(ls_runtime *rt, const float *gate, int ldg, const float *up, int ldu, float *out, int ldo, int rows,
                         int n) {
-    if (rows < LS_PARALLEL_ROWS) return ls_swiglu(gate, ldg, up, ldu, out, ldo, rows, n);
-    rows_job job = {.a = gate, .lda = ldg, .b = up, .ldb = ldu, .out = out, .ldo = ldo, .rows = rows, .n = n, .kind = 1};
-    ls_parallel(rt, rows_worker, &job);
+    ls_rows_job job = {.run = swiglu_rows, .a = gate, .lda = ldg, .b = up, .ldb = ldu, .out = out, .ldo = ldo, .rows = rows,
+                       .n = n};
+    ls_parallel_rows(rt, &job);
 }
 
 /// The largest of `n` values (-inf for none); NaN must not occur.

@@ -18,20 +18,6 @@
 #define ls_dequantize LS_VARIANT_NAME(ls_dequantize)
 #define ls_quant_kernels_for LS_VARIANT_NAME(ls_quant_kernels_for)
 #define ls_dot_widened LS_VARIANT_NAME(ls_dot_widened)
-#define ls_q4_0_kernels LS_VARIANT_NAME(ls_q4_0_kernels)
-#define ls_q4_1_kernels LS_VARIANT_NAME(ls_q4_1_kernels)
-#define ls_q8_0_kernels LS_VARIANT_NAME(ls_q8_0_kernels)
-#define ls_q5_0_kernels LS_VARIANT_NAME(ls_q5_0_kernels)
-#define ls_q5_1_kernels LS_VARIANT_NAME(ls_q5_1_kernels)
-#define ls_q2_k_kernels LS_VARIANT_NAME(ls_q2_k_kernels)
-#define ls_q3_k_kernels LS_VARIANT_NAME(ls_q3_k_kernels)
-#define ls_q4_k_kernels LS_VARIANT_NAME(ls_q4_k_kernels)
-#define ls_q5_k_kernels LS_VARIANT_NAME(ls_q5_k_kernels)
-#define ls_q6_k_kernels LS_VARIANT_NAME(ls_q6_k_kernels)
-#define ls_iq4_nl_kernels LS_VARIANT_NAME(ls_iq4_nl_kernels)
-#define ls_iq4_xs_kernels LS_VARIANT_NAME(ls_iq4_xs_kernels)
-#define ls_q4_1_x16_kernels LS_VARIANT_NAME(ls_q4_1_x16_kernels)
-#define ls_q8_0_x16_kernels LS_VARIANT_NAME(ls_q8_0_x16_kernels)
 #define ls_packed_layout LS_VARIANT_NAME(ls_packed_layout)
 #define ls_gemm_group_bytes LS_VARIANT_NAME(ls_gemm_group_bytes)
 #define ls_gemm_transpose LS_VARIANT_NAME(ls_gemm_transpose)
@@ -47,6 +33,9 @@
 
 #include "ExecuteKernels.h"
 
+/// The float types (dequantize.c); the block-quantized ones are in types/types.h.
+enum { LS_TYPE_F32 = 0, LS_TYPE_F16 = 1, LS_TYPE_BF16 = 30 };
+
 #define LS_MAX_THREADS 64
 #define LS_ALIGN 64
 
@@ -54,6 +43,22 @@ typedef void (*ls_task)(void *ctx, int worker, int workers);
 
 /// Runs `task` on every worker (the caller is worker 0) and returns when all are done.
 void ls_parallel(ls_runtime *rt, ls_task task, void *ctx);
+
+/// A step applied row by row (a norm, a gated activation): `run` does rows [r0, r1) of `rows`,
+/// reading `a` (and `b`, `weight`) and writing `out`, each row `ld*` floats after the previous.
+typedef struct ls_rows_job ls_rows_job;
+struct ls_rows_job {
+    void (*run)(const ls_rows_job *job, int r0, int r1);
+    const float *a, *b, *weight;
+    int lda, ldb, ldo;
+    float *out;
+    int rows, n;
+    float eps;
+};
+
+/// Runs `job` on the calling thread below a few dozen rows (where splitting costs more than it
+/// saves: decode steps), else on every worker, each a contiguous share of the rows.
+void ls_parallel_rows(ls_runtime *rt, const ls_rows_job *job);
 
 /// Worker `worker`'s scratch of at least `bytes`, 64-byte aligned; grows only from the owner
 /// thread between parallel sections (see ls_reserve_scratch).

@@ -51,10 +51,18 @@ void ls_dequantize_using(int kernels, int type, const void *src, float *dst, int
 
 void ls_dequantize(int type, const void *src, float *dst, int n) { ls_dequantize_using(LS_KERNELS_AVX2, type, src, dst, n); }
 
-// MARK: Packed layouts (the same bytes in either kernel set, so the baseline's code packs)
+// MARK: The types' geometry and packed layouts (the same in either kernel set, so the baseline's answers)
 
 const ls_quant_kernels *ls_quant_kernels_for_avx2(int type);
 int ls_packed_layout_avx2(int type);
+
+int ls_block_geometry(int type, int *values, int *bytes) {
+    const ls_quant_kernels *kernels = ls_quant_kernels_for_avx2(type);
+    if (!kernels) return -1;
+    *values = kernels->block_values;
+    *bytes = kernels->block_bytes;
+    return 0;
+}
 
 int ls_packed_type(int type, int rows, int cols) {
     if (rows <= 0 || rows % LS_PACKED_ROWS != 0 || cols <= 0 || cols % 32 != 0) return -1;

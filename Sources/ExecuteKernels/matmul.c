@@ -4,7 +4,7 @@
 // to 16-bit integers and multiplies it with every row's activations, themselves quantized per
 // 32-block to 16-bit integers (pmaddwd: 16 products per instruction). 16-bit activations keep
 // the golden logits within 0.002 of float32; 8-bit ones would not. Each type widens its blocks in
-// its own file (q4_q8.c, q5.c, q4_k.c, ...; see quantized.h). From 5 rows each weight row
+// its own file (types/q4_0.c, types/q5_k.c, ...; see quantized.h). From 5 rows each weight row
 // is widened once into scratch and reused for every activation row. Weights the model holds in a
 // packed layout (packed.h: 16 rows interleaved, repacked at load) have a kernel of their own that
 // needs no per-row horizontal sums; it takes up to 64 activation rows (AVX-512; 16 in AVX2), four

@@ -1,6 +1,6 @@
 // Shared machinery of the block-quantized types: activations quantized to 16-bit integers per
-// 32-block, weight blocks widened in registers to match them, and the per-type descriptor each
-// quant family's file fills in (a new type adds a file and a line in quant_types.c).
+// 32-block, weight blocks widened in registers to match them, and the descriptor each type's file
+// in types/ fills in (types/types.h lists them).
 #pragma once
 
 #include <string.h>
@@ -31,8 +31,10 @@ typedef struct {
 /// Widens pair `p` (32-blocks 2p and 2p+1) of a weight row of `blocks` 32-blocks.
 typedef weight_pair (*ls_widen_fn)(const uint8_t *row, int p, int blocks);
 
-/// What the kernels need of one block-quantized type.
+/// What the kernels need of one block-quantized type or packed layout.
 typedef struct {
+    /// The type's code: ggml's, or for a packed layout 1000 + the code of the type it repacks.
+    int type;
     int block_values;  // values per block: 32, or 256 for K-quants
     int block_bytes;
     /// Decodes `n` values (whole blocks) exactly as ggml's reference dequantizer does; NULL for
@@ -55,16 +57,28 @@ typedef struct {
     /// A packed layout's: rows interleaved per group (LS_PACKED_ROWS), 0 for a file's row-major
     /// type. `dot` then starts at a group and takes whole groups.
     int packed_rows;
+    /// A packed layout's: the code of the file type it repacks.
+    int packs;
     /// A packed layout's: writes rows of the file type it repacks in this layout (see ls_pack).
     void (*pack)(const uint8_t *src, int rows, int cols, uint8_t *dst);
     /// A packed layout's `widen`: every row of the group at `group`, row i into scratch + i·stride.
     void (*widen_group)(const uint8_t *group, int cols, uint8_t *scratch, size_t stride);
 } ls_quant_kernels;
 
+/// The descriptor of type file `name` in this kernel set (`ls_q4_0_kernels_avx2`, ...).
+#define LS_KERNELS(name) LS_VARIANT_NAME(ls_##name##_kernels)
+
+/// The closing line of every type file: `LS_TYPE(name, code, fields...)` defines its descriptor
+/// from designated initialisers. A unit that includes types/types.h with LS_TYPE_ENTRIES_ONLY
+/// defined reads only these lines, each as it has defined LS_TYPE (quant_types.c: the dispatch).
+#ifndef LS_TYPE_ENTRIES_ONLY
+#define LS_TYPE(name, code, ...) const ls_quant_kernels LS_KERNELS(name) = {.type = code, __VA_ARGS__};
+#endif
+
 /// The kernels of a block-quantized type or packed layout, or NULL for float types and unknown
 /// codes.
 const ls_quant_kernels *ls_quant_kernels_for(int type);
-/// The packed layout of a file type (LS_TYPE_*_X16), or -1.
+/// The code of the packed layout of a file type, or -1.
 int ls_packed_layout(int type);
 
 #define LS_GROUP 4
@@ -182,6 +196,17 @@ static inline __attribute__((always_inline)) __m256 ls_pair_scales(const uint8_t
     return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d2), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
 }
 
+/// The leading f16 pairs of blocks `a` and `b`: [dA, mA, dB, mB] for a type with a scale and a
+/// minimum ([dA, ?, dB, ?] for one with only a scale).
+static inline __attribute__((always_inline)) __m128 ls_pair_heads(const uint8_t *a, const uint8_t *b) {
+    return _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)ls_load_u32(a)), (int)ls_load_u32(b), 1));
+}
+
+/// [dA x4 | dB x4] from ls_pair_heads.
+static inline __attribute__((always_inline)) __m256 ls_head_scales(__m128 heads) {
+    return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(heads), _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2));
+}
+
 /// Signed bytes of a pair as the four int16 activation groups: byte k of `lo` (per 128-bit lane,
 /// one block each) is element k, byte k of `hi` element k + 16, so 16-bit lane i holds elements
 /// 2i (low byte) and 2i + 1 (high byte) of its half.
@@ -190,6 +215,11 @@ static inline __attribute__((always_inline)) void ls_widen_signed_bytes(__m256i 
     w->e[1] = _mm256_srai_epi16(_mm256_slli_epi16(hi, 8), 8);
     w->e[2] = _mm256_srai_epi16(lo, 8);
     w->e[3] = _mm256_srai_epi16(hi, 8);
+}
+
+/// [a x8 | b x8] as int16: per-16-value scales of blocks A and B.
+static inline __attribute__((always_inline)) __m256i ls_spread16(int a, int b) {
+    return _mm256_set_m128i(_mm_set1_epi16((short)b), _mm_set1_epi16((short)a));
 }
 
 /// [x x4 | y x4] from two floats.

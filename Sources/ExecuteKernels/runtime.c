@@ -68,8 +68,10 @@ ls_runtime *ls_runtime_create(int threads, int kernels, int *error) {
     *error = 0;
     if (threads < 1) threads = 1;
     if (threads > LS_MAX_THREADS) threads = LS_MAX_THREADS;
-    // Every runtime can call sgemm: OpenBLAS is loaded now if the caller has not chosen its core.
-    if (ls_blas_load(NULL, NULL, 0) != 0) {
+    // Every runtime can call sgemm, so OpenBLAS must be loaded already, by whoever chose its core
+    // type: loading it here with OpenBLAS's own choice is how a test process on a Xeon ran its
+    // generic Prescott kernels (the first test to make a runtime loaded it).
+    if (!ls_blas_loaded()) {
         *error = ELIBACC;
         return NULL;
     }
@@ -143,6 +145,22 @@ void ls_parallel(ls_runtime *rt, ls_task task, void *ctx) {
     }
     task(ctx, 0, rt->threads);
     while (atomic_load_explicit(&rt->finished, memory_order_acquire) < rt->threads - 1) _mm_pause();
+}
+
+static void rows_worker(void *ctx, int worker, int workers) {
+    const ls_rows_job *job = ctx;
+    int r0 = job->rows * worker / workers, r1 = job->rows * (worker + 1) / workers;
+    if (r1 > r0) job->run(job, r0, r1);
+}
+
+/// Rows below which splitting costs more than it saves.
+#define LS_PARALLEL_ROWS 32
+
+void ls_parallel_rows(ls_runtime *rt, const ls_rows_job *job) {
+    if (job->rows < LS_PARALLEL_ROWS)
+        job->run(job, 0, job->rows);
+    else
+        ls_parallel(rt, rows_worker, (void *)job);
 }
 
 int ls_reserve_scratch(ls_runtime *rt, size_t bytes) {

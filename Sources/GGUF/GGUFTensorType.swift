@@ -1,78 +1,77 @@
-/// The ggml element types a tensor can have, with their block geometry.
+/// The ggml element types a tensor can have, with their block geometry and reference codecs.
 ///
 /// Only the types this engine can compute with are listed; any other code in a file is reported
-/// as ``GGUFError/unknownTensorType(tensor:code:)`` rather than misread. The K-quants pack 256
-/// values per super-block with per-sub-block scales; `Q5_0`/`Q5_1` are the 32-value blocks that
-/// K-quant mixes fall back to when a row is not a multiple of 256; `IQ4_NL`/`IQ4_XS` index a fixed
-/// table of sixteen non-linear levels (`IQ4_XS` mixes fall back to `IQ4_NL`).
-public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    case f32 = 0
-    case f16 = 1
-    case q4_0 = 2
-    case q4_1 = 3
-    case q5_0 = 6
-    case q5_1 = 7
-    case q8_0 = 8
-    case q2_K = 10
-    case q3_K = 11
-    case q4_K = 12
-    case q5_K = 13
-    case q6_K = 14
-    case iq4_NL = 20
-    case iq4_XS = 23
-    case bf16 = 30
+/// as ``GGUFError/unknownTensorType(tensor:code:)`` rather than misread. Each type is one file in
+/// `Types/` (its code, name, geometry and codec, see `TensorTypeCodec`) and one line in
+/// ``allCases``. The K-quants pack 256 values per super-block with per-sub-block scales;
+/// `Q5_0`/`Q5_1` are the 32-value blocks that K-quant mixes fall back to when a row is not a
+/// multiple of 256; `IQ4_NL`/`IQ4_XS` index a fixed table of sixteen non-linear levels (`IQ4_XS`
+/// mixes fall back to `IQ4_NL`).
+public struct GGUFTensorType: Sendable, Hashable, CaseIterable, RawRepresentable, CustomStringConvertible {
+    /// Every type, in code order: the one list of them.
+    public static let allCases: [GGUFTensorType] = [
+        .f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS, .bf16,
+    ]
+
+    let codec: any TensorTypeCodec.Type
+
+    init(_ codec: any TensorTypeCodec.Type) {
+        self.codec = codec
+    }
+
+    /// The type with ggml code `rawValue`, or nil for a code this engine does not compute with.
+    public init?(rawValue: UInt32) {
+        guard let type = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = type
+    }
+
+    /// ggml's code for the type.
+    public var rawValue: UInt32 { codec.code }
 
     /// Elements per quantization block (1 for plain floating-point types).
-    public var blockSize: Int {
-        switch self {
-        case .f32, .f16, .bf16: 1
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL: 32
-        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS: 256
-        }
-    }
+    public var blockSize: Int { codec.blockSize }
 
     /// Bytes per block.
-    public var bytesPerBlock: Int {
-        switch self {
-        case .f32: 4
-        case .f16, .bf16: 2
-        case .q4_0: 18  // f16 scale + 16 bytes of nibbles
-        case .q4_1: 20  // f16 scale + f16 minimum + 16 bytes of nibbles
-        case .q5_0: 22  // f16 scale + 4 bytes of fifth bits + 16 bytes of nibbles
-        case .q5_1: 24  // f16 scale + f16 minimum + 4 bytes of fifth bits + 16 bytes of nibbles
-        case .q8_0: 34  // f16 scale + 32 signed bytes
-        case .q2_K: 84  // 16 bytes of 4-bit scale/min pairs, 64 bytes of 2-bit values, f16 d, f16 dmin
-        case .q3_K: 110  // 32 bytes of third bits, 64 bytes of 2-bit values, 12 bytes of 6-bit scales, f16 d
-        case .q4_K: 144  // f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles
-        case .q5_K: 176  // as Q4_K plus 32 bytes of fifth bits before the nibbles
-        case .q6_K: 210  // 128 bytes of low nibbles, 64 bytes of high pairs, 16 int8 scales, f16 d
-        case .iq4_NL: 18  // f16 scale + 16 bytes of level indexes
-        case .iq4_XS: 136  // f16 d, 2 bytes of scales' high bits, 4 bytes of their low nibbles, 128 bytes of indexes
-        }
-    }
+    public var bytesPerBlock: Int { codec.bytesPerBlock }
+
+    /// Byte offsets of the f16 scales (and minimums) in a block; empty for the float types.
+    public var scaleOffsets: [Int] { codec.scaleOffsets }
 
     /// Bytes needed for `elements` values, which must be a multiple of ``blockSize``.
     public func byteCount(elements: Int) -> Int {
         elements / blockSize * bytesPerBlock
     }
 
-    public var description: String {
-        switch self {
-        case .f32: "F32"
-        case .f16: "F16"
-        case .q4_0: "Q4_0"
-        case .q4_1: "Q4_1"
-        case .q5_0: "Q5_0"
-        case .q5_1: "Q5_1"
-        case .q8_0: "Q8_0"
-        case .q2_K: "Q2_K"
-        case .q3_K: "Q3_K"
-        case .q4_K: "Q4_K"
-        case .q5_K: "Q5_K"
-        case .q6_K: "Q6_K"
-        case .iq4_NL: "IQ4_NL"
-        case .iq4_XS: "IQ4_XS"
-        case .bf16: "BF16"
+    public var description: String { codec.name }
+
+    public static func == (a: GGUFTensorType, b: GGUFTensorType) -> Bool { a.rawValue == b.rawValue }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    /// Encodes `values` (a multiple of ``blockSize`` long) in this type's layout, rounding as
+    /// ggml's reference quantizers do.
+    public func encode(_ values: [Float]) -> [UInt8] {
+        precondition(values.count % blockSize == 0, "\(values.count) values are not whole \(self) blocks")
+        var out: [UInt8] = []
+        out.reserveCapacity(byteCount(elements: values.count))
+        for start in stride(from: 0, to: values.count, by: blockSize) {
+            codec.encode(block: values[start..<start + blockSize], into: &out)
+        }
+        return out
+    }
+
+    /// Decodes `count` values (a multiple of ``blockSize``) from `bytes`, as ggml's reference
+    /// dequantizers do (bit for bit).
+    public func decode(_ bytes: UnsafeRawBufferPointer, count: Int) -> [Float] {
+        precondition(count % blockSize == 0, "\(count) values are not whole \(self) blocks")
+        precondition(bytes.count >= byteCount(elements: count), "too few bytes for \(count) \(self) values")
+        return [Float](unsafeUninitializedCapacity: count) { values, initialized in
+            for block in 0..<(count / blockSize) {
+                codec.decode(
+                    block: UnsafeRawBufferPointer(rebasing: bytes[(block * bytesPerBlock)..<((block + 1) * bytesPerBlock)]),
+                    into: UnsafeMutableBufferPointer(rebasing: values[(block * blockSize)..<((block + 1) * blockSize)]))
+            }
+            initialized = count
         }
     }
 

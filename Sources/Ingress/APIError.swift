@@ -57,26 +57,40 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             switch status.code {
             case 500...: "server_error"
             case 404: "not_found_error"
+            case 401: "authentication_error"
             default: "invalid_request_error"
+            }
+        let code: JSON =
+            switch status {
+            case .serviceUnavailable: "overloaded"
+            case .unauthorized: "invalid_api_key"
+            default: .null
             }
         return response(body: .object([
             ("error", .object([
                 ("message", .string(message)), ("type", .string(type)), ("param", parameter.map { .string($0) } ?? .null),
-                ("code", status == .serviceUnavailable ? .string("overloaded") : .null),
+                ("code", code),
             ]))
         ]))
+    }
+
+    /// The response for `request`: OpenAI's shape under `/v1/`, and for 401 on every route (what
+    /// an OpenAI client expects of a refused key); LightLLM's `{"message": ...}` elsewhere.
+    public func response(for request: Request) -> Response {
+        request.uri.path.hasPrefix("/v1/") || status == .unauthorized ? openAIResponse : response
     }
 
     private func response(body: JSON) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let allow { headers[.allow] = allow }
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
     }
 }
 
 /// Turns every error a handler throws, Hummingbird's own included (404, 413), into an
-/// ``APIError`` response: OpenAI's shape under `/v1/`, LightLLM's `{"message": ...}` elsewhere.
+/// ``APIError`` response in the shape ``APIError/response(for:)`` picks.
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -95,7 +109,7 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("unhandled error: \(thrown)")
             error = APIError(.internalServerError, "internal error: \(thrown)")
         }
-        return request.uri.path.hasPrefix("/v1/") ? error.openAIResponse : error.response
+        return error.response(for: request)
     }
 
     private static func defaultMessage(_ status: HTTPResponse.Status, request: Request) -> String {

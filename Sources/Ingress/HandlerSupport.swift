@@ -20,8 +20,17 @@ public struct HandlerSupport: Sendable {
     /// Generation for both APIs (``Generation``).
     var generation: Generation { Generation(support: self) }
 
-    /// The request's body as JSON; 413 above the size limit, 400 if it is not JSON.
+    /// The request's body as JSON; 415 unless its `Content-Type` says JSON, 413 above the size
+    /// limit, 400 if it is not JSON.
+    ///
+    /// Requiring the JSON media type is what keeps a web page of another origin from posting to
+    /// the server: a browser sends `text/plain`, a form type or no `Content-Type` at all without
+    /// asking the server first, never `application/json`. So a missing header is refused too.
     func readJSON(_ request: inout Request) async throws -> JSON {
+        guard let contentType = request.headers[.contentType], Self.isJSON(contentType: contentType) else {
+            let given = request.headers[.contentType].map { "Content-Type \($0)" } ?? "no Content-Type"
+            throw APIError(.unsupportedMediaType, "the body must be JSON sent with Content-Type: application/json; the request has \(given)")
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxBodyBytes)
@@ -33,6 +42,14 @@ public struct HandlerSupport: Sendable {
         } catch {
             throw APIError(.badRequest, "the body is not valid JSON")
         }
+    }
+
+    /// Whether a `Content-Type` value names JSON: `application/json` or an `application/…+json`
+    /// type, with any parameters (`; charset=utf-8`).
+    static func isJSON(contentType: String) -> Bool {
+        let essence = (contentType.split(separator: ";", omittingEmptySubsequences: false).first ?? "")
+            .filter { !$0.isWhitespace }.lowercased()
+        return essence == "application/json" || (essence.hasPrefix("application/") && essence.hasSuffix("+json"))
     }
 
     /// Runs `operation`, which reads `events`, while watching the client's connection: if the
@@ -69,21 +86,23 @@ public struct HandlerSupport: Sendable {
         for e in events { await pipeline.cancel(e.request.id) }
     }
 
-    /// Waits for each request's admission, watching the connection meanwhile; the prompt token
-    /// counts, or the first refusal.
-    func awaitAdmission(_ context: ServerRequestContext, _ events: [RequestEvents]) async throws -> [Int] {
+    /// Waits for each request's admission, watching the connection meanwhile; what each
+    /// ``RequestEvent/accepted(promptTokens:opensReasoning:)`` said, or the first refusal.
+    func awaitAdmission(
+        _ context: ServerRequestContext, _ events: [RequestEvents]
+    ) async throws -> [(promptTokens: Int, opensReasoning: Bool)] {
         try await whileConnected(context, events) {
-            var counts: [Int] = []
+            var accepted: [(promptTokens: Int, opensReasoning: Bool)] = []
             for e in events {
-                var admitted: Int?
+                var admitted: (Int, Bool)?
                 while admitted == nil, let event = await e.next() {
-                    if case .accepted(let count) = event { admitted = count }
+                    if case .accepted(let count, let opensReasoning) = event { admitted = (count, opensReasoning) }
                     try Self.failIfTerminal(event)
                 }
-                guard let count = admitted else { throw CancellationError() }
-                counts.append(count)
+                guard let admitted else { throw CancellationError() }
+                accepted.append(admitted)
             }
-            return counts
+            return accepted
         }
     }
 

@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// What Ingress needs to know about the server and the model it fronts.
 public struct IngressConfiguration: Sendable {
     /// The name `/get_model_name` and the OpenAI endpoints report.
@@ -22,6 +24,9 @@ public struct IngressConfiguration: Sendable {
     /// How the chat template has the model write tool calls, if it renders tools in a syntax
     /// LightServe reads (``ToolCallFormat/init(chatTemplate:)``).
     public var toolCallFormat: ToolCallFormat?
+    /// The tags the model reasons in, when its chat template writes them: chat answers then
+    /// return the reasoning as `reasoning_content`, apart from `content`.
+    public var reasoning: ReasoningTags?
     /// Tokens a chat completion may generate when the request sets no limit.
     public var chatMaxNewTokens: Int
     /// Unix time the server started (OpenAI's model `created`).
@@ -30,7 +35,8 @@ public struct IngressConfiguration: Sendable {
     public init(
         modelName: String, architecture: String = "", quantization: String = "", maxBodyBytes: Int, defaultMaxNewTokens: Int,
         maxRequestLength: Int, hasRewardHead: Bool, retryAfterSeconds: Int = 1,
-        hasChatTemplate: Bool = false, toolCallFormat: ToolCallFormat? = nil, chatMaxNewTokens: Int = 1024, startedAt: Int = 0
+        hasChatTemplate: Bool = false, toolCallFormat: ToolCallFormat? = nil, reasoning: ReasoningTags? = nil,
+        chatMaxNewTokens: Int = 1024, startedAt: Int = 0
     ) {
         self.modelName = modelName
         self.architecture = architecture
@@ -42,6 +48,7 @@ public struct IngressConfiguration: Sendable {
         self.retryAfterSeconds = retryAfterSeconds
         self.hasChatTemplate = hasChatTemplate
         self.toolCallFormat = toolCallFormat
+        self.reasoning = reasoning
         self.chatMaxNewTokens = chatMaxNewTokens
         self.startedAt = startedAt
     }

@@ -92,31 +92,6 @@ struct JinjaJSON {
     }
 
     private func writeString(_ s: String, to out: inout String) {
-        guard ensureASCII else {
-            JSONStringLiteral.append(s, to: &out)
-            return
-        }
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20 || scalar.value > 0x7E:
-                // Outside ASCII as \uXXXX, beyond the BMP as a UTF-16 surrogate pair.
-                for unit in String(scalar).utf16 { out += Self.hexEscape(unit) }
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
-
-    private static func hexEscape(_ unit: UInt16) -> String {
-        let hex = String(unit, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        JSONStringLiteral.append(s, to: &out, asciiOnly: ensureASCII)
     }
 }

@@ -3,6 +3,7 @@ import Detokenize
 import Execute
 import Foundation
 import GGUF
+import Grammar
 import Hummingbird
 import Ingress
 import Jinja
@@ -25,8 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var speculationOptions: SpeculationOptions
 
-    @Option(help: "Address to listen on.")
-    var host = "0.0.0.0"
+    @Option(help: "Address to listen on (default: 127.0.0.1 without an API key, 0.0.0.0 with one).")
+    var host: String?
 
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
     var port = 8080
@@ -82,6 +83,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Trace events kept in memory for /debug/trace and --trace-file; 0 turns tracing off.")
     var traceEvents = 200_000
 
+    @Option(name: .customLong("api-key"), help: ArgumentHelp(
+        "Require Authorization: Bearer KEY on every route but the health probes (repeatable; also LIGHTSERVE_API_KEY).",
+        valueName: "key"))
+    var apiKeys: [String] = []
+
+    @Option(help: ArgumentHelp("Read API keys from this file, one per line (blank lines and lines starting with # are skipped).", valueName: "path"))
+    var apiKeyFile: String?
+
+    @Flag(help: "Leave /metrics open without the API key (for a Prometheus scraper).")
+    var metricsPublic = false
+
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp(
+        "Let web pages of this origin (scheme://host[:port]) call the server from a browser (repeatable; * allows any).",
+        valueName: "origin"))
+    var corsOrigins: [String] = []
+
+    @Option(help: "Seconds a client may take to send a request's head (from its first byte, or from connecting).")
+    var headerTimeout = 10
+
+    @Option(help: "Seconds a client may take to send a request's body after its head.")
+    var bodyTimeout = 30
+
+    @Option(help: "Seconds a keep-alive connection may sit with no request in progress before it is closed.")
+    var idleTimeout = 60
+
+    @Option(help: "Connections open at once; requests on connections past this get 503.")
+    var maxConnections = 1024
+
     func validate() throws {
         for (name, value) in [
             ("--port", port), ("--kv-cache-mb", kvCacheMB), ("--max-running-requests", maxRunningRequests),
@@ -90,17 +119,26 @@ struct ServeCommand: AsyncParsableCommand {
             ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
             ("--chat-max-new-tokens", chatMaxNewTokens), ("--trace-events", traceEvents + 1),
             ("--max-req-total-len", maxReqTotalLen ?? 1), ("--agent-port", agentPort ?? 1), ("--router-max-new-token-len", routerMaxNewTokenLen + 1),
+            ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
+            ("--max-connections", maxConnections),
         ] where value < (name == "--port" || name == "--shutdown-timeout" ? 0 : 1) {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         guard batchMaxTokens >= maxRunningRequests else {
             throw ValidationError("--batch-max-tokens (\(batchMaxTokens)) must be at least --max-running-requests (\(maxRunningRequests)): every running sequence needs a row in each step")
         }
+        do {
+            _ = try CrossOriginPolicy(origins: corsOrigins)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() async throws {
         var logger = Logger(label: "lightserve")
         logger.logLevel = .info
+        // Before anything starts: a key that cannot be used stops the server at once.
+        let access = try accessPolicy(logger: logger)
         let path = try await modelOptions.resolvedModelPath()
         let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
@@ -150,10 +188,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("\(speculationOptions.summary(speculation, draft: draft))")
 
         let chat = try chatRenderer(model: model, vocabulary: tokenizer.vocabulary)
+        let constraints = ConstraintCompiler(GrammarCompiler(vocabulary: tokenizer.vocabulary.grammarVocabulary))
         let stages = PipelineService(
             tokenize: TokenizeStage(
-                tokenizer: tokenizer, chat: chat, maxRequestLength: maxRequestLength, inbox: tokenizeQueue,
-                scheduler: toScheduler, load: load, trace: trace),
+                tokenizer: tokenizer, chat: chat, constraints: constraints, maxRequestLength: maxRequestLength,
+                inbox: tokenizeQueue, scheduler: toScheduler, load: load, trace: trace),
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
@@ -167,7 +206,7 @@ struct ServeCommand: AsyncParsableCommand {
             modelName: name, architecture: c.architecture, quantization: model.quantization, maxBodyBytes: maxBodyBytes,
             defaultMaxNewTokens: defaultMaxNewTokens, maxRequestLength: maxRequestLength,
             hasRewardHead: model.hasRewardHead, hasChatTemplate: chat != nil,
-            toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) },
+            toolCallFormat: chat.flatMap { ToolCallFormat(chatTemplate: $0.template.source) }, reasoning: chat?.reasoning,
             chatMaxNewTokens: chatMaxNewTokens, startedAt: Int(Date().timeIntervalSince1970))
         let monitor = PipelineMonitor(queues: gauges, load: load, trace: trace)
         let metrics = ServerMetrics()
@@ -175,7 +214,9 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: RequestObservationMiddleware(metrics: metrics))
         router.add(middleware: TracingMiddleware())
+        router.add(middleware: CrossOriginMiddleware(policy: access.crossOrigin))
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: APIKeyMiddleware(keys: access.keys, metricsPublic: metricsPublic))
         let support = HandlerSupport(pipeline: client, configuration: ingress)
         let routes = RouteTable(router: router)
         routes.add(LightLLMRoutes(support).routes)
@@ -184,13 +225,18 @@ struct ServeCommand: AsyncParsableCommand {
         routes.add(WorkerRoutes(
             support, info: WorkerInfo(contextLength: c.contextLength, maxTotalTokens: slots, maxRunningRequests: maxRunningRequests)
         ).routes)
-        routes.add(DebugRoutes(monitor: monitor, metrics: metrics, registry: registry, compute: compute).routes)
+        let limits = ConnectionLimits(
+            headerTimeout: .seconds(Int64(headerTimeout)), bodyTimeout: .seconds(Int64(bodyTimeout)),
+            idleTimeout: .seconds(Int64(idleTimeout)), maxConnections: maxConnections)
+        let connections = ConnectionCounts(limit: maxConnections)
+        Self.raiseOpenFileLimit(toHold: maxConnections, logger: logger)
+        routes.add(DebugRoutes(monitor: monitor, metrics: metrics, registry: registry, compute: compute, connections: connections).routes)
         routes.add(ConsoleRoutes(monitor: monitor, metrics: metrics, configuration: ingress).routes)
         routes.finish()
-        let host = self.host
+        let host = access.host
         let app = Application(
             router: router,
-            server: .lightServe,
+            server: .lightServe(limits: limits, counts: connections),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "LightServe"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
@@ -228,6 +274,74 @@ extension ServeCommand {
                                                      .milliseconds(100), .milliseconds(200), .milliseconds(500), .seconds(1)],
         ]
         return factory
+    }
+
+    /// Who may call the server: the API keys, the browser origins, and the address to listen on
+    /// (loopback unless a key is set or `--host` says otherwise). Says at start what it chose,
+    /// and warns about an open server on the network.
+    func accessPolicy(logger: Logger) throws -> (keys: APIKeys, crossOrigin: CrossOriginPolicy, host: String) {
+        var given = apiKeys.map { (key: $0, source: "--api-key") }
+        if let key = ProcessInfo.processInfo.environment["LIGHTSERVE_API_KEY"], !key.isEmpty {
+            given.append((key, "LIGHTSERVE_API_KEY"))
+        }
+        if let apiKeyFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: apiKeyFile, encoding: .utf8)
+            } catch {
+                throw ValidationError("--api-key-file \(apiKeyFile) cannot be read: \(error.localizedDescription)")
+            }
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            let keys = lines.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            guard !keys.isEmpty else { throw ValidationError("--api-key-file \(apiKeyFile) holds no key") }
+            given += keys.enumerated().map { ($1, "--api-key-file \(apiKeyFile), key \($0 + 1)") }
+        }
+        let keys: APIKeys
+        let crossOrigin: CrossOriginPolicy
+        do {
+            keys = try APIKeys(given)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        do {
+            crossOrigin = try CrossOriginPolicy(origins: corsOrigins)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let host = self.host ?? (keys.isEmpty ? "127.0.0.1" : "0.0.0.0")
+        if keys.isEmpty {
+            if self.host == nil {
+                logger.info("no API key: listening on 127.0.0.1 only. To serve other machines, set --api-key (or LIGHTSERVE_API_KEY, --api-key-file) and --host 0.0.0.0")
+            } else if !Self.isLoopback(host) {
+                logger.warning("listening on \(host) without an API key: anyone who can reach this port can generate, read /metrics and /debug/* and flush the cache. Set --api-key (or LIGHTSERVE_API_KEY, --api-key-file)")
+            }
+        } else {
+            let open = metricsPublic ? "the health probes and /metrics" : "the health probes"
+            logger.info("\(keys.count) API key\(keys.count == 1 ? "" : "s"): every route but \(open) needs Authorization: Bearer <key>")
+        }
+        if crossOrigin.allowsAny {
+            logger.warning("--cors-origin *: a web page of any origin may call this server from its visitors' browsers\(keys.isEmpty ? ", and there is no API key" : "")")
+        }
+        return (keys, crossOrigin, host)
+    }
+
+    /// Whether `host` is a loopback address (or the name of one).
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Raises the soft limit on open files so that `connections` sockets fit beside the model and
+    /// the server's own files (the hard limit permitting); warns if they cannot.
+    static func raiseOpenFileLimit(toHold connections: Int, logger: Logger) {
+        let needed = rlim_t(connections) + 256
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < needed else { return }
+        var raised = limit
+        raised.rlim_cur = min(needed, limit.rlim_max)
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        if limit.rlim_cur < needed {
+            logger.warning("the process may open \(limit.rlim_cur) files, fewer than --max-connections (\(connections)) needs with the server's own; connections past that are not accepted (raise ulimit -n)")
+        }
     }
 
     /// The chat template from `--chat-template` or the model, with its BOS/EOS texts.

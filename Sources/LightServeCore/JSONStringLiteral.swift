@@ -2,8 +2,10 @@
 /// `ensure_ascii=False`: the HTTP responses and the chat templates' `tojson` share it, so both
 /// quote text the same way.
 public enum JSONStringLiteral {
-    /// Appends `s`, quoted and escaped, to `out`.
-    public static func append(_ s: String, to out: inout String) {
+    /// Appends `s`, quoted and escaped, to `out`; with `asciiOnly` (`ensure_ascii=True`) every
+    /// character outside printable ASCII is a `\uXXXX` escape, UTF-16 surrogate pairs beyond the
+    /// Basic Multilingual Plane.
+    public static func append(_ s: String, to out: inout String, asciiOnly: Bool = false) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -14,9 +16,11 @@ public enum JSONStringLiteral {
             case "\t": out += "\\t"
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            case _ where scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E):
+                for unit in String(scalar).utf16 {
+                    let hex = String(unit, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -7,15 +7,18 @@ public struct Admission: Sendable {
     public let constraint: (any TokenConstraintProgram)?
     /// When tokenization finished: the request waits for admission from here.
     public let tokenizedAt: ContinuousClock.Instant
+    /// The rendered chat prompt ends inside the model's reasoning block.
+    public let opensReasoning: Bool
 
     public init(
         request: GenerationRequest, promptIDs: [Int32], constraint: (any TokenConstraintProgram)? = nil,
-        tokenizedAt: ContinuousClock.Instant = .now
+        tokenizedAt: ContinuousClock.Instant = .now, opensReasoning: Bool = false
     ) {
         self.request = request
         self.promptIDs = promptIDs
         self.constraint = constraint
         self.tokenizedAt = tokenizedAt
+        self.opensReasoning = opensReasoning
     }
 }
 

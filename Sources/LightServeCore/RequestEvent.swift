@@ -125,8 +125,10 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// What the pipeline reports back to the client's handler, in order.
 public enum RequestEvent: Sendable, Equatable {
-    /// The scheduler queued the request; streaming responses may now start.
-    case accepted(promptTokens: Int)
+    /// The scheduler queued the request; streaming responses may now start. `opensReasoning`:
+    /// the rendered prompt ends inside the model's reasoning block, so the output starts with
+    /// reasoning (decided by Tokenize, which saw the prompt).
+    case accepted(promptTokens: Int, opensReasoning: Bool = false)
     /// The request was refused before it started.
     case rejected(RequestError)
     /// New tokens (of one or several sequences).

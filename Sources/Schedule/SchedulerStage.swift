@@ -76,9 +76,9 @@ public actor SchedulerStage {
         var queue = actions[...]
         while let action = queue.popFirst() {
             switch action {
-            case .accept(let request, let promptTokens):
+            case .accept(let request, let promptTokens, let opensReasoning):
                 // A client that left before its request got here is dropped on the spot.
-                if !request.events.yield(.accepted(promptTokens: promptTokens)) {
+                if !request.events.yield(.accepted(promptTokens: promptTokens, opensReasoning: opensReasoning)) {
                     queue.append(contentsOf: machine.cancel(request.id))
                 }
             case .reject(let request, let error):

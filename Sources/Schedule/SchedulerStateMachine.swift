@@ -23,8 +23,9 @@ import LightServeCore
 /// sequence drafts follows its acceptance record and the batch (``DraftLengthPolicy``).
 public struct SchedulerStateMachine {
     public enum Action: Sendable {
-        /// The request is queued: tell its client (streams may start now).
-        case accept(GenerationRequest, promptTokens: Int)
+        /// The request is queued: tell its client (streams may start now), and whether its output
+        /// starts inside the model's reasoning block.
+        case accept(GenerationRequest, promptTokens: Int, opensReasoning: Bool)
         /// The request can never be served here.
         case reject(GenerationRequest, RequestError)
         /// Send this step to Execute.
@@ -196,7 +197,8 @@ public struct SchedulerStateMachine {
         }
         waiting.append(Waiting(
             request: request, prompt: admission.promptIDs, constraint: admission.constraint, since: admission.tokenizedAt))
-        return [.accept(request, promptTokens: admission.promptIDs.count)] + scheduleIfIdle()
+        return [.accept(request, promptTokens: admission.promptIDs.count, opensReasoning: admission.opensReasoning)]
+            + scheduleIfIdle()
     }
 
     /// The client of `id` went away.

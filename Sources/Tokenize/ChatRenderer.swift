@@ -8,11 +8,14 @@ public struct ChatRenderer: Sendable {
     public let template: ChatTemplate
     public let bosToken: String
     public let eosToken: String
+    /// The tags the model reasons in, when its template writes them.
+    public let reasoning: ReasoningTags?
 
     public init(template: ChatTemplate, bosToken: String, eosToken: String) {
         self.template = template
         self.bosToken = bosToken
         self.eosToken = eosToken
+        self.reasoning = ReasoningTags.used(by: template.source)
     }
 
     /// The model's template from its vocabulary's special-token texts.

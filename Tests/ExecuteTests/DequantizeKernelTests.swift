@@ -21,7 +21,7 @@ import Testing
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }
 
-    @Test(arguments: [GGUFTensorType.q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS], KernelSet.runnable)
+    @Test(arguments: GGUFTensorType.allCases.filter { $0.blockSize > 1 }, KernelSet.runnable)
     func testKernelDequantizationMatchesGGUFPackageBitForBit(_ type: GGUFTensorType, kernels: KernelSet) throws {
         let cases: [String: Case] = try TestPaths.loadFixture("quant_dequantize.json")
         let fixture = try #require(cases[type.description])
@@ -32,5 +32,21 @@ import Testing
         }
         let mismatches = zip(out, fixture.bits).filter { $0.bitPattern != $1 }.count
         #expect(mismatches == 0, "\(type) (\(kernels)): \(mismatches) of \(fixture.count) values differ")
+    }
+
+    /// A type's geometry is written twice, in its C file and its Swift file: they must agree, and
+    /// every quantized type the files may hold must have kernels.
+    @Test(arguments: GGUFTensorType.allCases.filter { $0.blockSize > 1 })
+    func testKernelsKnowEveryQuantizedTypeWithItsBlockGeometry(_ type: GGUFTensorType) {
+        var values: Int32 = 0, bytes: Int32 = 0
+        #expect(ls_block_geometry(Int32(type.rawValue), &values, &bytes) == 0, "no kernels for \(type)")
+        #expect(Int(values) == type.blockSize && Int(bytes) == type.bytesPerBlock, "\(type): C says \(values) values in \(bytes) bytes")
+    }
+
+    @Test func testFloatTypesHaveNoBlockGeometry() {
+        var values: Int32 = 0, bytes: Int32 = 0
+        for type in GGUFTensorType.allCases where type.blockSize == 1 {
+            #expect(ls_block_geometry(Int32(type.rawValue), &values, &bytes) == -1, "\(type)")
+        }
     }
 }

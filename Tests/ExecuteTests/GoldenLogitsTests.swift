@@ -7,59 +7,99 @@ import Testing
 
 @testable import Execute
 
-/// The engine against the float32 numpy reference (`golden/logits.json`).
+/// The engine on the real models against the float32 numpy reference (`golden/*_logits.json`,
+/// `ref_forward.py`): per prompt, the last position's top-five ids equal and their logits within
+/// 0.05, and the 24-token greedy continuation equal up to the first near-tie (a step whose
+/// reference margin is under 0.05, which summation order may legitimately flip), on every kernel
+/// build this processor runs (the AVX-512 one only where it has AVX-512).
 @Suite(.serialized) struct GoldenLogitsTests {
-    struct Case: Decodable, Sendable, CustomTestStringConvertible {
+    /// Each model loaded once per test process.
+    static let models: [GoldenModel: Result<LanguageModel, any Error>] = Dictionary(
+        uniqueKeysWithValues: GoldenModel.allCases.map { model in (model, Result { try LanguageModel(path: model.path()) }) })
+
+    static func loaded(_ model: GoldenModel) throws -> LanguageModel { try models[model]!.get() }
+
+    /// Prompts in each fixture.
+    static let promptCounts: [GoldenModel: Int] = [.smolLM2: 7, .gemma3: 5, .qwen25Coder: 5]
+
+    struct Prompt: Decodable, Sendable {
         let text: String
         let prompt_ids: [Int32]
         let top5: [[Double]]
         let greedy_ids: [Int32]
         let greedy_margins: [Double]
-        var testDescription: String { text.debugDescription }
     }
 
-    static let cases: [Case] = (try? TestPaths.loadFixture("logits.json")) ?? []
-    static let model: Result<LanguageModel, any Error> = Result { try LanguageModel(path: TestModel.path()) }
-
-    @Test func testFixtureIsPresent() {
-        #expect(Self.cases.count == 7)
+    /// One prompt of one model's fixture.
+    struct Case: Sendable, CustomTestStringConvertible {
+        let model: GoldenModel
+        let prompt: Prompt
+        var testDescription: String { "\(model.rawValue): \(prompt.text.debugDescription)" }
     }
 
-    /// The layers' Q4_1 projections and the Q8_0 head tied to the embeddings are held packed, so
-    /// the golden logits below pin the packed kernels; the embeddings keep the file's rows for
-    /// lookups.
-    @Test func testLayerProjectionsAndHeadArePackedAndLookupsAreNot() throws {
-        let model = try Self.model.get()
-        let layer = try #require(model.layers.first)
-        for matrix in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.gate, layer.up, layer.down] {
-            #expect(matrix.kernelType == Int32(LS_TYPE_Q4_1_X16), "\(matrix.name)")
-        }
-        #expect(model.output.kernelType == Int32(LS_TYPE_Q8_0_X16))
-        #expect(model.embedding.packed == nil)
+    static func prompts(_ model: GoldenModel) -> [Prompt] { (try? TestPaths.loadFixture(model.logitsFixture)) ?? [] }
+
+    static let cases: [Case] = GoldenModel.allCases.flatMap { model in prompts(model).map { Case(model: model, prompt: $0) } }
+
+    @Test(arguments: GoldenModel.allCases)
+    func testFixtureIsPresent(_ model: GoldenModel) {
+        #expect(Self.prompts(model).count == Self.promptCounts[model])
     }
 
-    /// On every kernel build this processor runs (the AVX-512 one only where it has AVX-512).
     @Test(arguments: cases, KernelSet.runnable)
     func testLastPositionTopFiveMatchReference(_ c: Case, kernels: KernelSet) throws {
-        let runner = try ModelRunner(model: try Self.model.get(), kvSlots: c.prompt_ids.count, threads: 2, kernels: kernels)
-        let slots = (0..<Int32(c.prompt_ids.count)).map { $0 }
-        let logits: [Float] = try runner.forward(ForwardBatch([.init(tokens: c.prompt_ids, position: 0, slots: slots)])) {
+        let ids = c.prompt.prompt_ids
+        let runner = try ModelRunner(model: try Self.loaded(c.model), kvSlots: ids.count, threads: 2, kernels: kernels)
+        let slots = (0..<Int32(ids.count)).map { $0 }
+        let logits: [Float] = try runner.forward(ForwardBatch([.init(tokens: ids, position: 0, slots: slots)])) {
             Array($0.logits(0)!)
         }
         let top = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(5)
-        #expect(top.map { Int32($0) } == c.top5.map { Int32($0[0]) })
-        for (id, expected) in zip(top, c.top5.map { $0[1] }) {
+        #expect(top.map { Int32($0) } == c.prompt.top5.map { Int32($0[0]) })
+        for (id, expected) in zip(top, c.prompt.top5.map { $0[1] }) {
             #expect(abs(Double(logits[id]) - expected) < 0.05, "token \(id): \(logits[id]) vs \(expected)")
         }
     }
 
     @Test(arguments: cases, KernelSet.runnable)
     func testGreedyContinuationMatchesReferenceUntilNearTie(_ c: Case, kernels: KernelSet) throws {
-        let generator = try Generator(model: try Self.model.get(), capacity: c.prompt_ids.count + 24, threads: 2, kernels: kernels)
-        let result = try generator.generate(prompt: c.prompt_ids, maxNewTokens: 24)
+        let ids = c.prompt.prompt_ids
+        let generator = try Generator(model: try Self.loaded(c.model), capacity: ids.count + 24, threads: 2, kernels: kernels)
+        let result = try generator.generate(prompt: ids, maxNewTokens: 24)
         // Steps before the first near-tie must agree; from it on, summation order may flip a step.
-        let comparable = c.greedy_margins.firstIndex { $0 < 0.05 } ?? c.greedy_ids.count
+        let comparable = c.prompt.greedy_margins.firstIndex { $0 < 0.05 } ?? c.prompt.greedy_ids.count
         #expect(comparable > 0)
-        #expect(Array(result.ids.prefix(comparable)) == Array(c.greedy_ids.prefix(comparable)))
+        #expect(Array(result.ids.prefix(comparable)) == Array(c.prompt.greedy_ids.prefix(comparable)))
+    }
+
+    // MARK: What each file is read as
+
+    /// The layers' Q4_1 projections and the Q8_0 head tied to the embeddings are held packed, so
+    /// SmolLM2's golden logits pin the packed kernels; the embeddings keep the file's rows for
+    /// lookups.
+    @Test func testSmolLM2LayerProjectionsAndHeadArePackedAndLookupsAreNot() throws {
+        let model = try Self.loaded(.smolLM2)
+        let layer = try #require(model.layers.first)
+        for matrix in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.gate, layer.up, layer.down] {
+            #expect(matrix.packed != nil && matrix.kernelType == ls_packed_type(Int32(GGUFTensorType.q4_1.rawValue), 16, 32), "\(matrix.name)")
+        }
+        #expect(model.output.packed != nil && model.output.kernelType == ls_packed_type(Int32(GGUFTensorType.q8_0.rawValue), 16, 32))
+        #expect(model.embedding.packed == nil)
+    }
+
+    @Test func testGemmaFileIsReadAsGemma3() throws {
+        let model = try Self.loaded(.gemma3)
+        let c = model.configuration
+        #expect(c.architecture == "gemma3" && c.layerCount == 18 && c.headDimension == 256 && c.queryDimension == 1024)
+        #expect(c.layers.filter { $0.slidingWindow == 512 }.count == 15)
+        #expect(model.quantization == "Q4_K_M")
+    }
+
+    @Test func testQwenCoderFileIsReadAsQwen2() throws {
+        let model = try Self.loaded(.qwen25Coder)
+        let c = model.configuration
+        #expect(c.architecture == "qwen2" && c.layerCount == 24 && c.embeddingLength == 896 && c.headDimension == 64)
+        #expect(c.rotaries.allSatisfy { $0.layout == .neox })
+        #expect(model.quantization == "Q4_K_M")
     }
 }

@@ -1,7 +1,8 @@
-import Execute
 import ExecuteKernels
 import GGUF
 import Testing
+
+@testable import Execute
 
 /// `ls_matmul` on every weight type and on the row counts that pick each of its paths (fused
 /// up to 4 rows, widened weights up to 8 in the AVX-512 build and 6 in the AVX2 one, beyond that
@@ -9,8 +10,9 @@ import Testing
 /// against a double-precision dot product of the decoded weights, in every kernel build this
 /// processor runs.
 @Suite struct MatmulKernelTests {
-    static let types: [GGUFTensorType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .f16, .bf16, .f32]
-    static let kQuants: [GGUFTensorType] = [.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS]
+    /// Every type with blocks of at most 32 values (the float types' are 1), then the 256-value ones.
+    static let types = GGUFTensorType.allCases.filter { $0.blockSize <= 32 }
+    static let kQuants = GGUFTensorType.allCases.filter { $0.blockSize == 256 }
 
     /// Deterministic values in [-1, 1).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
@@ -48,7 +50,7 @@ import Testing
     /// Weights all at a type's extreme against activations all at full scale with matching signs:
     /// every product of a 32-block has the largest magnitude and the same sign, the case that
     /// overflows 32-bit integer sums if the activations' range is not fitted to the weights'.
-    @Test(arguments: types.filter { ![.f16, .bf16, .f32].contains($0) } + kQuants, [1, 33, 64])
+    @Test(arguments: types.filter { $0.blockSize > 1 } + kQuants, [1, 33, 64])
     func testExtremeBlocksSumWithoutOverflow(_ type: GGUFTensorType, rows m: Int) throws {
         let k = 512, n = 37
         let sign = Self.values(n * k, seed: 5).map { $0 < 0 ? Float(-1) : Float(1) }
@@ -99,9 +101,7 @@ import Testing
         let x = Self.values(m * k, seed: 6)
         for kernels in KernelSet.runnable {
             var out1 = [Float](repeating: 0, count: m * uneven), out2 = [Float](repeating: 0, count: m * packedRows)
-            var error: Int32 = 0
-            let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
-            defer { ls_runtime_destroy(runtime) }
+            let runtime = try ComputeRuntime(threads: 2, kernels: kernels)
             first.withUnsafeBytes { w1 in
                 packed.withUnsafeBytes { w2 in
                     out1.withUnsafeMutableBufferPointer { o1 in
@@ -114,7 +114,7 @@ import Testing
                                              cols: Int32(k), row_bytes: second.count / packedRows, out: o2.baseAddress,
                                              ldo: Int32(packedRows), accumulate: 0),
                             ]
-                            ls_matmul(runtime, x, Int32(m), Int32(k), ops, 2)
+                            ls_matmul(runtime.handle, x, Int32(m), Int32(k), ops, 2)
                         }
                     }
                 }
@@ -172,15 +172,13 @@ import Testing
             #expect(kernelWeights != weights)
         }
         var out = [Float](repeating: 1, count: m * n)  // accumulated onto
-        var error: Int32 = 0
-        let runtime = try #require(ls_runtime_create(2, kernels.code, &error))
-        defer { ls_runtime_destroy(runtime) }
+        let runtime = try ComputeRuntime(threads: 2, kernels: kernels)
         kernelWeights.withUnsafeBytes { w in
             out.withUnsafeMutableBufferPointer { o in
                 var op = ls_matmul_op(
                     weights: w.baseAddress, type: kernelType, rows: Int32(n), cols: Int32(k),
                     row_bytes: weights.count / n, out: o.baseAddress, ldo: Int32(n), accumulate: 1)
-                ls_matmul(runtime, x, Int32(m), Int32(k), &op, 1)
+                ls_matmul(runtime.handle, x, Int32(m), Int32(k), &op, 1)
             }
         }
         let expected = try reference(type, weights, x, rows: m, columns: k, outputs: n).map { ($0.value + 1, $0.magnitude) }

@@ -16,8 +16,8 @@ import Testing
         var accepted: [Int32] = []
         func allows(_ token: Int32) -> Bool { allowed.contains(token) }
         func fillMask(_ mask: inout TokenMask) {
-            mask.setAll(false)
-            for token in allowed { mask[token] = true }
+            mask.removeAll()
+            for token in allowed { mask.allow(token) }
         }
         mutating func accept(_ token: Int32) -> Bool {
             guard allowed.contains(token) else { return false }

@@ -7,7 +7,7 @@ import Testing
 
 /// The engine against a plain float32 reference on tiny models the tests write themselves.
 @Suite struct SyntheticModelTests {
-    static func load(_ synthetic: inout SyntheticLlama) throws -> LanguageModel {
+    static func load(_ synthetic: SyntheticModel) throws -> LanguageModel {
         let path = TestPaths.temporaryFile()
         try synthetic.write(to: path)
         return try LanguageModel(path: path)
@@ -29,15 +29,15 @@ import Testing
 
     @Test(arguments: GGUFTensorType.allCases)
     func testPrefillLogitsMatchReferenceForWeightType(_ type: GGUFTensorType) throws {
-        var synthetic = SyntheticLlama()
+        var synthetic = SyntheticModel(.llama)
         synthetic.weightType = type
         if type.blockSize == 256 {  // K-quant rows are whole super-blocks
             synthetic.embedding = 256
             synthetic.feedForward = 512
         }
-        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(synthetic), kvSlots: 64, threads: 2)
         let engine = try Self.logits(runner, Self.prompt)
-        let reference = synthetic.referenceLogits(Self.prompt)
+        let reference = synthetic.reference().logits(Self.prompt)
         #expect(Self.maxDifference(engine, reference) < 2e-3, "\(type)")
     }
 
@@ -45,11 +45,11 @@ import Testing
     /// row: a 300-token prompt in one chunk (two whole blocks and a partial one), and the same
     /// prompt as a 140-token chunk then a 160-token chunk starting mid-prompt.
     @Test func testLongPromptAttentionMatchesReferenceInOneChunkOrTwo() throws {
-        var synthetic = SyntheticLlama()
+        var synthetic = SyntheticModel(.llama)
         synthetic.weightType = .q4_1
-        let model = try Self.load(&synthetic)
+        let model = try Self.load(synthetic)
         let prompt = (0..<300).map { Int32(32 + ($0 * 37) % 200) }
-        let reference = synthetic.referenceLogits(prompt)
+        let reference = synthetic.reference().logits(prompt)
         let slots = (0..<Int32(prompt.count)).map { $0 }
 
         let whole = try ModelRunner(model: model, kvSlots: 320, threads: 2)
@@ -66,31 +66,31 @@ import Testing
     }
 
     @Test func testUntiedOutputHeadIsUsed() throws {
-        var synthetic = SyntheticLlama()
+        var synthetic = SyntheticModel(.llama)
         synthetic.tiedOutput = false
-        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
-        #expect(Self.maxDifference(try Self.logits(runner, Self.prompt), synthetic.referenceLogits(Self.prompt)) < 2e-3)
+        let runner = try ModelRunner(model: try Self.load(synthetic), kvSlots: 64, threads: 2)
+        #expect(Self.maxDifference(try Self.logits(runner, Self.prompt), synthetic.reference().logits(Self.prompt)) < 2e-3)
     }
 
     @Test func testDecodeStepsMatchReferenceAtEveryPosition() throws {
-        var synthetic = SyntheticLlama()
+        var synthetic = SyntheticModel(.llama)
         synthetic.weightType = .q4_1
-        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(synthetic), kvSlots: 64, threads: 2)
         let slots = (0..<Int32(Self.prompt.count)).map { 63 - $0 }  // any slots, in any order
         _ = try runner.forward(ForwardBatch([.init(tokens: Array(Self.prompt.prefix(3)), position: 0, slots: slots, output: .none)])) { _ in }
+        let reference = synthetic.reference()
         for position in 3..<Self.prompt.count {
             let logits = try runner.forward(ForwardBatch([
                 .init(tokens: [Self.prompt[position]], position: position, slots: slots)
             ])) { Array($0.logits(0)!) }
-            let reference = synthetic.referenceLogits(Array(Self.prompt.prefix(position + 1)))
-            #expect(Self.maxDifference(logits, reference) < 2e-3, "position \(position)")
+            #expect(Self.maxDifference(logits, reference.logits(Array(Self.prompt.prefix(position + 1)))) < 2e-3, "position \(position)")
         }
     }
 
     @Test func testBatchedSequencesMatchSeparateRuns() throws {
-        var synthetic = SyntheticLlama()
+        var synthetic = SyntheticModel(.llama)
         synthetic.weightType = .q8_0
-        let model = try Self.load(&synthetic)
+        let model = try Self.load(synthetic)
         let a: [Int32] = Array("first sequence".utf8).map { Int32($0) }
         let b: [Int32] = Array("second, longer sequence".utf8).map { Int32($0) }
         let runner = try ModelRunner(model: model, kvSlots: 128, threads: 2)
@@ -102,33 +102,32 @@ import Testing
             .init(tokens: [a.last!], position: a.count - 1, slots: aSlots),
             .init(tokens: b, position: 0, slots: bSlots),
         ])) { (Array($0.logits(0)!), Array($0.logits(1)!)) }
-        #expect(Self.maxDifference(la, synthetic.referenceLogits(a)) < 2e-3)
-        #expect(Self.maxDifference(lb, synthetic.referenceLogits(b)) < 2e-3)
+        let reference = synthetic.reference()
+        #expect(Self.maxDifference(la, reference.logits(a)) < 2e-3)
+        #expect(Self.maxDifference(lb, reference.logits(b)) < 2e-3)
     }
 
     @Test func testRewardHeadScoresTheLastPosition() throws {
-        var synthetic = SyntheticLlama()
+        var synthetic = SyntheticModel(.llama)
         synthetic.rewardHead = true
-        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(synthetic), kvSlots: 64, threads: 2)
         let slots = (0..<Int32(Self.prompt.count)).map { $0 }
         let score = try runner.forward(ForwardBatch([.init(tokens: Self.prompt, position: 0, slots: slots, output: .score)])) {
             $0.score(0)
         }
-        let expected = synthetic.referenceScore(Self.prompt)
+        let expected = synthetic.reference().score(Self.prompt)
         #expect(abs((score ?? .nan) - expected) < 1e-3, "\(String(describing: score)) vs \(expected)")
     }
 
     @Test func testScoringWithoutRewardHeadIsATypedError() throws {
-        var synthetic = SyntheticLlama()
-        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 64, threads: 2)
+        let runner = try ModelRunner(model: try Self.load(SyntheticModel(.llama)), kvSlots: 64, threads: 2)
         #expect(throws: ExecuteError.noRewardHead) {
             try runner.forward(ForwardBatch([.init(tokens: [1, 2], position: 0, slots: [0, 1], output: .score)])) { _ in }
         }
     }
 
     @Test func testInvalidBatchesAreRejectedNotRun() throws {
-        var synthetic = SyntheticLlama()
-        let runner = try ModelRunner(model: try Self.load(&synthetic), kvSlots: 8, threads: 1)
+        let runner = try ModelRunner(model: try Self.load(SyntheticModel(.llama)), kvSlots: 8, threads: 1)
         #expect(throws: ExecuteError.self) { try runner.forward(ForwardBatch([.init(tokens: [1], position: 0, slots: [8])])) { _ in } }
         #expect(throws: ExecuteError.self) { try runner.forward(ForwardBatch([.init(tokens: [999], position: 0, slots: [0])])) { _ in } }
         #expect(throws: ExecuteError.self) { try runner.forward(ForwardBatch([.init(tokens: [1, 2], position: 0, slots: [0])])) { _ in } }

@@ -8,6 +8,10 @@ chromium-driver) through Selenium; exits non-zero on the first failed check.
         Start the server with --max-running-requests 4 so the load makes requests wait.
     console_browser_check.py no-chat-template URL
         for a model without a chat template the page says so, turns chat off and completes.
+    console_browser_check.py api-key URL --key KEY
+        for a server started with --api-key KEY the page asks for the key, asks again for a
+        wrong one, then works with the right one, keeps it in the tab only and does not ask
+        again on reload.
 """
 import argparse
 import http.client
@@ -270,14 +274,56 @@ def check_no_chat_template(url):
         console.close()
 
 
+def check_api_key(url, key):
+    console = Console()
+
+    def asking(note):
+        form = console.driver.find_element(By.ID, "key-form")
+        return form.is_displayed() and note in console.text("#key-note")
+
+    def enter(value):
+        console.set_field("key-input", value)
+        console.driver.find_element(By.ID, "key-submit").click()
+
+    try:
+        console.driver.get(url + "/")
+        console.wait(lambda: asking("needs an API key"), "the page never asked for the key")
+        check("API key" in console.text("#status"), "status while asking: " + console.text("#status"))
+        enter("not-the-key")
+        console.wait(lambda: asking("refused"), "a wrong key was not asked for again")
+        enter(key)
+        console.wait(lambda: console.driver.execute_script("return document.body.dataset.ready === 'true'"), "never started")
+        console.wait(lambda: console.number_attribute("polls") >= 1, "the page never showed the pipeline")
+        check(console.text("#model") == "SmolLM2-135M-Instruct.Q4_1", "model name: " + console.text("#model"))
+        check(not console.driver.find_element(By.ID, "key-form").is_displayed(), "still asking after the right key")
+        storage = console.driver.execute_script("return [sessionStorage.getItem('lightserve-api-key'), localStorage.length]")
+        check(storage == [key, 0], "the key should live in this tab's sessionStorage only: %s" % storage)
+        console.set_field("temperature", 0)
+        console.set_field("max_tokens", 8)
+        stats = console.ask("What is the capital of France?").find_element(By.CSS_SELECTOR, ".stats").text
+        check("output tokens" in stats and "first token" in stats, "chat with the key: " + stats)
+        console.driver.refresh()
+        console.wait(lambda: console.number_attribute("polls") >= 1, "the page did not come back after a reload")
+        check(not console.driver.find_element(By.ID, "key-form").is_displayed(), "asked again after a reload in the tab")
+        # The 401s that made it ask are expected; nothing else may fail.
+        unexpected = [e for e in console.errors() if "401" not in e.get("message", "")]
+        check(not unexpected, "console errors: %s" % unexpected)
+        print("api key: asked, refused a wrong one, kept the right one in the tab |", stats)
+    finally:
+        console.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("check", choices=["full", "no-chat-template"])
+    parser.add_argument("check", choices=["full", "no-chat-template", "api-key"])
     parser.add_argument("url")
     parser.add_argument("--screenshot")
+    parser.add_argument("--key")
     arguments = parser.parse_args()
     if arguments.check == "full":
         check_full(arguments.url.rstrip("/"), arguments.screenshot)
+    elif arguments.check == "api-key":
+        check_api_key(arguments.url.rstrip("/"), arguments.key)
     else:
         check_no_chat_template(arguments.url.rstrip("/"))
     print("all checks passed")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes quant_dequantize.json: random blocks of each K-quant, Q5 and IQ4 type with the values
+"""Writes quant_dequantize.json: random blocks of each block-quantized type with the values
 `gguf.quants.dequantize` (gguf 0.19, the reference) decodes them to, as float32 bit patterns.
+A new type adds its line at the end of LAYOUTS (earlier types keep their bytes).
 
 Block bytes are random (every bit pattern of the packed values and scales is valid) except the
 f16 super-scales, which are set to modest normal values so no block decodes to inf or NaN.
@@ -25,6 +26,9 @@ LAYOUTS = {
     T.Q6_K: (256, 210, [208]),
     T.IQ4_NL: (32, 18, [0]),
     T.IQ4_XS: (256, 136, [0]),
+    T.Q4_0: (32, 18, [0]),
+    T.Q4_1: (32, 20, [0, 2]),
+    T.Q8_0: (32, 34, [0]),
 }
 
 rng = np.random.default_rng(20261202)

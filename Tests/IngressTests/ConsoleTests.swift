@@ -41,7 +41,7 @@ extension EndpointTests {
                 #expect((info["kv_capacity"]?.number ?? 0) > 0)
                 #expect(info["default_max_new_tokens"] == .int(16))
             }
-            var synthetic = SyntheticLlama()
+            let synthetic = SyntheticModel(.llama)
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
             try await TestServer.with(["--trace-events", "0"], model: path) { server in
@@ -100,11 +100,19 @@ extension EndpointTests {
         }
 
         @Test func testConsoleSaysWhenTheModelHasNoChatTemplate() async throws {
-            var synthetic = SyntheticLlama()
+            let synthetic = SyntheticModel(.llama)
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
             try await TestServer.with(model: path) { server in
                 let (status, output) = try Self.runBrowserCheck(["no-chat-template", "http://127.0.0.1:\(server.port)"])
+                #expect(status == 0, "\(output)")
+                #expect(output.contains("all checks passed"), "\(output)")
+            }
+        }
+
+        @Test func testConsoleAsksForTheAPIKeyOnceAndKeepsItInTheTab() async throws {
+            try await TestServer.with(apiKey: Authentication.key) { server in
+                let (status, output) = try Self.runBrowserCheck(["api-key", "http://127.0.0.1:\(server.port)", "--key", Authentication.key])
                 #expect(status == 0, "\(output)")
                 #expect(output.contains("all checks passed"), "\(output)")
             }

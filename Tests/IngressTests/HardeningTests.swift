@@ -106,9 +106,9 @@ extension EndpointTests {
                 let waiting = Task {
                     try await server.stream("/generate_stream", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 5}}"#)
                 }
-                #expect(try await self.waitForKV(server) { $0["waiting_requests"] == .int(1) && $0["running_sequences"] == .int(1) })
+                #expect(try await server.waitForKV { $0["waiting_requests"] == .int(1) && $0["running_sequences"] == .int(1) })
                 waiting.cancel()
-                #expect(try await self.waitForKV(server) { $0["waiting_requests"] == .int(0) })
+                #expect(try await server.waitForKV { $0["waiting_requests"] == .int(0) })
                 let kv = try JSON.parse(try await server.get("/debug/stages").body)["kv"]
                 #expect(kv?["running_sequences"] == .int(1), "A still runs: B left the line, it did not finish")
                 running.cancel()
@@ -174,14 +174,6 @@ extension EndpointTests {
             process.waitUntilExit()
             #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(message)")
             #expect(message.contains("this processor lacks avx2, f16c"), "\(message)")
-        }
-
-        /// Polls `/debug/stages` until its `kv` figures satisfy `condition` (at most 20,000 reads).
-        func waitForKV(_ server: TestServer, _ condition: (JSON) -> Bool) async throws -> Bool {
-            for _ in 0..<20_000 {
-                if let kv = try JSON.parse(try await server.get("/debug/stages").body)["kv"], condition(kv) { return true }
-            }
-            return false
         }
     }
 }

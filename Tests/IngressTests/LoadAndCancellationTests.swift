@@ -63,34 +63,46 @@ extension EndpointTests {
         }
 
         @Test func testDisconnectDuringPrefillFreesItsKVSlots() async throws {
-            try await TestServer.with(["--batch-max-tokens", "128"]) { server in
-                let prompt = Array(repeating: "lorem ipsum dolor", count: 400).joined(separator: " ")
+            try await TestServer.with(["--batch-max-tokens", "64"]) { server in
+                let prompt = Array(repeating: "lorem ipsum dolor", count: 800).joined(separator: " ")
                 let body = #"{"inputs": "\#(prompt)", "parameters": {"max_new_tokens": 50}}"#
-                async let abandoned: Void = HTTPClient.abandon(port: server.port, path: "/generate", body: body, after: .milliseconds(400))
-                try await Task.sleep(for: .milliseconds(200))
-                let busy = try JSON.parse(try await server.get("/token_load").body)
-                #expect((busy["current_load"]?.number ?? 0) > 0, "the prompt should be in prefill")
-                try await abandoned
+                struct LeftDuringPrefill: Error {}
+                var tokens = 0
+                await #expect(throws: LeftDuringPrefill.self) {
+                    try await HTTPClient.stream(port: server.port, path: "/generate_stream", body: body) { _ in
+                        // The 200 goes out once the request is admitted: leave as soon as its prompt holds slots.
+                        #expect(try await server.waitForKV { ($0["held"]?.number ?? 0) > 0 })
+                        throw LeftDuringPrefill()
+                    } onChunk: { _ in
+                        tokens += 1
+                        return .continue
+                    }
+                }
                 #expect(try await server.waitForIdleKV() == 0)
+                let trace = try JSON.parse(try await server.get("/debug/trace?seconds=60").body)
+                let firstTokens = trace["traceEvents"]?.array?.filter { $0["name"] == .string("first token") } ?? []
+                #expect(tokens == 0 && firstTokens.isEmpty, "the client should have left during the prompt's prefill")
             }
         }
 
         @Test func testOverloadAnswers503WithRetryAfterAtOnce() async throws {
             try await TestServer.with(["--max-running-requests", "1", "--max-waiting-requests", "1"]) { server in
-                let long = #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 300, "ignore_eos": true}}"#
-                async let running = server.post("/generate", long)
-                try await Task.sleep(for: .milliseconds(300))
-                async let waiting = server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 2}}"#)
-                try await Task.sleep(for: .milliseconds(300))
-                let clock = ContinuousClock()
-                let start = clock.now
+                let long = #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 3000, "ignore_eos": true}}"#
+                let running = Task { try await server.post("/generate", long) }
+                #expect(try await server.waitForKV { $0["running_sequences"] == .int(1) })
+                let waiting = Task { try await server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 2}}"#) }
+                #expect(try await server.waitForKV { $0["waiting_requests"] == .int(1) })
                 let rejected = try await server.post("/generate", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 2}}"#)
-                #expect(clock.now - start < .seconds(2), "a full queue answers at once")
                 #expect(rejected.status == 503)
                 #expect(rejected.header("retry-after") != nil)
                 #expect(try JSON.parse(rejected.body)["message"]?.string?.isEmpty == false)
-                #expect(try await waiting.status == 200)
-                #expect(try await running.status == 200)
+                // At once: the line had not moved when the answer came.
+                let kv = try await server.stages()["kv"]
+                #expect(kv?["running_sequences"] == .int(1) && kv?["waiting_requests"] == .int(1), "\(kv.map(\.serialized) ?? "")")
+                running.cancel()
+                _ = await running.result
+                #expect(try await waiting.value.status == 200)
+                #expect(try await server.waitForIdleKV() == 0)
             }
         }
 
@@ -107,7 +119,7 @@ extension EndpointTests {
                     if !parser.feed(chunk).isEmpty && seen.isEmpty {
                         // Running: queue a second request behind it, then read the figures.
                         queued = Task { _ = try? await server.post("/generate", #"{"inputs": "Hello", "parameters": {"max_new_tokens": 100}}"#) }
-                        try await Task.sleep(for: .milliseconds(300))
+                        #expect(try await server.waitForKV { $0["waiting_requests"] == .int(1) })
                         seen.append(try JSON.parse(try await server.get("/token_load").body))
                         return .disconnect
                     }
@@ -182,7 +194,7 @@ extension EndpointTests {
 
     @Suite struct Score {
         @Test func testScoreOfRewardModelMatchesFloatReference() async throws {
-            var synthetic = SyntheticLlama()
+            var synthetic = SyntheticModel(.llama)
             synthetic.rewardHead = true
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
@@ -194,7 +206,7 @@ extension EndpointTests {
                 var ids: [Int32] = []
                 var rest = Substring(chat)
                 while !rest.isEmpty {
-                    if let (index, name) = SyntheticLlama.controlTokens.enumerated().first(where: { rest.hasPrefix($0.element) }) {
+                    if let (index, name) = SyntheticModel.controlTokens.enumerated().first(where: { rest.hasPrefix($0.element) }) {
                         ids.append(256 + Int32(index))
                         rest = rest.dropFirst(name.count)
                     } else {
@@ -202,7 +214,7 @@ extension EndpointTests {
                         rest = rest.dropFirst()
                     }
                 }
-                let expected = Double(synthetic.referenceScore(ids))
+                let expected = Double(synthetic.reference().score(ids))
                 let score = try #require(json["score"]?.number)
                 #expect(abs(score - expected) < 1e-3, "\(score) vs \(expected)")
                 #expect(json["prompt_tokens"] == .int(Int64(ids.count)))

@@ -62,9 +62,9 @@ extension EndpointTests {
             try await TestServer.with(["--max-running-requests", "1", "--max-waiting-requests", "1"]) { server in
                 let long = #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 200, "ignore_eos": true}}"#
                 async let running = server.post("/generate", long)
-                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await server.waitForKV { $0["running_sequences"] == .int(1) })
                 async let waiting = server.post("/generate", long)
-                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await server.waitForKV { $0["waiting_requests"] == .int(1) })
                 #expect(try await server.post("/generate", long).status == 503)
                 let metrics = try Self.samples(try await server.get("/metrics").text)
                 #expect(metrics["lightserve_rejected_requests_total"] == 1)
@@ -120,7 +120,7 @@ extension EndpointTests {
                 group.addTask { _ = try await server.stream("/generate_stream", #"{"inputs": "Streamed", "parameters": {"max_new_tokens": 6}}"#) }
                 try await group.waitForAll()
             }
-            try await Task.sleep(for: .milliseconds(700))  // the writer flushes twice a second
+            // Stopping flushes the writer after the HTTP server has stopped, so every span is in.
             #expect(await server.stop() == 0)
 
             let events = try #require(try JSON.parse(Array(Data(contentsOf: URL(fileURLWithPath: path)))).array)

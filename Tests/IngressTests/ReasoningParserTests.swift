@@ -1,3 +1,4 @@
+import LightServeCore
 import Testing
 
 @testable import Ingress
@@ -81,30 +82,32 @@ import Testing
     }
 
     @Test func testThePromptSaysWhetherOutputStartsInReasoning() {
-        #expect(ReasoningParser.promptOpensReasoning("<｜User｜>Hi<｜Assistant｜><think>\n"))
-        #expect(!ReasoningParser.promptOpensReasoning("<|im_start|>assistant\n"))
-        #expect(!ReasoningParser.promptOpensReasoning("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
+        #expect(ReasoningTags.think.promptOpens("<｜User｜>Hi<｜Assistant｜><think>\n"))
+        #expect(!ReasoningTags.think.promptOpens("<|im_start|>assistant\n"))
+        #expect(!ReasoningTags.think.promptOpens("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
     }
 
     @Test func testReasoningThenAToolCall() {
         let output = "The user wants the weather.\nI will call the tool.\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
+        let parsing = OutputParsing(toolCalls: .hermes, toolNames: ["get_weather"], reasoning: .think)
         let scalars = Array(output.unicodeScalars)
         for cut in 0...scalars.count {
-            var reasoningParser = ReasoningParser(startsInReasoning: true)
-            var toolParser = ToolCallParser(format: .hermes, makeCallID: { "call_\($0)" })
-            var reasoning = ""
-            var answer = ParsedToolCalls()
-            let chunks = [String(String.UnicodeScalarView(scalars[..<cut])), String(String.UnicodeScalarView(scalars[cut...]))]
-            for event in chunks.flatMap({ reasoningParser.feed($0) }) + reasoningParser.finish() {
-                switch event {
-                case .reasoning(let r): reasoning += r
-                case .content(let c): answer.apply(toolParser.feed(c))
-                }
-            }
-            answer.apply(toolParser.finish())
-            #expect(reasoning == "The user wants the weather.\nI will call the tool.\n", "cut at \(cut)")
+            var reader = OutputReader(parsing, startsInReasoning: true)
+            var reading = reader.read(String(String.UnicodeScalarView(scalars[..<cut])))
+            reading.append(reader.read(String(String.UnicodeScalarView(scalars[cut...]))))
+            reading.append(reader.finish())
+            let answer = reading.parsedToolCalls
+            #expect(reading.reasoning == "The user wants the weather.\nI will call the tool.\n", "cut at \(cut)")
             #expect(answer.content == "", "cut at \(cut)")
-            #expect(answer.calls == [ToolCall(id: "call_0", name: "get_weather", arguments: #"{"city": "Paris"}"#)], "cut at \(cut)")
+            #expect(answer.calls.map(\.name) == ["get_weather"] && answer.calls.map(\.arguments) == [#"{"city": "Paris"}"#], "cut at \(cut)")
         }
+    }
+
+    @Test func testWithoutAnOpenBlockTheModelMayOpenOneItself() {
+        let parsing = OutputParsing(reasoning: .think)
+        let thought = OutputReader.read("<think>\nShort.\n</think>\n\nYes.", as: parsing)
+        #expect(thought.reasoning == "\nShort.\n" && thought.content == "\n\nYes.")
+        let plain = OutputReader.read("Yes, <think> is a tag.", as: parsing)
+        #expect(plain.reasoning == "" && plain.content == "Yes, <think> is a tag.")
     }
 }

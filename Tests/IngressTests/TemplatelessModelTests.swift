@@ -11,7 +11,7 @@ extension EndpointTests {
     /// works.
     @Suite struct TemplatelessModel {
         static func withServer(_ body: (TestServer) async throws -> Void) async throws {
-            var synthetic = SyntheticLlama()
+            let synthetic = SyntheticModel(.llama)
             let path = TestPaths.temporaryFile()
             try synthetic.write(to: path)
             try await TestServer.with(["--max-total-tokens", "256"], model: path, body)

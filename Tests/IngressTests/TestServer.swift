@@ -21,28 +21,44 @@ final class TestServer: Sendable {
     let port: Int
     private let process: Process
     let logPath: String
+    /// The API key the server was started with; the request helpers send it.
+    let apiKey: String?
+    /// The line the server printed when it started listening (`LightServe listening on …`).
+    let listeningLine: String
 
     /// The binary built next to the test bundle (the test target depends on it).
     static var binary: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lightserve").path
     }
 
-    private init(process: Process, port: Int, logPath: String) {
+    private init(process: Process, port: Int, logPath: String, apiKey: String?, listeningLine: String) {
         self.process = process
         self.port = port
         self.logPath = logPath
+        self.apiKey = apiKey
+        self.listeningLine = listeningLine
     }
 
-    /// Starts a server with a small KV pool unless `arguments` say otherwise.
-    static func start(_ arguments: [String] = [], model: String? = nil) async throws -> TestServer {
+    /// Starts a server with a small KV pool unless `arguments` say otherwise, listening on `host`
+    /// (nil: the server's default). With `apiKey` the server requires it and the request helpers
+    /// send it; `environment` is added to the server's.
+    static func start(
+        _ arguments: [String] = [], model: String? = nil, host: String? = "127.0.0.1", apiKey: String? = nil,
+        environment: [String: String] = [:]
+    ) async throws -> TestServer {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw Failure.binaryMissing(binary) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        var args = ["serve", "--model", try model ?? TestModel.path(), "--host", "127.0.0.1", "--port", "0"]
+        var args = ["serve", "--model", try model ?? TestModel.path(), "--port", "0"]
+        if let host { args += ["--host", host] }
         if !arguments.contains("--kv-cache-mb") && !arguments.contains("--max-total-tokens") {
             args += ["--kv-cache-mb", "128"]
         }
+        if let apiKey { args += ["--api-key", apiKey] }
         process.arguments = args + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let stdout = Pipe()
         let logPath = TestPaths.temporaryFile(".log")
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -55,7 +71,7 @@ final class TestServer: Sendable {
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw Failure.didNotStart((line ?? "no output") + "\n" + log)
         }
-        return TestServer(process: process, port: port, logPath: logPath)
+        return TestServer(process: process, port: port, logPath: logPath, apiKey: apiKey, listeningLine: line)
     }
 
     private static func firstLine(of handle: FileHandle, timeout: Double) async -> String? {
@@ -78,8 +94,11 @@ final class TestServer: Sendable {
     }
 
     /// Runs `body` against a fresh server and stops the server afterwards, also when `body` throws.
-    static func with<T>(_ arguments: [String] = [], model: String? = nil, _ body: (TestServer) async throws -> T) async throws -> T {
-        let server = try await start(arguments, model: model)
+    static func with<T>(
+        _ arguments: [String] = [], model: String? = nil, host: String? = "127.0.0.1", apiKey: String? = nil,
+        environment: [String: String] = [:], _ body: (TestServer) async throws -> T
+    ) async throws -> T {
+        let server = try await start(arguments, model: model, host: host, apiKey: apiKey, environment: environment)
         do {
             let result = try await body(server)
             await server.stop()
@@ -134,12 +153,17 @@ final class TestServer: Sendable {
 
     // MARK: Requests
 
+    /// `Authorization: Bearer <apiKey>` when the server has a key.
+    var authorization: [(String, String)] {
+        apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
+    }
+
     func get(_ path: String) async throws -> HTTPClient.Response {
-        try await HTTPClient.send(port: port, method: .GET, path: path)
+        try await HTTPClient.send(port: port, method: .GET, path: path, headers: authorization)
     }
 
     func post(_ path: String, _ body: String, headers: [(String, String)] = []) async throws -> HTTPClient.Response {
-        try await HTTPClient.send(port: port, method: .POST, path: path, body: body, headers: headers)
+        try await HTTPClient.send(port: port, method: .POST, path: path, body: body, headers: authorization + headers)
     }
 
     /// POSTs and parses the JSON response body.
@@ -148,18 +172,40 @@ final class TestServer: Sendable {
         return (response.status, try JSON.parse(response.body))
     }
 
-    /// Streams a request and returns its status and events as JSON.
+    /// Streams a request and returns its status and events as JSON (OpenAI's closing `[DONE]`
+    /// left out).
     func stream(_ path: String, _ body: String) async throws -> (status: Int, events: [JSON]) {
         var status = 0
         var parser = ServerSentEventParser()
         var events: [JSON] = []
-        try await HTTPClient.stream(port: port, path: path, body: body) { head in
+        try await HTTPClient.stream(port: port, path: path, body: body, headers: authorization) { head in
             status = head.status
         } onChunk: { chunk in
-            for event in parser.feed(chunk) { events.append(try JSON.parse(Array(event.utf8))) }
+            // OpenAI's stream ends with `[DONE]`, which is not JSON.
+            for event in parser.feed(chunk) where event != "[DONE]" { events.append(try JSON.parse(Array(event.utf8))) }
             return .continue
         }
         return (status, events)
+    }
+
+    /// `/debug/stages`, parsed.
+    func stages() async throws -> JSON {
+        try JSON.parse(try await get("/debug/stages").body)
+    }
+
+    /// Polls `/debug/stages` until `condition` holds for it, or `seconds` pass; whether it held.
+    func waitForStages(seconds: Int = 120, _ condition: (JSON) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if condition(try await stages()) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Polls `/debug/stages` until its `kv` figures satisfy `condition`, or `seconds` pass.
+    func waitForKV(seconds: Int = 120, _ condition: (JSON) -> Bool) async throws -> Bool {
+        try await waitForStages(seconds: seconds) { stages in stages["kv"].map(condition) ?? false }
     }
 
     /// Polls `/token_load` until `current_load` is 0 or `seconds` pass; returns the last figure.

@@ -14,6 +14,8 @@ import Testing
         let output: String
         let content: String
         let calls: [ToolCall]
+        /// The functions the request offered (nil: any name is a call).
+        var toolNames: Set<String>? = nil
         var testDescription: String { "\(format) \(label)" }
     }
 
@@ -73,6 +75,22 @@ import Testing
             label: "the start of a trigger that is not one", format: .hermes,
             output: "Tags look like <tool_ and <b>.", content: "Tags look like <tool_ and <b>.", calls: []),
         Example(
+            label: "a bare call object, tags left out", format: .hermes,
+            output: "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}",
+            content: "", calls: [call(0, "get_weather", #"{"city": "Paris"}"#)], toolNames: ["get_weather"]),
+        Example(
+            label: "a bare object naming a function not offered", format: .hermes,
+            output: "{\"name\": \"Ada\", \"arguments\": {}}",
+            content: "{\"name\": \"Ada\", \"arguments\": {}}", calls: [], toolNames: ["get_weather"]),
+        Example(
+            label: "a tagged call naming a function not offered", format: .hermes,
+            output: "<tool_call>\n{\"name\": \"rm\", \"arguments\": {}}\n</tool_call>",
+            content: "<tool_call>\n{\"name\": \"rm\", \"arguments\": {}}\n</tool_call>", calls: [], toolNames: ["get_weather"]),
+        Example(
+            label: "a bare object later in an answer", format: .hermes,
+            output: "As JSON: {\"name\": \"get_weather\"}", content: "As JSON: {\"name\": \"get_weather\"}", calls: [],
+            toolNames: ["get_weather"]),
+        Example(
             label: "JSON answer", format: .llama3JSON,
             output: "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}",
             content: "", calls: [call(0, "get_weather", #"{"city": "Paris"}"#)]),
@@ -100,8 +118,10 @@ import Testing
     ]
 
     /// Feeds `chunks` one after the other and folds what comes out.
-    static func run(_ chunks: [String], _ format: ToolCallFormat) -> (ParsedToolCalls, [ToolCallEvent]) {
-        var parser = ToolCallParser(format: format, makeCallID: ids)
+    static func run(
+        _ chunks: [String], _ format: ToolCallFormat, toolNames: Set<String>? = nil
+    ) -> (ParsedToolCalls, [ToolCallEvent]) {
+        var parser = ToolCallParser(format: format, toolNames: toolNames, makeCallID: ids)
         var events: [ToolCallEvent] = []
         for chunk in chunks { events += parser.feed(chunk) }
         events += parser.finish()
@@ -112,26 +132,26 @@ import Testing
 
     @Test(arguments: examples)
     func testWholeOutputParsesToTheExpectedContentAndCalls(_ e: Example) {
-        let parsed = ToolCallParser.parse(e.output, format: e.format, makeCallID: Self.ids)
+        let parsed = ToolCallParser.parse(e.output, format: e.format, toolNames: e.toolNames, makeCallID: Self.ids)
         #expect(parsed.content == e.content)
         #expect(parsed.calls == e.calls)
     }
 
     @Test(arguments: examples)
     func testEverySplitPointGivesTheSameResult(_ e: Example) {
-        let whole = ToolCallParser.parse(e.output, format: e.format, makeCallID: Self.ids)
+        let whole = ToolCallParser.parse(e.output, format: e.format, toolNames: e.toolNames, makeCallID: Self.ids)
         let scalars = Array(e.output.unicodeScalars)
         for cut in 0...scalars.count {
             let chunks = [String(String.UnicodeScalarView(scalars[..<cut])), String(String.UnicodeScalarView(scalars[cut...]))]
-            #expect(Self.run(chunks, e.format).0 == whole, "cut at \(cut)")
+            #expect(Self.run(chunks, e.format, toolNames: e.toolNames).0 == whole, "cut at \(cut)")
         }
         let oneByOne = scalars.map { String($0) }
-        #expect(Self.run(oneByOne, e.format).0 == whole, "one code point per delta")
+        #expect(Self.run(oneByOne, e.format, toolNames: e.toolNames).0 == whole, "one code point per delta")
     }
 
     @Test(arguments: examples)
     func testEventsComeInOpenAIOrder(_ e: Example) {
-        let (_, events) = Self.run(e.output.unicodeScalars.map { String($0) }, e.format)
+        let (_, events) = Self.run(e.output.unicodeScalars.map { String($0) }, e.format, toolNames: e.toolNames)
         var open: Int?
         var started = 0
         for event in events {

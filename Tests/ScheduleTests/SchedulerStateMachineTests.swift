@@ -68,7 +68,7 @@ import Testing
     @Test func testRequestIsAcceptedAndPrefilledInOneStep() {
         var m = Self.machine()
         let actions = m.admit(Self.admission(prompt: 5, maxNew: 3))
-        guard case .accept(_, let promptTokens) = actions.first else {
+        guard case .accept(_, let promptTokens, _) = actions.first else {
             Issue.record("first action should accept, got \(actions)")
             return
         }

@@ -2,12 +2,19 @@ import Foundation
 import GGUF
 
 /// A tiny random model of one of the engine's families, written to disk by the tests. Its
-/// expected logits come from running `ref_forward.py` on the very same file (see
-/// `scripts/family-fixtures`), stored in `Tests/Fixtures/family_logits.json`; the weights are a
-/// fixed function of the seed, so every run writes the same bytes.
+/// vocabulary is byte-level: token `b` is byte `b`, so a text's token ids are its UTF-8 bytes; a
+/// few control tokens follow. The weights are a fixed function of the seed, so every run writes
+/// the same bytes.
+///
+/// Two references check the engine on it: `ref_forward.py` run on the very same file for every
+/// family (`scripts/family-fixtures` stores its logits in `Tests/Fixtures/family_logits.json`), and
+/// for plain ``Family/llama`` files a float32 forward pass here (``reference()``), which follows
+/// whatever weight type, output head and reward head a test picks.
 public struct SyntheticModel: Sendable {
     /// The family and the family-specific parts it exercises.
     public enum Family: String, Sendable, CaseIterable, Codable {
+        /// Plain Llama: what ``reference()`` computes.
+        case llama
         /// Llama with Llama 3 `rope_freqs` factors.
         case llamaRopeFreqs = "llama-rope_freqs"
         /// Llama with linear rope scaling (factor 4): computed like `rope_freqs` all 4.
@@ -21,13 +28,15 @@ public struct SyntheticModel: Sendable {
 
         public var architecture: String {
             switch self {
-            case .llamaRopeFreqs, .llamaLinear: "llama"
+            case .llama, .llamaRopeFreqs, .llamaLinear: "llama"
             case .qwen2: "qwen2"
             case .qwen3: "qwen3"
             case .gemma3: "gemma3"
             }
         }
     }
+
+    public static let controlTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|reward|>"]
 
     public var family: Family
     public var layers = 2
@@ -39,8 +48,14 @@ public struct SyntheticModel: Sendable {
     public var feedForward = 128
     public var vocabulary = 272
     public var ropeBase = 10_000.0
+    public var epsilon: Float = 1e-6
     public var slidingWindow = 4
+    /// Encoding of the weight matrices (norms stay F32, as in real files).
     public var weightType: GGUFTensorType
+    /// Whether the token embeddings double as the output head (else `output.weight` is written).
+    public var tiedOutput = true
+    /// Whether the file has a reward head (`cls.output.weight`, n_embd × 1).
+    public var rewardHead = false
     public var seed: UInt64 = 7
     /// Write linear scaling (``Family/llamaLinear``) as the equivalent `rope_freqs` factors, which
     /// the reference understands.
@@ -55,6 +70,10 @@ public struct SyntheticModel: Sendable {
     public init(_ family: Family) {
         self.family = family
         switch family {
+        case .llama:
+            weightType = .f32
+            epsilon = 1e-5
+            seed = 1
         case .llamaRopeFreqs:
             weightType = .q8_0
             ropeBase = 500_000
@@ -85,61 +104,35 @@ public struct SyntheticModel: Sendable {
         return (0..<half).map { i in 1 + 7 * Float(i) / Float(max(half - 1, 1)) }
     }
 
-    /// The file's bytes.
-    public func serialized() -> [UInt8] {
+    /// One tensor of the file, its values before encoding.
+    struct Tensor {
+        let name: String
+        let type: GGUFTensorType
+        let shape: [Int]
+        let values: [Float]
+    }
+
+    /// The file's tensors in file order, drawn from the seed.
+    func tensors() -> [Tensor] {
         var random = seed
         func next() -> Float {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(Int64(bitPattern: random >> 11) % 2_000_001 - 1_000_000) / 1_000_000
         }
-        let a = family.architecture
-        var writer = GGUFWriter()
-        writer.set("general.architecture", .string(a))
-        writer.set("general.name", .string("synthetic \(family.rawValue)"))
-        writer.set("\(a).block_count", .uint32(UInt32(layers)))
-        writer.set("\(a).context_length", .uint32(512))
-        writer.set("\(a).embedding_length", .uint32(UInt32(embedding)))
-        writer.set("\(a).feed_forward_length", .uint32(UInt32(feedForward)))
-        writer.set("\(a).attention.head_count", .uint32(UInt32(heads)))
-        writer.set("\(a).attention.head_count_kv", .uint32(UInt32(kvHeads)))
-        if let keyLength {
-            writer.set("\(a).attention.key_length", .uint32(UInt32(keyLength)))
-            writer.set("\(a).attention.value_length", .uint32(UInt32(keyLength)))
-        }
-        writer.set("\(a).rope.freq_base", .float32(Float(ropeBase)))
-        writer.set("\(a).attention.layer_norm_rms_epsilon", .float32(1e-6))
-        if family == .gemma3 { writer.set("\(a).attention.sliding_window", .uint32(UInt32(slidingWindow))) }
-        if family == .llamaLinear && !linearScalingAsFactors {
-            writer.set("\(a).rope.scaling.type", .string("linear"))
-            writer.set("\(a).rope.scaling.factor", .float32(4))
-        }
-        for (key, value) in extraMetadata { writer.set(key, value) }
-
-        var tokens = (0..<256).map { String(Character(SyntheticLlama.byteLevelScalar($0))) }
-        tokens += SyntheticLlama.controlTokens
-        tokens += (tokens.count..<vocabulary).map { "<unused\($0)>" }
-        writer.set("tokenizer.ggml.model", .string("gpt2"))
-        writer.set("tokenizer.ggml.pre", .string("gpt2"))
-        writer.set("tokenizer.ggml.tokens", .array(.string, tokens.map { .string($0) }))
-        let types = (0..<vocabulary).map { $0 < 256 ? 1 : ($0 < 256 + SyntheticLlama.controlTokens.count ? 3 : 5) }
-        writer.set("tokenizer.ggml.token_type", .array(.int32, types.map { .int32(Int32($0)) }))
-        writer.set("tokenizer.ggml.merges", .array(.string, []))
-        writer.set("tokenizer.ggml.bos_token_id", .uint32(256))
-        writer.set("tokenizer.ggml.eos_token_id", .uint32(258))
-        for key in omittedMetadata { writer.remove(key) }
-
-        func matrix(_ name: String, rows: Int, columns: Int, scale: Float) {
-            writer.addTensor(name, type: weightType, shape: [columns, rows], values: (0..<(rows * columns)).map { _ in next() * scale })
+        var tensors: [Tensor] = []
+        func matrix(_ name: String, rows: Int, columns: Int, type: GGUFTensorType? = nil, scale: Float) {
+            let values = (0..<(rows * columns)).map { _ in next() * scale }
+            tensors.append(Tensor(name: name, type: type ?? weightType, shape: [columns, rows], values: values))
         }
         func vector(_ name: String, _ length: Int, scale: Float, offset: Float) {
-            writer.addTensor(name, type: .f32, shape: [length], values: (0..<length).map { _ in next() * scale + offset })
+            tensors.append(Tensor(name: name, type: .f32, shape: [length], values: (0..<length).map { _ in next() * scale + offset }))
         }
         let d = embedding, hd = headDimension, qd = heads * hd, kv = kvHeads * hd
         // Gemma multiplies embeddings by √d; smaller ones keep its activations in range.
         matrix("token_embd.weight", rows: vocabulary, columns: d, scale: family == .gemma3 ? 0.1 : 0.5)
-        if family == .llamaRopeFreqs { writer.addTensor("rope_freqs.weight", type: .f32, shape: [hd / 2], values: ropeFactors) }
+        if family == .llamaRopeFreqs { tensors.append(Tensor(name: "rope_freqs.weight", type: .f32, shape: [hd / 2], values: ropeFactors)) }
         if family == .llamaLinear && linearScalingAsFactors {
-            writer.addTensor("rope_freqs.weight", type: .f32, shape: [hd / 2], values: Array(repeating: 4, count: hd / 2))
+            tensors.append(Tensor(name: "rope_freqs.weight", type: .f32, shape: [hd / 2], values: Array(repeating: 4, count: hd / 2)))
         }
         for i in 0..<layers {
             let p = "blk.\(i)."
@@ -165,7 +158,51 @@ public struct SyntheticModel: Sendable {
             if family == .gemma3 { vector(p + "post_ffw_norm.weight", d, scale: 0.2, offset: 1) }
         }
         vector("output_norm.weight", d, scale: 0.2, offset: 1)
+        if !tiedOutput { matrix("output.weight", rows: vocabulary, columns: d, scale: 0.5) }
+        if rewardHead { matrix("cls.output.weight", rows: 1, columns: d, type: .f32, scale: 0.5) }
         for (name, length) in extraTensors { vector(name, length, scale: 0.1, offset: 1) }
+        return tensors
+    }
+
+    /// The file's bytes.
+    public func serialized() -> [UInt8] {
+        let a = family.architecture
+        var writer = GGUFWriter()
+        writer.set("general.architecture", .string(a))
+        writer.set("general.name", .string("synthetic \(family.rawValue)"))
+        writer.set("\(a).block_count", .uint32(UInt32(layers)))
+        writer.set("\(a).context_length", .uint32(512))
+        writer.set("\(a).embedding_length", .uint32(UInt32(embedding)))
+        writer.set("\(a).feed_forward_length", .uint32(UInt32(feedForward)))
+        writer.set("\(a).attention.head_count", .uint32(UInt32(heads)))
+        writer.set("\(a).attention.head_count_kv", .uint32(UInt32(kvHeads)))
+        if let keyLength {
+            writer.set("\(a).attention.key_length", .uint32(UInt32(keyLength)))
+            writer.set("\(a).attention.value_length", .uint32(UInt32(keyLength)))
+        }
+        writer.set("\(a).rope.freq_base", .float32(Float(ropeBase)))
+        writer.set("\(a).attention.layer_norm_rms_epsilon", .float32(epsilon))
+        if family == .gemma3 { writer.set("\(a).attention.sliding_window", .uint32(UInt32(slidingWindow))) }
+        if family == .llamaLinear && !linearScalingAsFactors {
+            writer.set("\(a).rope.scaling.type", .string("linear"))
+            writer.set("\(a).rope.scaling.factor", .float32(4))
+        }
+        for (key, value) in extraMetadata { writer.set(key, value) }
+
+        var tokens = (0..<256).map { String(Character(Self.byteLevelScalar($0))) }
+        tokens += Self.controlTokens
+        tokens += (tokens.count..<vocabulary).map { "<unused\($0)>" }
+        writer.set("tokenizer.ggml.model", .string("gpt2"))
+        writer.set("tokenizer.ggml.pre", .string("gpt2"))
+        writer.set("tokenizer.ggml.tokens", .array(.string, tokens.map { .string($0) }))
+        let types = (0..<vocabulary).map { $0 < 256 ? 1 : ($0 < 256 + Self.controlTokens.count ? 3 : 5) }
+        writer.set("tokenizer.ggml.token_type", .array(.int32, types.map { .int32(Int32($0)) }))
+        writer.set("tokenizer.ggml.merges", .array(.string, []))
+        writer.set("tokenizer.ggml.bos_token_id", .uint32(256))
+        writer.set("tokenizer.ggml.eos_token_id", .uint32(258))
+        for key in omittedMetadata { writer.remove(key) }
+
+        for tensor in tensors() { writer.addTensor(tensor.name, type: tensor.type, shape: tensor.shape, values: tensor.values) }
         return writer.serialized()
     }
 
@@ -190,5 +227,27 @@ public struct SyntheticModel: Sendable {
             }
         }
         return path
+    }
+
+    /// The float32 reference forward pass of this plain ``Family/llama`` model, on its weights as
+    /// the file holds them (encoded, then decoded).
+    public func reference() -> SyntheticReference {
+        precondition(family == .llama, "the Swift reference computes plain llama files; \(family.rawValue)'s is ref_forward.py")
+        var weights: [String: [Float]] = [:]
+        for tensor in tensors() {
+            weights[tensor.name] = tensor.type.encode(tensor.values).withUnsafeBytes { tensor.type.decode($0, count: tensor.values.count) }
+        }
+        return SyntheticReference(model: self, weights: weights)
+    }
+
+    /// GPT-2's byte-to-character map (printable Latin-1 bytes stand for themselves).
+    static func byteLevelScalar(_ byte: Int) -> Unicode.Scalar {
+        var shifted: UInt32 = 256
+        for b in 0..<256 {
+            let printable = (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b)
+            if b == byte { return printable ? Unicode.Scalar(UInt8(b)) : Unicode.Scalar(shifted)! }
+            if !printable { shifted += 1 }
+        }
+        fatalError("byte \(byte) out of range")
     }
 }

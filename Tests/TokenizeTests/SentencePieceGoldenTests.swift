@@ -5,39 +5,11 @@ import Testing
 
 @testable import Tokenize
 
-/// The SentencePiece tokenizer on Gemma 3's vocabulary against llama.cpp's tokenizations
-/// (`golden/gemma3_tokenize.json`: special tokens recognised, no BOS added).
+/// What Gemma 3's SentencePiece vocabulary says about BOS, stop tokens and characters it has no
+/// token for (its golden tokenizations are in ``TokenizerGoldenTests``).
 @Suite struct SentencePieceGoldenTests {
-    struct Case: Decodable, CustomTestStringConvertible, Sendable {
-        let text: String
-        let ids: [Int32]
-        var testDescription: String { text.debugDescription }
-    }
-
-    static let cases: [Case] = (try? TestPaths.loadFixture("gemma3_tokenize.json")) ?? []
-    /// Only the metadata: the tokenizer needs no tensor, whatever its type.
-    static let tokenizer: Result<Tokenizer, any Error> = Result {
-        try Tokenizer(gguf: GGUFFile(path: TestModel.gemma3(), metadataOnly: true))
-    }
-
-    @Test func testGoldenFixtureIsPresent() {
-        #expect(Self.cases.count == 15)
-    }
-
-    @Test(arguments: cases)
-    func testEncodeMatchesLlamaCpp(_ c: Case) throws {
-        let tokenizer = try Self.tokenizer.get()
-        #expect(tokenizer.encode(c.text, parseSpecial: true, addSpecial: false) == c.ids)
-    }
-
-    @Test(arguments: cases)
-    func testDecodeOfGoldenIdsRestoresText(_ c: Case) throws {
-        let tokenizer = try Self.tokenizer.get()
-        #expect(try tokenizer.decode(c.ids, skipSpecial: false) == c.text)
-    }
-
     @Test func testGemmaAddsBOSAndStopsOnEndOfTurn() throws {
-        let tokenizer = try Self.tokenizer.get()
+        let tokenizer = try TokenizerGoldenTests.tokenizer(.gemma3)
         #expect(tokenizer.encode("Hello world") == [2, 9259, 1902])
         #expect(tokenizer.vocabulary.isStop(1))  // <eos>
         #expect(tokenizer.vocabulary.isStop(106))  // <end_of_turn>
@@ -45,17 +17,11 @@ import Testing
     }
 
     @Test func testCharactersOutsideTheVocabularyFallBackToByteTokens() throws {
-        let tokenizer = try Self.tokenizer.get()
+        let tokenizer = try TokenizerGoldenTests.tokenizer(.gemma3)
         // U+F0000 (supplementary private use) has no token: its UTF-8 bytes come out as byte tokens.
         let ids = tokenizer.encode("\u{F0000}", addSpecial: false)
         #expect(ids.map { tokenizer.vocabulary.tokens[Int($0)] } == ["<0xF3>", "<0xB0>", "<0x80>", "<0x80>"])
         #expect(try tokenizer.decode(ids) == "\u{F0000}")
-    }
-
-    @Test func testRoundTripOfArbitraryText() throws {
-        let tokenizer = try Self.tokenizer.get()
-        let text = "Ωμέγα 🧪 \u{7F} mixed\r\n\tcontent — «quotes» ½ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢   spaced  "
-        #expect(try tokenizer.decode(tokenizer.encode(text, addSpecial: false)) == text)
     }
 }
 

@@ -33,7 +33,7 @@ struct KernelBenchmark: ParsableCommand {
         if !types.isEmpty {
             let parsed = try types.map { name in
                 guard let type = GGUFTensorType.allCases.first(where: { $0.description.lowercased() == name.lowercased() }),
-                    TypeKernelFigures.halfOffsets[type] != nil
+                    type.blockSize > 1
                 else { throw ValidationError("unknown or unquantized type '\(name)'") }
                 return type
             }

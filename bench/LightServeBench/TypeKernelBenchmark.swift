@@ -15,12 +15,6 @@ struct TypeKernelFigures {
     let feedForward: Int
     let threads: Int
 
-    /// Offsets of the f16 fields in a block, set to small values so random blocks stay finite.
-    static let halfOffsets: [GGUFTensorType: [Int]] = [
-        .q4_0: [0], .q4_1: [0, 2], .q5_0: [0], .q5_1: [0, 2], .q8_0: [0], .q2_K: [80, 82], .q3_K: [108],
-        .q4_K: [0, 2], .q5_K: [0, 2], .q6_K: [208], .iq4_NL: [0], .iq4_XS: [0],
-    ]
-
     var shapes: [(rows: Int, cols: Int)] {
         let kv = embedding / 4
         return [(embedding, embedding), (kv, embedding), (kv, embedding), (embedding, embedding),
@@ -90,7 +84,7 @@ struct TypeKernelFigures {
         let raw = UnsafeMutableRawBufferPointer(words)
         let scale = Float16(0.01).bitPattern
         for block in stride(from: 0, to: bytes - type.bytesPerBlock + 1, by: type.bytesPerBlock) {
-            for offset in halfOffsets[type] ?? [] {
+            for offset in type.scaleOffsets {
                 raw[block + offset] = UInt8(scale & 0xFF)
                 raw[block + offset + 1] = UInt8(scale >> 8)
             }

@@ -46,18 +46,6 @@ public enum HTTPClient {
         return response
     }
 
-    /// Sends a request, waits `delay`, and closes the connection without reading a response:
-    /// a client that gives up.
-    public static func abandon(
-        host: String = "127.0.0.1", port: Int, method: HTTPMethod = .POST, path: String, body: String, after delay: Duration
-    ) async throws {
-        let channel = try await connect(host: host, port: port)
-        try await channel.executeThenClose { _, outbound in
-            try await write(method: method, host: host, port: port, path: path, body: body, headers: [], to: outbound)
-            try await Task.sleep(for: delay)
-        }
-    }
-
     /// Sends a request and hands the response head, then each body chunk, to the callbacks.
     public static func stream(
         host: String = "127.0.0.1", port: Int, method: HTTPMethod = .POST, path: String, body: String? = nil,

@@ -1,5 +1,6 @@
 // Opens an AVX-512 compilation of one kernel file: AVX512/<file>.c includes this, then
-// "../<file>.c", then closes the target with `#pragma clang attribute pop`.
+// "../<file>.c" (types_avx512.c: every type file, through types/types.h), then closes the target
+// with `#pragma clang attribute pop`.
 //
 // The system headers come first, outside the target (the intrinsics carry their own); every
 // function of the kernel file and of the shared kernel headers takes it. Same source as the

@@ -13,28 +13,15 @@
 extern "C" {
 #endif
 
-/// ggml tensor type codes understood by the kernels.
-enum {
-    LS_TYPE_F32 = 0,
-    LS_TYPE_F16 = 1,
-    LS_TYPE_Q4_0 = 2,
-    LS_TYPE_Q4_1 = 3,
-    LS_TYPE_Q5_0 = 6,
-    LS_TYPE_Q5_1 = 7,
-    LS_TYPE_Q8_0 = 8,
-    LS_TYPE_Q2_K = 10,
-    LS_TYPE_Q3_K = 11,
-    LS_TYPE_Q4_K = 12,
-    LS_TYPE_Q5_K = 13,
-    LS_TYPE_Q6_K = 14,
-    LS_TYPE_IQ4_NL = 20,
-    LS_TYPE_IQ4_XS = 23,
-    LS_TYPE_BF16 = 30,
-    /// LightServe's own layouts, never found in a file: a file type's rows repacked for the
-    /// kernels at load (ls_pack), 1000 + the file type's code.
-    LS_TYPE_Q4_1_X16 = 1003,
-    LS_TYPE_Q8_0_X16 = 1008,
-};
+/// Tensor types are ggml's codes (GGUF's): the float types F32 (0), F16 (1) and BF16 (30), and
+/// the block-quantized types listed in types/types.h, one file each. LightServe's own packed
+/// layouts (ls_pack), never found in a file, have codes of their own: 1000 + the code of the file
+/// type they repack.
+
+/// The geometry of block-quantized type or packed layout `type`: 0 with the values and bytes of
+/// one block (a packed layout: of one row's part of a block, as in the file), or -1 for float
+/// types and codes the kernels do not know.
+int ls_block_geometry(int type, int *values, int *bytes);
 
 /// Rows per group of a packed layout: a packed matrix has a whole number of groups, and the
 /// products split its work only between groups.
@@ -60,11 +47,14 @@ void ls_pack(int packed_type, const void *src, int rows, int cols, void *dst);
 /// reason in `error`.
 int ls_blas_load(const char *core_type, char *error, int error_len);
 
+/// Whether OpenBLAS is loaded in this process.
+int ls_blas_loaded(void);
+
 /// The kernel set OpenBLAS runs ("Haswell", "SkylakeX", "Prescott", ...); NULL before a load.
 const char *ls_blas_core_name(void);
 
 /// Row-major single-threaded sgemm through the loaded OpenBLAS: `c = alpha · a · op(b) + beta · c`,
-/// op(b) = bᵀ when `trans_b`. OpenBLAS must be loaded (ls_blas_load or any ls_runtime_create).
+/// op(b) = bᵀ when `trans_b`. OpenBLAS must be loaded (ls_blas_load).
 void ls_blas_sgemm(int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
                    float beta, float *c, int ldc);
 
@@ -78,10 +68,11 @@ enum { LS_KERNELS_AVX2 = 0, LS_KERNELS_AVX512 = 1 };
 /// scratch buffers. Not thread-safe: one owner thread drives it.
 typedef struct ls_runtime ls_runtime;
 
-/// Creates the pool, whose products and attention run kernel set `kernels`, loading OpenBLAS
-/// first if no one has. Returns NULL, with every thread it started joined again, if a thread,
-/// the pool or OpenBLAS cannot be had; `error` then holds the failing call's errno (ELIBACC:
-/// OpenBLAS, see ls_blas_load for the reason).
+/// Creates the pool, whose products and attention run kernel set `kernels`. OpenBLAS must be
+/// loaded first (ls_blas_load, with the core type chosen for the processor): a runtime never
+/// loads it, because the first load in a process fixes its kernels. Returns NULL, with every
+/// thread it started joined again, if a thread or the pool cannot be had or OpenBLAS is not
+/// loaded; `error` then holds the failing call's errno (ELIBACC: OpenBLAS not loaded).
 ls_runtime *ls_runtime_create(int threads, int kernels, int *error);
 void ls_runtime_destroy(ls_runtime *rt);
 int ls_runtime_threads(const ls_runtime *rt);

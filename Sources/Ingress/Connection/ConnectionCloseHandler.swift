@@ -33,9 +33,12 @@ final class ConnectionCloseHandler: ChannelInboundHandler, RemovableChannelHandl
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1 with a ``ConnectionCloseHandler`` on every connection: what the routes need to
-    /// cancel the requests of a client that hangs up.
-    public static var lightServe: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [ConnectionCloseHandler()]))
+    /// HTTP/1 with, on every connection, a ``ConnectionCloseHandler`` (what the routes need to
+    /// cancel the requests of a client that hangs up) and a ``ConnectionGuardHandler`` holding
+    /// the connection to `limits` and counting it in `counts`.
+    public static func lightServe(limits: ConnectionLimits, counts: ConnectionCounts) -> HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [
+            ConnectionCloseHandler(), ConnectionGuardHandler(limits: limits, counts: counts),
+        ]))
     }
 }

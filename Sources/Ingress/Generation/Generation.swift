@@ -34,9 +34,11 @@ struct SubmittedGeneration: Sendable {
     private var returnCount: Int { call.options.returnCount }
 
     /// Waits until every prompt is admitted, so that a refusal is still a plain error answer
-    /// before a stream's 200 goes out; the prompts' token counts.
-    func admission() async throws -> [Int] {
-        try await support.awaitAdmission(context, requests)
+    /// before a stream's 200 goes out; the admitted call then streams.
+    func admission() async throws -> AdmittedGeneration {
+        let accepted = try await support.awaitAdmission(context, requests)
+        return AdmittedGeneration(
+            submitted: self, promptTokens: accepted.map(\.promptTokens), opensReasoning: accepted.map(\.opensReasoning))
     }
 
     /// Every sequence to its end; the `n` best of each prompt's `best_of` (by cumulative
@@ -48,10 +50,12 @@ struct SubmittedGeneration: Sendable {
                 scoredPrompts: Array(repeating: [], count: requests.count), completionTokens: 0)
             for (p, events) in requests.enumerated() {
                 var sequences = Array(repeating: SequenceTokens(), count: call.options.bestOf)
+                var startsInReasoning = false
                 while sequences.contains(where: { $0.finishReason == nil }), let event = await events.next() {
                     switch event {
-                    case .accepted(let count):
+                    case .accepted(let count, let opensReasoning):
                         result.promptTokens[p] = count
+                        startsInReasoning = opensReasoning
                     case .promptTokens(let scored):
                         result.scoredPrompts[p] += scored
                     case .tokens(let tokens):
@@ -67,19 +71,33 @@ struct SubmittedGeneration: Sendable {
                 for (rank, sequence) in SequenceTokens.best(sequences, count: returnCount).enumerated() {
                     result.choices.append(GenerationResult.Choice(
                         index: p * returnCount + rank, prompt: p, text: sequence.text,
-                        reading: OutputReader.read(sequence.text, as: call.output), tokens: sequence.tokens,
+                        reading: OutputReader.read(sequence.text, as: call.output, startsInReasoning: startsInReasoning),
+                        tokens: sequence.tokens,
                         finishReason: sequence.finishReason ?? .length))
                 }
             }
             return result
         }
     }
+}
+
+/// A call whose prompts were all admitted, with what the pipeline said of each on admission.
+struct AdmittedGeneration: Sendable {
+    let submitted: SubmittedGeneration
+    /// Each prompt's token count.
+    let promptTokens: [Int]
+    /// Per prompt, whether its output starts inside the model's reasoning block.
+    let opensReasoning: [Bool]
+
+    private var call: GenerationCall { submitted.call }
+    private var requests: [RequestEvents] { submitted.requests }
+    private var returnCount: Int { call.options.returnCount }
 
     /// Hands every token of every choice to `emit` as it arrives (choices of several prompts
     /// interleaved), until each choice has finished or the engine fails; the tokens generated.
     /// Streams return every sequence, so `best_of` equals `n` here.
     func stream(_ emit: (GenerationEvent) async throws -> Void) async throws -> Int {
-        try await support.whileConnected(context, requests) {
+        try await submitted.support.whileConnected(submitted.context, requests) {
             let (merged, continuation) = AsyncStream<(Int, RequestEvent?)>.makeStream()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 defer { group.cancelAll() }
@@ -89,7 +107,9 @@ struct SubmittedGeneration: Sendable {
                         continuation.yield((p, nil))
                     }
                 }
-                var readers = Array(repeating: OutputReader(call.output), count: requests.count * returnCount)
+                var readers = (0..<requests.count * returnCount).map {
+                    OutputReader(call.output, startsInReasoning: opensReasoning[$0 / returnCount])
+                }
                 var unfinished = readers.count
                 var generated = 0
                 for await (p, event) in merged {

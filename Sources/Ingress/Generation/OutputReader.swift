@@ -3,12 +3,15 @@
 struct OutputReader {
     /// What a piece of generated text turned into for the client.
     struct Reading: Equatable {
+        /// Reasoning text (`reasoning_content`).
+        var reasoning = ""
         /// Answer text.
         var content = ""
         /// Tool calls begun, continued and ended, in order.
         var toolCalls: [ToolCallEvent] = []
 
         mutating func append(_ other: Reading) {
+            reasoning += other.reasoning
             content += other.content
             toolCalls += other.toolCalls
         }
@@ -22,32 +25,61 @@ struct OutputReader {
         }
     }
 
+    private var reasoning: ReasoningParser?
     private var toolCalls: ToolCallParser?
 
-    init(_ parsing: OutputParsing) {
-        toolCalls = parsing.toolCalls.map { ToolCallParser(format: $0) }
+    /// - Parameter startsInReasoning: the prompt left the model inside its reasoning block
+    ///   (``RequestEvent/reasoningOpened``).
+    init(_ parsing: OutputParsing, startsInReasoning: Bool = false) {
+        reasoning = parsing.reasoning.map { ReasoningParser(startsInReasoning: startsInReasoning, tags: $0) }
+        toolCalls = parsing.toolCalls.map { ToolCallParser(format: $0, toolNames: parsing.toolNames) }
     }
 
-    /// The reading of the next piece of text.
+    /// The reading of the next piece of text: reasoning split off first, the answer then read
+    /// for tool calls.
     mutating func read(_ text: String) -> Reading {
-        guard var parser = toolCalls else { return Reading(content: text) }
-        defer { toolCalls = parser }
-        return Self.reading(parser.feed(text))
+        guard var parser = reasoning else { return answer(text) }
+        defer { reasoning = parser }
+        return split(parser.feed(text))
     }
 
     /// Whatever was held back, once the choice has ended.
     mutating func finish() -> Reading {
-        guard var parser = toolCalls else { return Reading() }
-        defer { toolCalls = parser }
-        return Self.reading(parser.finish())
+        var reading = Reading()
+        if var parser = reasoning {
+            reading = split(parser.finish())
+            reasoning = parser
+        }
+        if var parser = toolCalls {
+            reading.append(Self.reading(parser.finish()))
+            toolCalls = parser
+        }
+        return reading
     }
 
     /// The whole of a finished choice's text, read at once.
-    static func read(_ text: String, as parsing: OutputParsing) -> Reading {
-        var reader = OutputReader(parsing)
+    static func read(_ text: String, as parsing: OutputParsing, startsInReasoning: Bool = false) -> Reading {
+        var reader = OutputReader(parsing, startsInReasoning: startsInReasoning)
         var reading = reader.read(text)
         reading.append(reader.finish())
         return reading
+    }
+
+    private mutating func split(_ events: [ReasoningEvent]) -> Reading {
+        var reading = Reading()
+        for event in events {
+            switch event {
+            case .reasoning(let text): reading.reasoning += text
+            case .content(let text): reading.append(answer(text))
+            }
+        }
+        return reading
+    }
+
+    private mutating func answer(_ text: String) -> Reading {
+        guard var parser = toolCalls else { return Reading(content: text) }
+        defer { toolCalls = parser }
+        return Self.reading(parser.feed(text))
     }
 
     private static func reading(_ events: [ToolCallEvent]) -> Reading {

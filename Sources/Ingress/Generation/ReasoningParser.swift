@@ -1,16 +1,17 @@
+import LightServeCore
+
 /// Splits a reasoning model's `<think>…</think>` block from its answer as the output streams
 /// in, for the OpenAI API's `reasoning_content` and `content`.
 ///
 /// The block is recognised once, at the start of the output (white space before it aside): a
 /// `<think>` later in an answer is text. Models whose template opens the block in the prompt
 /// (DeepSeek-R1 distills, QwQ, Qwen3 in thinking mode when the template writes `<think>`) start
-/// inside it: pass `startsInReasoning`, which ``promptOpensReasoning(_:)`` reads off the prompt.
+/// inside it: pass `startsInReasoning`, which ``ReasoningTags/promptOpens(_:)`` reads off the prompt.
 /// Text that could be the start of a tag is held back until the next delta settles it; the tags
 /// never appear in either stream, and everything else is passed through as written. Like the
 /// tool-call parser it works a code point at a time, so `parse` is the same machine fed once.
 public struct ReasoningParser: Sendable {
-    public let openTag: String
-    public let closeTag: String
+    public let tags: ReasoningTags
 
     private enum State {
         /// At the start of the output: white space, then `<think>` or the answer.
@@ -28,20 +29,11 @@ public struct ReasoningParser: Sendable {
     private let open: [Unicode.Scalar]
     private let close: [Unicode.Scalar]
 
-    public init(startsInReasoning: Bool, openTag: String = "<think>", closeTag: String = "</think>") {
-        self.openTag = openTag
-        self.closeTag = closeTag
-        self.open = Array(openTag.unicodeScalars)
-        self.close = Array(closeTag.unicodeScalars)
+    public init(startsInReasoning: Bool, tags: ReasoningTags = .think) {
+        self.tags = tags
+        self.open = Array(tags.open.unicodeScalars)
+        self.close = Array(tags.close.unicodeScalars)
         self.state = startsInReasoning ? .reasoning : .start
-    }
-
-    /// Whether `prompt` ends inside an open reasoning block (its last non-space text is
-    /// `openTag`), so the model's output starts with reasoning.
-    public static func promptOpensReasoning(_ prompt: String, openTag: String = "<think>") -> Bool {
-        var scalars = Array(prompt.unicodeScalars)[...]
-        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
-        return scalars.reversed().starts(with: openTag.unicodeScalars.reversed())
     }
 
     /// What `delta` (the next piece of output text) adds.

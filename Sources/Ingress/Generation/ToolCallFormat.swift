@@ -50,8 +50,15 @@ public struct ToolCallFormat: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { family.rawValue }
 
+    /// Small Qwen models sometimes leave out the tags and answer with the call's JSON alone, so
+    /// a bare object at the start of the answer is read as a call too (when it names an offered
+    /// function).
     public static let hermes = ToolCallFormat(
-        family: .hermes, triggers: [ToolCallTrigger(text: "<tool_call>", isToken: true)],
+        family: .hermes,
+        triggers: [
+            ToolCallTrigger(text: "<tool_call>", isToken: true),
+            ToolCallTrigger(text: "{", isToken: false, onlyAtStart: true, opensCall: true),
+        ],
         sectionOpen: "", callOpen: "<tool_call>\n", callClose: "\n</tool_call>", callSeparator: "\n", sectionClose: "",
         argumentsKey: "arguments")
 

@@ -16,6 +16,9 @@
 ///   call cut short by the token limit keeps what it has.
 public struct ToolCallParser: Sendable {
     public let format: ToolCallFormat
+    /// The functions the request offered; an object naming another function is not a call.
+    /// Nil takes any name.
+    public let toolNames: Set<String>?
     private let makeCallID: @Sendable (Int) -> String
 
     private enum State {
@@ -51,8 +54,12 @@ public struct ToolCallParser: Sendable {
 
     /// - Parameter makeCallID: the id of call `index` (random `call_…` ids by default; tests
     ///   pass fixed ones).
-    public init(format: ToolCallFormat, makeCallID: @escaping @Sendable (Int) -> String = ToolCallParser.randomCallID) {
+    public init(
+        format: ToolCallFormat, toolNames: Set<String>? = nil,
+        makeCallID: @escaping @Sendable (Int) -> String = ToolCallParser.randomCallID
+    ) {
         self.format = format
+        self.toolNames = toolNames
         self.makeCallID = makeCallID
         self.triggers = format.triggers.map { ($0, Array($0.text.unicodeScalars)) }
     }
@@ -91,9 +98,10 @@ public struct ToolCallParser: Sendable {
 
     /// The whole output at once: the same machine, fed one delta.
     public static func parse(
-        _ text: String, format: ToolCallFormat, makeCallID: @escaping @Sendable (Int) -> String = randomCallID
+        _ text: String, format: ToolCallFormat, toolNames: Set<String>? = nil,
+        makeCallID: @escaping @Sendable (Int) -> String = randomCallID
     ) -> ParsedToolCalls {
-        var parser = ToolCallParser(format: format, makeCallID: makeCallID)
+        var parser = ToolCallParser(format: format, toolNames: toolNames, makeCallID: makeCallID)
         var result = ParsedToolCalls()
         result.apply(parser.feed(text))
         result.apply(parser.finish())
@@ -199,6 +207,11 @@ public struct ToolCallParser: Sendable {
                 held.append(c)
                 heldArguments.append(c)
             }
+        }
+        if !announced, let name = scanner.name, toolNames.map({ !$0.contains(name) }) == true {
+            // A function the request did not offer: what looked like a call is text.
+            revert()
+            return
         }
         if !announced, let name = scanner.name, scanner.argumentsStarted || step == .closed {
             callCount += 1

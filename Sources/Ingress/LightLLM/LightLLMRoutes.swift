@@ -75,10 +75,11 @@ public struct LightLLMRoutes: Sendable {
             let result = try await submitted.collect()
             return json(LightLLMResponses.generate(result, details: parsed.returnDetails))
         }
-        let promptTokens = try await submitted.admission()[0]
+        let admitted = try await submitted.admission()
+        let promptTokens = admitted.promptTokens[0]
         let format = EventStreamFormat.lightLLM
         return Response(status: .ok, headers: EventStreamFormat.headers, body: ResponseBody { writer in
-            _ = try await submitted.stream { event in
+            _ = try await admitted.stream { event in
                 switch event {
                 case .token(let delta):
                     try await writer.write(format.event(LightLLMResponses.streamEvent(delta.token, promptTokens: promptTokens)))

@@ -4,20 +4,32 @@ import LightServeCore
 import Prometheus
 
 /// Insight into the running server: `/metrics` (Prometheus text), `/debug/stages` (per-stage
-/// queue, throughput and service-time figures) and `/debug/trace` (the last seconds of the
-/// trace as Chrome trace JSON or an SVG timeline).
+/// queue, throughput and service-time figures, the KV pool, the connections) and `/debug/trace`
+/// (the last seconds of the trace as Chrome trace JSON or an SVG timeline).
 public struct DebugRoutes: Sendable {
     let monitor: PipelineMonitor
     let metrics: ServerMetrics
     let registry: PrometheusCollectorRegistry
     let compute: ComputeReport
+    let connections: ConnectionCounts
+    private let traceExports = OneAtATime()
 
-    /// - Parameter compute: the processor and kernels, reported under `compute` in `/debug/stages`.
-    public init(monitor: PipelineMonitor, metrics: ServerMetrics, registry: PrometheusCollectorRegistry, compute: ComputeReport) {
+    /// The longest window `/debug/trace` exports.
+    static let maxTraceSeconds = 60.0
+
+    /// - Parameters:
+    ///   - compute: the processor and kernels, reported under `compute` in `/debug/stages`.
+    ///   - connections: the server's connection counts, under `connections` in `/debug/stages`
+    ///     and as gauges in `/metrics`.
+    public init(
+        monitor: PipelineMonitor, metrics: ServerMetrics, registry: PrometheusCollectorRegistry, compute: ComputeReport,
+        connections: ConnectionCounts
+    ) {
         self.monitor = monitor
         self.metrics = metrics
         self.registry = registry
         self.compute = compute
+        self.connections = connections
     }
 
     /// The routes, for the server's ``RouteTable``.
@@ -25,6 +37,7 @@ public struct DebugRoutes: Sendable {
         let routes = RouteCollection(context: ServerRequestContext.self)
         routes.get("/metrics") { _, _ in
             metrics.refresh(from: monitor)
+            metrics.refresh(from: connections)
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(
@@ -63,6 +76,11 @@ public struct DebugRoutes: Sendable {
                 ("spec_draft_tokens", .int(Int64(monitor.load.schedule.draftedTokens))),
                 ("spec_accepted_tokens", .int(Int64(monitor.load.schedule.acceptedTokens))),
             ])),
+            ("connections", .object([
+                ("open", .int(Int64(connections.open))), ("limit", .int(Int64(connections.limit))),
+                ("refused", .int(Int64(connections.refused))),
+                ("timeouts", .object(ConnectionLimits.Wait.allCases.map { ($0.rawValue, .int(Int64(connections.timeouts($0)))) })),
+            ])),
             ("compute", .object([
                 ("processor", .string(compute.processor)), ("kernels", .string(compute.kernels)),
                 ("openblas_core", .string(compute.openBLASCore)), ("openblas_core_chosen_by", .string(compute.openBLASChoice)),
@@ -70,16 +88,17 @@ public struct DebugRoutes: Sendable {
         ])
     }
 
-    /// `?seconds=N` (default 10) of trace, `&format=svg` for a timeline picture. Copying and
-    /// rendering up to the whole ring happens off the cooperative pool.
+    /// `?seconds=N` (default 10, at most ``maxTraceSeconds``) of trace, `&format=svg` for a
+    /// timeline picture. Copying and rendering up to the whole ring happens off the cooperative
+    /// pool, one export at a time: another one meanwhile gets 429 with `Retry-After`.
     private func trace(_ request: Request) async throws -> Response {
         guard monitor.trace.isEnabled else {
             throw APIError(.badRequest, "tracing is off (--trace-events 0)")
         }
         let query = request.uri.queryParameters
         let seconds = try query.get("seconds").map { text throws(APIError) -> Double in
-            guard let value = Double(String(text)), value > 0, value <= 3600 else {
-                throw APIError.invalid("seconds", "must be a number of seconds between 0 and 3600")
+            guard let value = Double(String(text)), value > 0, value <= Self.maxTraceSeconds else {
+                throw APIError.invalid("seconds", "must be a number of seconds above 0 and at most \(Int(Self.maxTraceSeconds))")
             }
             return value
         } ?? 10
@@ -87,9 +106,14 @@ public struct DebugRoutes: Sendable {
         let format = query.get("format").map { String($0) } ?? "json"
         guard format == "json" || format == "svg" else { throw APIError.invalid("format", "must be json or svg, got '\(format)'") }
         let trace = monitor.trace
-        let body = await OffPoolWork.run {
-            let spans = trace.spans(endingAfter: since)
-            return format == "svg" ? TraceTimelineSVG.render(spans) : ChromeTrace.document(spans, origin: trace.origin).serialized
+        let exported = await traceExports.run {
+            await OffPoolWork.run {
+                let spans = trace.spans(endingAfter: since)
+                return format == "svg" ? TraceTimelineSVG.render(spans) : ChromeTrace.document(spans, origin: trace.origin).serialized
+            }
+        }
+        guard let body = exported else {
+            throw APIError(.tooManyRequests, "another trace export is running; one runs at a time", retryAfter: 1)
         }
         return Response(
             status: .ok, headers: [.contentType: format == "svg" ? "image/svg+xml" : "application/json"],

@@ -33,7 +33,7 @@ struct RequestObservation {
     mutating func observe(_ event: RequestEvent) {
         let now = ContinuousClock.now
         switch event {
-        case .accepted(let count):
+        case .accepted(let count, _):
             promptTokens = count
         case .tokens(let tokens):
             firstTokenAt = firstTokenAt ?? now

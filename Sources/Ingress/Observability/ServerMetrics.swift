@@ -29,6 +29,10 @@ public struct ServerMetrics: Sendable {
         public static let kvPredictedPeak = "lightserve_kv_predicted_peak_slots"
         public static let prefixCacheHitRatio = "lightserve_prefix_cache_hit_ratio"
         public static let preemptions = "lightserve_preemptions_total"
+        public static let openConnections = "lightserve_open_connections"
+        public static let connectionLimit = "lightserve_connection_limit"
+        public static let refusedConnections = "lightserve_refused_connections_total"
+        public static let connectionTimeouts = "lightserve_connection_timeouts_total"
         /// Speculative decoding: tokens drafted, and how many of them the model accepted.
         public static let specDraftTokens = "lightserve_spec_draft_tokens_total"
         public static let specAcceptedTokens = "lightserve_spec_accepted_tokens_total"
@@ -74,5 +78,15 @@ public struct ServerMetrics: Sendable {
         Gauge(label: Name.vllmWaiting).record(monitor.load.waitingRequests)
         Gauge(label: Name.vllmRunning).record(schedule.runningSequences)
         Gauge(label: Name.vllmKVUsage).record(monitor.load.tokenLoad.current)
+    }
+
+    /// Copies the connection counts into gauges, just before they are scraped.
+    func refresh(from connections: ConnectionCounts) {
+        Gauge(label: Name.openConnections).record(connections.open)
+        Gauge(label: Name.connectionLimit).record(connections.limit)
+        Gauge(label: Name.refusedConnections).record(connections.refused)
+        for wait in ConnectionLimits.Wait.allCases {
+            Gauge(label: Name.connectionTimeouts, dimensions: [("wait", wait.rawValue)]).record(connections.timeouts(wait))
+        }
     }
 }

@@ -50,10 +50,11 @@ public struct OpenAIRequest: Sendable {
     /// context by default, capped at `chatMaxTokens`). Every number is range-checked before
     /// anything computes with it; `maxTokensLimit` is the most tokens any request may generate.
     /// `toolCallFormat` is how the model's chat template has it write tool calls (nil: it cannot
-    /// take tools).
+    /// take tools); `reasoning`, the tags a reasoning model thinks in, whose block a chat answer
+    /// returns as `reasoning_content`.
     public static func parse(
         _ body: JSON, endpoint: Endpoint, defaultMaxTokens: Int, chatMaxTokens: Int, maxTokensLimit: Int,
-        toolCallFormat: ToolCallFormat? = nil
+        toolCallFormat: ToolCallFormat? = nil, reasoning: ReasoningTags? = nil
     ) throws(APIError) -> OpenAIRequest {
         let r = try ParameterReader(body)
         guard case .object(let members) = body else { throw APIError.invalid("body", "must be a JSON object") }
@@ -149,7 +150,9 @@ public struct OpenAIRequest: Sendable {
                     options.constraint = constraint
                 }
                 output.toolCalls = format
+                output.toolNames = Set(tools.compactMap { $0["function"]?["name"]?.string })
             }
+            output.reasoning = reasoning
             let variables = try ParameterReader(body["chat_template_kwargs"], path: "chat_template_kwargs.").members
             prompts = [.chat(ChatPrompt(
                 messages: try parseMessages(body["messages"]), tools: choice == .none ? nil : tools, variables: variables))]

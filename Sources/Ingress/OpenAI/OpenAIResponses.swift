@@ -6,6 +6,8 @@ struct OpenAIResponses {
     let created: Int
     let model: String
     let endpoint: OpenAIRequest.Endpoint
+    /// Chat messages carry `reasoning_content` (null when the model did not reason).
+    var reasoning = false
 
     private var object: String { endpoint == .chat ? "chat.completion" : "text_completion" }
     private var chunkObject: String { endpoint == .chat ? "chat.completion.chunk" : "text_completion" }
@@ -39,6 +41,9 @@ struct OpenAIResponses {
                 var message: [(String, JSON)] = [
                     ("role", "assistant"), ("content", parsed.calls.isEmpty || !parsed.content.isEmpty ? .string(parsed.content) : .null),
                 ]
+                if reasoning {
+                    message.append(("reasoning_content", c.reading.reasoning.isEmpty ? .null : .string(c.reading.reasoning)))
+                }
                 if !parsed.calls.isEmpty {
                     message.append(("tool_calls", .array(parsed.calls.map { Self.toolCall($0, index: nil) })))
                 }
@@ -88,13 +93,14 @@ struct OpenAIResponses {
     /// tool-call events the text held.
     func chunk(
         index: Int, text: String, tokens: [GeneratedToken], offset: Int, logprobs: Bool, finish: JSON,
-        toolCalls: [ToolCallEvent] = [], role: Bool = false
+        toolCalls: [ToolCallEvent] = [], reasoning: String = "", role: Bool = false
     ) -> JSON {
         let lp = logprobs && !tokens.isEmpty ? logprobsObject(tokens, offset: offset) : .null
         let reason = finish
         switch endpoint {
         case .chat:
             var delta: [(String, JSON)] = role ? [("role", "assistant")] : []
+            if !reasoning.isEmpty { delta.append(("reasoning_content", .string(reasoning))) }
             if !text.isEmpty || role { delta.append(("content", .string(text))) }
             let calls = Self.toolCallDeltas(toolCalls)
             if !calls.isEmpty { delta.append(("tool_calls", .array(calls))) }

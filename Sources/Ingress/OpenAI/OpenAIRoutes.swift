@@ -45,17 +45,19 @@ public struct OpenAIRoutes: Sendable {
         let parsed = try OpenAIRequest.parse(
             body, endpoint: endpoint, defaultMaxTokens: configuration.defaultMaxNewTokens,
             chatMaxTokens: configuration.chatMaxNewTokens, maxTokensLimit: configuration.maxNewTokensLimit,
-            toolCallFormat: configuration.toolCallFormat)
+            toolCallFormat: configuration.toolCallFormat, reasoning: configuration.reasoning)
         let echoes = parsed.echo ? try await echoTexts(parsed.prompts, context) : Array(repeating: "", count: parsed.prompts.count)
         let submitted = try await support.generation.submit(parsed.call, context: context, endpoint: request.uri.path)
         let responses = OpenAIResponses(
             id: (endpoint == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
-            created: Int(Date().timeIntervalSince1970), model: configuration.modelName, endpoint: endpoint)
+            created: Int(Date().timeIntervalSince1970), model: configuration.modelName, endpoint: endpoint,
+            reasoning: parsed.call.output.reasoning != nil)
         guard parsed.stream else {
             let result = try await submitted.collect()
             return json(responses.response(result, echoes: echoes, logprobs: parsed.logprobs))
         }
-        let promptTokens = try await submitted.admission().reduce(0, +)
+        let admitted = try await submitted.admission()
+        let promptTokens = admitted.promptTokens.reduce(0, +)
         let format = EventStreamFormat.openAI
         return Response(status: .ok, headers: EventStreamFormat.headers, body: ResponseBody { writer in
             let n = parsed.options.returnCount
@@ -67,19 +69,19 @@ public struct OpenAIRoutes: Sendable {
                 offsets[index] = echo.count
             }
             var calledTools = Set<Int>()
-            let completionTokens = try await submitted.stream { event in
+            let completionTokens = try await admitted.stream { event in
                 switch event {
                 case .token(let delta):
                     let reading = delta.reading
                     if !reading.toolCalls.isEmpty { calledTools.insert(delta.choice) }
-                    let quiet = reading.content.isEmpty && reading.toolCalls.isEmpty && !parsed.logprobs
+                    let quiet = reading.content.isEmpty && reading.reasoning.isEmpty && reading.toolCalls.isEmpty && !parsed.logprobs
                     if quiet && delta.finishReason == nil { return }
                     let finish = delta.finishReason.map {
                         OpenAIResponses.finishReason($0, calledTools: calledTools.contains(delta.choice))
                     } ?? .null
                     try await writer.write(format.event(responses.chunk(
                         index: delta.choice, text: reading.content, tokens: [delta.token], offset: offsets[delta.choice],
-                        logprobs: parsed.logprobs, finish: finish, toolCalls: reading.toolCalls)))
+                        logprobs: parsed.logprobs, finish: finish, toolCalls: reading.toolCalls, reasoning: reading.reasoning)))
                     offsets[delta.choice] += reading.content.count
                 case .failed(let message):
                     try await writer.write(format.event(APIError(.internalServerError, message).openAIJSON))

@@ -1,4 +1,0 @@
-// q3_k.c for AVX-512 (see avx512.h).
-#include "avx512.h"
-#include "../q3_k.c"
-#pragma clang attribute pop
