@@ -6,8 +6,9 @@ import Testing
 
 extension EndpointTests {
     /// `serve --speculate ngram` end to end: greedy requests get the text, the finish reason and
-    /// the token count they get without speculation, stop sequences and token limits included,
-    /// and the drafted and accepted tokens show in `/metrics`, `/debug/stages` and the trace.
+    /// the token count they get without speculation, stop sequences, token limits and a
+    /// constraint included, and the drafted and accepted tokens show in `/metrics`,
+    /// `/debug/stages` and the trace.
     @Suite struct Speculation {
         static let rewrite =
             #"<|im_start|>user\nRewrite this Python function so that it is called total instead of add:\n\ndef add(a, b):\n    result = a + b\n    return result\n<|im_end|>\n<|im_start|>assistant\n"#
@@ -38,12 +39,16 @@ extension EndpointTests {
                 Self.request(#""max_new_tokens": 48"#),
                 Self.request(#""max_new_tokens": 48, "stop_sequences": ["\#(stop)"]"#),
                 Self.request(#""max_new_tokens": 7"#),
+                // Drafts the constraint refuses are rejections.
+                Self.request(
+                    #""max_new_tokens": 24, "regular_constraint": "(def|return|result|total|add| |a|b|=|\\+|\\n|:|\\(|\\)|,)+""#),
             ]
             let plain = try await TestServer.with { server in try await Self.answers(server, bodies) }
             try await TestServer.with(["--speculate", "ngram"]) { server in
                 let speculated = try await Self.answers(server, bodies)
                 #expect(speculated == plain)
                 #expect(plain[1][1] == .string("stop") && plain[2][1] == .string("length"))
+                #expect(plain[3][0]?.array?.first?.string?.isEmpty == false)
 
                 let metrics = try Observability.samples(try await server.get("/metrics").text)
                 let drafted = try #require(metrics["lightserve_spec_draft_tokens_total"])
@@ -52,7 +57,7 @@ extension EndpointTests {
                 let kv = try JSON.parse(try await server.get("/debug/stages").body)["kv"]
                 #expect(kv?["spec_draft_tokens"] == .int(Int64(drafted)))
                 #expect(kv?["spec_accepted_tokens"] == .int(Int64(accepted)))
-                let trace = try await server.get("/debug/trace?seconds=600").text
+                let trace = try await server.get("/debug/trace?seconds=60").text
                 #expect(trace.contains(#""speculation""#) && trace.contains(#""accepted""#))
             }
         }
