@@ -85,10 +85,13 @@ struct SpeculativeBenchmark: ParsableCommand {
         let costs = try generator.executor.measureStepCosts(upTo: draftMaxTokens + 1)
         _ = try generator.generate(prompt: prompts[0], maxNewTokens: 4)  // warm-up
         let stops = tokenizer.vocabulary.stopIDs
+        // Prompt lookup's drafts cost nothing to make: only the draft model's tokens are charged.
+        var lookupCosts = costs
+        lookupCosts.draftTokenCost = 0
         var modes: [(Mode, SpeculativeDecoding?)] = [
             (.off, nil),
             (.ngram, SpeculativeDecoding(
-                drafter: .promptLookup(PromptLookup()), lengths: DraftLengthPolicy(maxTokens: draftMaxTokens, costs: costs))),
+                drafter: .promptLookup(PromptLookup()), lengths: DraftLengthPolicy(maxTokens: draftMaxTokens, costs: lookupCosts))),
         ]
         if draft != nil {
             modes.append((.draft, SpeculativeDecoding(
