@@ -166,6 +166,7 @@ let package = Package(
                 "Execute",
                 "ExecuteKernels",
                 "GGUF",
+                "Grammar",
                 "LightServeCore",
                 "LoadClient",
                 "Tokenize",

@@ -34,8 +34,8 @@ extension Grammar {
 /// Builds the grammar of a JSON Schema (see `Grammar.jsonSchema`).
 ///
 /// Whitespace: between tokens the output may have nothing, one space, or one line break (`\n` or
-/// `\r\n`) followed by up to 32 spaces or tabs of indentation; the same after the top value, and
-/// nothing before it. That covers compact JSON, `json.dumps` spacing and pretty-printing to 16 levels of
+/// `\r\n`) followed by up to 32 spaces or tabs of indentation; nothing before or after the top
+/// value. That covers compact JSON, `json.dumps` spacing and pretty-printing to 16 levels of
 /// two-space indentation, and cannot loop: a model cannot stall emitting whitespace forever.
 ///
 /// Strings are JSON strings with proper escapes (no raw control characters, no lone surrogate
@@ -84,11 +84,12 @@ struct JSONSchemaConverter {
         return grammar
     }
 
-    /// The whole grammar: the value, then whitespace. None before it, as llama.cpp's grammars
-    /// have it: a small model asked for prose otherwise fills its first tokens with the line
-    /// break and indentation the rule allows (SmolLM2 spent 30 of 30 tokens so).
+    /// The whole grammar: the value alone, so the answer ends where the value does. Whitespace
+    /// allowed around it is where small models go instead of answering: SmolLM2 asked for prose
+    /// spent 30 of 30 tokens on the line break and indentation before the value, and
+    /// Qwen2.5-Coder-0.5B 33 tokens after a finished object before its end-of-sequence token.
     mutating func topLevel(_ value: GrammarExpression, name: String) -> Grammar {
-        rules.append(Grammar.Rule(name: name, body: .sequence([value, whitespace()])))
+        rules.append(Grammar.Rule(name: name, body: value))
         return Grammar(rules: rules, root: rules.count - 1)
     }
 

@@ -130,6 +130,11 @@ extension EndpointTests {
                 #expect(deltas.compactMap { $0["reasoning_content"]?.string }.joined() == reasoning)
                 #expect(deltas.allSatisfy { ($0["content"]?.string ?? "").isEmpty })
 
+                // SGLang's separate_reasoning false leaves the thinking in the answer.
+                let (_, together) = try await server.postJSON("/v1/chat/completions", body + #", "separate_reasoning": false}"#)
+                let plain = try #require(together["choices"]?.array?.first?["message"])
+                #expect(plain["content"] == .string(reasoning) && plain["reasoning_content"] == nil, "\(plain)")
+
                 // A response format constrains the answer after `</think>`, not the thinking: the
                 // reasoning is the same free text as without it.
                 let (_, constrained) = try await server.postJSON(

@@ -22,7 +22,7 @@ struct EngineBenchmark: ParsableCommand {
     @Option(name: .long, help: "Tokens to decode.")
     var decodeTokens = 128
 
-    @Option(name: .long, help: "Repetitions (the best is reported).")
+    @Option(name: .long, help: "Repetitions (the median is reported, the statistic bench/compare sets against llama-bench's).")
     var repetitions = 3
 
     func run() throws {
@@ -34,18 +34,20 @@ struct EngineBenchmark: ParsableCommand {
 
         // Decode from a one-token prompt (as llama-bench's tg test, which starts from an empty
         // context), and decode after the long prompt (attention over 512+ positions).
-        var prefill = 0.0
-        var decode = 0.0
-        var decodeAfterPrompt = 0.0
-        for _ in 0..<repetitions {
+        var prefills: [Double] = []
+        var decodes: [Double] = []
+        var decodesAfterPrompt: [Double] = []
+        for _ in 0..<max(1, repetitions) {
             let short = try generator.generate(
                 prompt: [prompt[0]], maxNewTokens: decodeTokens + 1, sampling: SamplingParameters(ignoreEOS: true))
-            decode = max(decode, short.decodeTokensPerSecond)
+            decodes.append(short.decodeTokensPerSecond)
             let long = try generator.generate(
                 prompt: prompt, maxNewTokens: decodeTokens, sampling: SamplingParameters(ignoreEOS: true))
-            prefill = max(prefill, long.prefillTokensPerSecond)
-            decodeAfterPrompt = max(decodeAfterPrompt, long.decodeTokensPerSecond)
+            prefills.append(long.prefillTokensPerSecond)
+            decodesAfterPrompt.append(long.decodeTokensPerSecond)
         }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let prefill = median(prefills), decode = median(decodes), decodeAfterPrompt = median(decodesAfterPrompt)
 
         let c = llama.configuration
         let gflops = try Self.sgemmGFLOPS(m: prompt.count, n: c.feedForwardLength, k: c.embeddingLength) * Double(model.threads)
@@ -61,6 +63,7 @@ struct EngineBenchmark: ParsableCommand {
             "baseline_sgemm_gflops": round3(gflops), "baseline_read_gb_s": round3(bandwidth),
             "prefill_ceiling_tok_s": round3(prefillCeiling), "decode_ceiling_tok_s": round3(decodeCeiling),
             "prefill_of_ceiling": round3(prefill / prefillCeiling), "decode_of_ceiling": round3(decode / decodeCeiling),
+            "weight_bytes_per_token": Int(weightBytes), "repetitions": prefills.count, "statistic": "median",
         ])
     }
 

@@ -7,6 +7,6 @@ struct LightServeBench: AsyncParsableCommand {
         abstract: "LightServe benchmarks; each prints JSON figures with in-run baselines.",
         subcommands: [
             EngineBenchmark.self, BatchBenchmark.self, KernelBenchmark.self, TokenizerBenchmark.self, LoadBenchmark.self,
-            VerifyBenchmark.self, SpeculativeBenchmark.self,
+            GrammarBenchmark.self, VerifyBenchmark.self, SpeculativeBenchmark.self,
         ])
 }

@@ -105,7 +105,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             body = #"{"inputs": \#(jsonString(prompt)), "parameters": {"max_new_tokens": \#(maxTokens), "ignore_eos": true}}"#
         case .llamaServer:
             path = "/completion"
-            body = #"{"prompt": \#(jsonString(prompt)), "n_predict": \#(maxTokens), "ignore_eos": true, "stream": true, "cache_prompt": false}"#
+            body = #"{"prompt": \#(jsonString(prompt)), "n_predict": \#(maxTokens), "ignore_eos": true, "stream": true, "cache_prompt": false, "temperature": 0}"#
         }
         var sample = Sample()
         var parser = ServerSentEventParser()

@@ -32,9 +32,8 @@ public struct OpenAIRequest: Sendable {
     ]).union(routerFields)
     /// Fields sglang-router 0.3.2 adds to every body it proxies (SGLang's own extensions):
     /// honoured where LightServe can (`no_stop_trim`, `skip_special_tokens`,
-    /// `max_completion_tokens`), accepted when they ask for nothing (`separate_reasoning`,
-    /// `stream_reasoning`: there is no reasoning parser; `return_hidden_states` and
-    /// `continue_final_message` only when false).
+    /// `max_completion_tokens`, `separate_reasoning`, `stream_reasoning` true), accepted when they
+    /// ask for nothing (`return_hidden_states` and `continue_final_message` only when false).
     static let routerFields: Set<String> = [
         "no_stop_trim", "skip_special_tokens", "return_hidden_states", "separate_reasoning", "stream_reasoning",
         "continue_final_message", "max_completion_tokens",
@@ -100,8 +99,9 @@ public struct OpenAIRequest: Sendable {
         }
         options.includeStopSequence = try r.bool("no_stop_trim", default: false)
         options.skipSpecialTokens = try r.bool("skip_special_tokens", default: true)
-        _ = try r.bool("separate_reasoning", default: false)
-        _ = try r.bool("stream_reasoning", default: false)
+        // SGLang's switches: reasoning apart from the answer (or left in it), streamed as it comes.
+        let separateReasoning = try r.bool("separate_reasoning", default: true)
+        let streamReasoning = try r.bool("stream_reasoning", default: true)
         for field in ["return_hidden_states", "continue_final_message"] {
             if try r.bool(field, default: false) { throw APIError.invalid(field, "is not supported by LightServe") }
         }
@@ -152,7 +152,10 @@ public struct OpenAIRequest: Sendable {
                 output.toolCalls = format
                 output.toolNames = Set(tools.compactMap { $0["function"]?["name"]?.string })
             }
-            output.reasoning = reasoning
+            output.reasoning = separateReasoning ? reasoning : nil
+            if output.reasoning != nil, stream, !streamReasoning {
+                throw APIError.invalid("stream_reasoning", "false is not supported: reasoning streams as it is generated")
+            }
             let variables = try ParameterReader(body["chat_template_kwargs"], path: "chat_template_kwargs.").members
             prompts = [.chat(ChatPrompt(
                 messages: try parseMessages(body["messages"]), tools: choice == .none ? nil : tools, variables: variables))]
