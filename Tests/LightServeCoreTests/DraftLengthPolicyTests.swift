@@ -6,12 +6,15 @@ import Testing
     /// with the rows beyond.
     static let memoryBound = StepCostProfile(rows: [1, 2, 4, 8, 16, 64], costs: [1, 1.05, 1.15, 1.4, 2, 8])
 
-    @Test func stepCostInterpolatesBetweenMeasuredRowsAndExtendsBeyondThem() {
+    @Test func stepCostInterpolatesBetweenMeasuredRowsAndGrowsInProportionBeyondThem() {
         let costs = Self.memoryBound
         #expect(costs.cost(rows: 1) == 1)
         #expect(abs(costs.cost(rows: 3) - 1.1) < 1e-12)
         #expect(abs(costs.cost(rows: 12) - 1.7) < 1e-12)
         #expect(abs(costs.cost(rows: 128) - 16) < 1e-12)
+        // Beyond the widest measured, in proportion to the rows, whatever the slope before it.
+        let uneven = StepCostProfile(rows: [1, 8, 16], costs: [1, 4.8, 4.3])
+        #expect(abs(uneven.cost(rows: 40) - 10.75) < 1e-12)
     }
 
     @Test func likelyDraftsAreLongAndUnlikelyOnesAreNotMade() {
