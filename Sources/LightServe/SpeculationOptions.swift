@@ -22,6 +22,9 @@ struct SpeculationOptions: ParsableArguments {
     @Option(help: "The most tokens one step drafts for a sequence; fewer when drafts are seldom accepted, when the batch is large, or where the machine's step costs say so (measured at start).")
     var draftMaxTokens = 16
 
+    @Flag(help: "Draft --draft-max-tokens tokens every step instead of adapting the length to acceptance, batch and the step costs measured at start (for measuring; outputs are the same either way).")
+    var draftFixed = false
+
     /// The mode the flags ask for.
     var mode: Mode { speculate ?? (draftModel == nil ? .off : .draft) }
 
@@ -31,6 +34,7 @@ struct SpeculationOptions: ParsableArguments {
         case (.off, .some), (.ngram, .some): throw ValidationError("--draft-model drafts only with --speculate draft")
         default: break
         }
+        if draftFixed && mode == .off { throw ValidationError("--draft-fixed needs --speculate ngram or --draft-model") }
         guard (1...64).contains(draftMaxTokens) else { throw ValidationError("--draft-max-tokens must be between 1 and 64") }
     }
 
@@ -49,7 +53,9 @@ struct SpeculationOptions: ParsableArguments {
         case .ngram: drafter = .promptLookup(PromptLookup())
         case .draft: drafter = .draftModel
         }
-        return SpeculativeDecoding(drafter: drafter, lengths: DraftLengthPolicy(maxTokens: draftMaxTokens, costs: try await costs()))
+        let lengths =
+            draftFixed ? DraftLengthPolicy.fixed(draftMaxTokens) : DraftLengthPolicy(maxTokens: draftMaxTokens, costs: try await costs())
+        return SpeculativeDecoding(drafter: drafter, lengths: lengths)
     }
 
     /// A line for the log: what speculates, and the step costs it weighs drafts against.
@@ -59,6 +65,9 @@ struct SpeculationOptions: ParsableArguments {
         switch speculation.drafter {
         case .promptLookup: who = "prompt lookup"
         case .draftModel: who = "draft model \(draft?.file.path ?? "?") (\(draft?.summary ?? "?"))"
+        }
+        guard speculation.lengths.adaptive else {
+            return "speculative decoding by \(who), \(speculation.lengths.maxTokens) tokens every step"
         }
         let costs = speculation.lengths.costs
         let curve = zip(costs.rows, costs.costs).map { "\($0): \(String(format: "%.2f", $1))" }.joined(separator: ", ")

@@ -18,12 +18,21 @@ public struct DraftLengthPolicy: Sendable, Equatable {
     /// The least expected speed-up (tokens per step over the step's cost, minus 1) that makes
     /// drafting worth it.
     public var minimumGain: Double
+    /// Whether the length follows acceptance, batch and costs; a fixed policy always drafts
+    /// ``maxTokens`` (`--draft-fixed`: for measuring, and like llama.cpp's `--draft`).
+    public var adaptive: Bool
 
-    public init(maxTokens: Int, costs: StepCostProfile, minimumGain: Double = 0.05) {
+    public init(maxTokens: Int, costs: StepCostProfile, minimumGain: Double = 0.05, adaptive: Bool = true) {
         precondition(maxTokens >= 0, "draft length policy out of range")
         self.maxTokens = maxTokens
         self.costs = costs
         self.minimumGain = minimumGain
+        self.adaptive = adaptive
+    }
+
+    /// Always ``maxTokens``, whatever the acceptance, the batch and the costs.
+    public static func fixed(_ maxTokens: Int) -> DraftLengthPolicy {
+        DraftLengthPolicy(maxTokens: maxTokens, costs: StepCostProfile(rows: [1], costs: [1]), adaptive: false)
     }
 
     /// Tokens a step is expected to yield with `length` drafted tokens each accepted with
@@ -36,8 +45,10 @@ public struct DraftLengthPolicy: Sendable, Equatable {
     }
 
     /// The draft length for a sequence whose drafts are accepted at rate `acceptance`, among
-    /// `decodingRows` decoding sequences: 0 when drafting is not expected to pay.
+    /// `decodingRows` decoding sequences: 0 when drafting is not expected to pay (``maxTokens``
+    /// when the policy is fixed).
     public func length(acceptance: Double, decodingRows: Int) -> Int {
+        guard adaptive else { return maxTokens }
         var best = 0
         var bestGain = 1 + minimumGain
         for length in stride(from: 1, through: maxTokens, by: 1) {

@@ -31,6 +31,12 @@ import Testing
         #expect(policy.length(acceptance: 0.6, decodingRows: 32) == 0)
     }
 
+    @Test func aFixedPolicyAlwaysDraftsItsMaximum() {
+        let fixed = DraftLengthPolicy.fixed(5)
+        #expect(fixed.length(acceptance: 0.01, decodingRows: 64) == 5)
+        #expect(fixed.length(acceptance: 0.9, decodingRows: 1) == 5)
+    }
+
     @Test func aDraftModelsOwnCostShortensTheDraft() {
         var costs = Self.memoryBound
         let free = DraftLengthPolicy(maxTokens: 8, costs: costs).length(acceptance: 0.7, decodingRows: 1)
