@@ -91,7 +91,8 @@ final class DraftModel {
                     proposals[r].tokens.append(choice.token)
                     if !probabilities.isEmpty { proposals[r].probabilities.append(probabilities) }
                     let state = samplers[r].state
-                    let ended = !state.parameters.ignoreEOS && state.stopTokens.contains(choice.token)
+                    let ended = state.stopTokens.contains(choice.token)
+                        && (!state.parameters.ignoreEOS || state.constraint?.isTerminated == true)
                     if proposals[r].tokens.count < lengths[r] && !ended { drafting.append(r) }
                 }
             }

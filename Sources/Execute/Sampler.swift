@@ -274,25 +274,3 @@ public struct Sampler: Sendable {
         return kept
     }
 }
-
-/// A small, fast, seedable random stream (SplitMix64); reproducible across runs and platforms.
-struct SplitMix64: Sendable {
-    private(set) var state: UInt64
-
-    init(state: UInt64) {
-        self.state = state
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 bits.
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-    }
-}

@@ -147,7 +147,11 @@ public final class StepExecutor {
             tokens.append(SampledToken(token: choice.token, logprob: choice.logprob, alternatives: choice.alternatives))
             guard accepted else { break }
             acceptedCount += 1
-            if !state.parameters.ignoreEOS && state.stopTokens.contains(choice.token) { break }
+            if state.stopTokens.contains(choice.token)
+                && (!state.parameters.ignoreEOS || sampler.state.constraint?.isTerminated == true)
+            {
+                break
+            }
         }
         return .speculated(tokens: tokens, accepted: acceptedCount, drafted: draft.tokens.count, state: sampler.state)
     }

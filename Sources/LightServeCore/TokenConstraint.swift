@@ -17,4 +17,7 @@ public protocol TokenConstraint: Sendable {
     func fillMask(_ mask: inout TokenMask)
     /// Moves past `token`; false, and no change, if `token` may not come next.
     mutating func accept(_ token: Int32) -> Bool
+    /// The constraint took an end-of-sequence token: nothing may follow, so the sequence ends
+    /// there even when the request ignores end-of-sequence tokens.
+    var isTerminated: Bool { get }
 }

@@ -296,9 +296,11 @@ public struct SchedulerStateMachine {
             running[i].output.append(sampled.token)
             running[i].history.append(sampled.token)
             let s = running[i]
-            let end: SequenceEnd? =
-                !s.sampling.parameters.ignoreEOS && s.sampling.stopTokens.contains(sampled.token)
-                ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
+            // A constraint that took an end-of-sequence token ends the sequence even when the
+            // request ignores them; verification stops at such a token, so it is the last.
+            let endToken = s.sampling.stopTokens.contains(sampled.token)
+                && (!s.sampling.parameters.ignoreEOS || s.sampling.constraint?.isTerminated == true)
+            let end: SequenceEnd? = endToken ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
             entries.append(.token(
                 s.request, sequence: s.id.index, id: sampled.token, logprob: sampled.logprob,
                 alternatives: sampled.alternatives, end: end))

@@ -14,6 +14,7 @@ import Testing
     struct AllowList: TokenConstraint {
         var allowed: Set<Int32>
         var accepted: [Int32] = []
+        var isTerminated: Bool { false }
         func allows(_ token: Int32) -> Bool { allowed.contains(token) }
         func fillMask(_ mask: inout TokenMask) {
             mask.removeAll()

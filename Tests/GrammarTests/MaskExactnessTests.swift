@@ -58,7 +58,7 @@ import Testing
         compiler: GrammarCompiler = TestVocabulary.compiler
     ) throws {
         let compiled = try compiler.compile(grammar)
-        var walker = RandomWalker(grammar: compiled, random: SeededRandom(seed: seed))
+        var walker = RandomWalker(grammar: compiled, random: SplitMix64(state: seed))
         let (outputs, mismatches) = walker.walks(walks, maxTokens: maxTokens)
         #expect(mismatches.isEmpty, "\(mismatches)")
         #expect(!outputs.isEmpty, "no walk finished")

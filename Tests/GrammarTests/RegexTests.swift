@@ -1,5 +1,6 @@
 import Foundation
 import Grammar
+import LightServeCore
 import Testing
 
 @Suite struct RegexTests {
@@ -101,7 +102,7 @@ import Testing
     func randomWalkOutputsMatchFoundationRegex(_ pattern: String) throws {
         let compiled = try TestVocabulary.compiler.compile(Grammar.regex(pattern))
         let reference = try NSRegularExpression(pattern: "^(?:\(pattern))$", options: [.dotMatchesLineSeparators])
-        var walker = RandomWalker(grammar: compiled, random: SeededRandom(seed: 11))
+        var walker = RandomWalker(grammar: compiled, random: SplitMix64(state: 11))
         walker.checkMasks = false
         let (outputs, _) = walker.walks(60, maxTokens: 30)
         #expect(outputs.count > 10)

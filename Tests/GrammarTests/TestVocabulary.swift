@@ -54,23 +54,6 @@ enum TestVocabulary {
     static let compiler = GrammarCompiler(vocabulary: vocabulary)
 }
 
-/// A deterministic random number generator (SplitMix64) so random walks replay exactly.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension GrammarMatcher {
     /// The allowed tokens found the slow way: try every token on a copy.
     func bruteForceMask() -> TokenMask {
@@ -94,7 +77,7 @@ extension GrammarMatcher {
 /// close things (`"`, `}`, `]`, `)`) are preferred, so most walks finish.
 struct RandomWalker {
     let grammar: CompiledGrammar
-    var random: SeededRandom
+    var random: SplitMix64
     /// Compare with the brute-force mask at every step (off for soundness-only walks).
     var checkMasks = true
 

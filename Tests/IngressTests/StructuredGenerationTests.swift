@@ -51,6 +51,13 @@ extension EndpointTests {
                 let text = try #require(json["generated_text"]?.array?.first?.string)
                 #expect(text.count == 4 && text.allSatisfy(\.isNumber), "\(text)")
                 #expect(json["finish_reason"] == .string("stop"), "the end-of-sequence token comes right after the fourth digit")
+
+                // ignore_eos cannot take the answer past a constraint that has ended.
+                let (ignoring, ignored) = try await server.postJSON(
+                    "/generate", #"{"inputs": "My PIN is", "parameters": {"max_new_tokens": 20, "regular_constraint": "[0-9]{4}", "ignore_eos": true}}"#)
+                #expect(ignoring == 200 && ignored["generated_text"] == json["generated_text"], "\(ignored)")
+                #expect(ignored["finish_reason"] == .string("stop"))
+                #expect(try await server.get("/health").status == 200)
             }
         }
 
