@@ -236,6 +236,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SpeculationTests",
+            dependencies: ["Schedule", "Execute", "Tokenize", "LightServeCore", "GGUF", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IngressTests",
             dependencies: [
                 "Ingress", "LightServeCore", "GGUF", "LoadClient", "TestSupport",

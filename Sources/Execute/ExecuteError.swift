@@ -36,6 +36,9 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
     case computeThreads(String)
     /// The kernels could not get the working memory a step needs.
     case outOfMemory(String)
+    /// The draft model's vocabulary is not the model's (speculative decoding needs the same
+    /// token ids): the first difference.
+    case draftVocabularyMismatch(String)
 
     public var description: String {
         switch self {
@@ -62,6 +65,8 @@ public enum ExecuteError: Error, Equatable, Sendable, CustomStringConvertible {
         case .openBLAS(let why): "OpenBLAS: \(why)"
         case .computeThreads(let why): "could not start the compute threads: \(why)"
         case .outOfMemory(let why): "out of memory: \(why)"
+        case .draftVocabularyMismatch(let difference):
+            "the draft model cannot draft for this model: their vocabularies differ (\(difference)); use a draft model of the same family and tokenizer"
         }
     }
 }

@@ -5,7 +5,7 @@ import LightServeCore
 /// logits so only token ids travel back to the scheduler.
 public actor ExecuteStage {
     private let executor: DedicatedThreadExecutor
-    private let runner: ModelRunner
+    private let steps: StepExecutor
     private let results: StageSender<SchedulerMessage>
     private let load: PipelineLoad
     private let trace: TraceRecorder
@@ -14,19 +14,29 @@ public actor ExecuteStage {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// - Parameters:
+    ///   - draftModel: the draft model of speculative decoding (`--draft-model`), if any.
     ///   - kvSlots: token slots in the KV pool; must match the scheduler's.
     ///   - threads: compute threads, this stage's own thread included.
-    /// - Throws: if the processor cannot run the kernels or the compute threads cannot start.
+    /// - Throws: if the processor cannot run the kernels, the compute threads cannot start, or the
+    ///   draft model's vocabulary is not the model's.
     public init(
-        model: LanguageModel, kvSlots: Int, threads: Int, inbox: consuming sending StageChannel<Step>,
-        results: StageSender<SchedulerMessage>, load: PipelineLoad, trace: TraceRecorder
+        model: LanguageModel, draftModel: LanguageModel? = nil, kvSlots: Int, threads: Int,
+        inbox: consuming sending StageChannel<Step>, results: StageSender<SchedulerMessage>, load: PipelineLoad,
+        trace: TraceRecorder
     ) throws(ExecuteError) {
         self.trace = trace
         self.executor = DedicatedThreadExecutor(name: "lightserve-execute")
-        self.runner = try ModelRunner(model: model, kvSlots: kvSlots, threads: threads)
+        self.steps = try StepExecutor(model: model, draftModel: draftModel, kvSlots: kvSlots, threads: threads)
         self.inbox = .some(inbox)
         self.results = results
         self.load = load
+    }
+
+    /// What steps cost against their rows on this machine, and a draft model's token
+    /// (``StepExecutor/measureStepCosts(upTo:)``), measured on the stage's thread: before it
+    /// serves, for the scheduler to weigh drafts against.
+    public func measureStepCosts(upTo maxRows: Int) throws -> StepCostProfile {
+        try steps.measureStepCosts(upTo: maxRows)
     }
 
     /// Serves the inbox until the calling task is cancelled; from then on the engine reports
@@ -37,11 +47,17 @@ public actor ExecuteStage {
             let start = ContinuousClock.now
             let message = execute(step)
             if trace.isEnabled {
-                let decode = step.rows.filter { $0.tokens.count == 1 && $0.position > 0 }.count
-                trace.record(
-                    .stage("execute"), "step \(step.number)", from: start, to: .now,
-                    [("rows", "\(step.rows.count)"), ("tokens", "\(step.tokenCount)"), ("decode_rows", "\(decode)"),
-                     ("prefill_tokens", "\(step.tokenCount - decode)")])
+                let decode = step.rows.filter(\.isDecode).count
+                let drafted = step.rows.reduce(0) { $0 + $1.draftedCount }
+                var fields = [
+                    ("rows", "\(step.rows.count)"), ("tokens", "\(step.tokenCount)"), ("decode_rows", "\(decode)"),
+                    ("prefill_tokens", "\(step.tokenCount - decode - drafted)"),
+                ]
+                if drafted > 0 { fields.append(("draft_slots", "\(drafted)")) }
+                if case .stepCompleted(let result) = message, let (proposed, accepted) = result.speculation {
+                    fields += [("drafted", "\(proposed)"), ("accepted", "\(accepted)")]
+                }
+                trace.record(.stage("execute"), "step \(step.number)", from: start, to: .now, fields)
             }
             try? await results.send(message)
         }
@@ -49,41 +65,8 @@ public actor ExecuteStage {
     }
 
     private func execute(_ step: Step) -> SchedulerMessage {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let batch = ForwardBatch(step.rows.map { row in
-            let output: ForwardBatch.Output
-            switch row.output {
-            case .none: output = .none
-            case .sample: output = .logits
-            case .score: output = .score
-            }
-            return ForwardBatch.Sequence(
-                tokens: row.tokens, position: row.position, slots: row.slots, output: output, promptScoring: row.promptScoring)
-        })
         do {
-            var promptLogprobs: [Int: [PromptLogprob]] = [:]
-            let outcomes = try runner.forward(batch) { outputs in
-                try step.rows.enumerated().map { index, row throws(ExecuteError) -> StepResult.Outcome in
-                    if let scored = outputs.promptLogprobs(index) { promptLogprobs[index] = scored }
-                    switch row.output {
-                    case .none:
-                        return .none
-                    case .score:
-                        return .scored(outputs.score(index) ?? .nan)
-                    case .sample(let state):
-                        guard let logits = outputs.logits(index) else {
-                            throw ExecuteError.invalidBatch("row \(index) asked for a token but produced no logits")
-                        }
-                        var sampler = Sampler(state: state)
-                        let choice = sampler.sample(logits)
-                        return .sampled(
-                            token: choice.token, logprob: choice.logprob, alternatives: choice.alternatives, state: sampler.state)
-                    }
-                }
-            }
-            return .stepCompleted(StepResult(
-                number: step.number, outcomes: outcomes, promptLogprobs: promptLogprobs, duration: clock.now - start))
+            return .stepCompleted(try steps.run(step))
         } catch {
             return .stepFailed(step: step.number, message: "\(error)")
         }

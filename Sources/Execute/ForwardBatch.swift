@@ -9,6 +9,8 @@ public struct ForwardBatch: Sendable {
         case none
         /// Next-token logits.
         case logits
+        /// Next-token logits after every token of the sequence's (verifying a draft).
+        case everyToken
         /// The reward head's score.
         case score
     }
@@ -40,4 +42,15 @@ public struct ForwardBatch: Sendable {
 
     /// Total tokens run in the step.
     public var tokenCount: Int { sequences.reduce(0) { $0 + $1.tokens.count } }
+
+    /// Rows of logits the step computes.
+    var logitRowCount: Int {
+        sequences.reduce(0) { count, sequence in
+            switch sequence.output {
+            case .none, .score: count
+            case .logits: count + 1
+            case .everyToken: count + sequence.tokens.count
+            }
+        }
+    }
 }

@@ -54,6 +54,14 @@ public final class LanguageModel: @unchecked Sendable {
         guard unused.isEmpty else { throw .unusedTensors(architecture: c.architecture, names: unused) }
     }
 
+    /// Bytes of weights one decode step reads: every layer's matrices and the output head (the
+    /// token embeddings when the head is tied to them). Decode is bound by reading them.
+    public var decodeWeightBytes: Int {
+        let layers = file.tensors.filter { $0.name.hasPrefix("blk.") }.reduce(0) { $0 + $1.byteCount }
+        let head = file.tensor(named: "output.weight") ?? file.tensor(named: "token_embd.weight")
+        return layers + (head?.byteCount ?? 0)
+    }
+
     /// A short description for logs: architecture, size and weight encoding, e.g.
     /// `gemma3, 18 layers, d=640, Q4_K_M`.
     public var summary: String {

@@ -19,10 +19,17 @@ public final class ModelRunner {
     ///   - threads: compute threads, including the calling one.
     ///   - kernels: the kernel build to run (tests pin each one the processor has).
     /// Throws if the processor cannot run the kernels or the compute threads cannot start.
-    public init(model: LanguageModel, kvSlots: Int, threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
+    public convenience init(model: LanguageModel, kvSlots: Int, threads: Int, kernels: KernelSet = .preferred) throws(ExecuteError) {
+        self.init(model: model, kvSlots: kvSlots, runtime: try ComputeRuntime(threads: threads, kernels: kernels))
+    }
+
+    /// A runner on `runtime`'s threads, which it shares with other runners on the same thread
+    /// (a draft model's beside its model's): one set of compute threads, each runner its own KV
+    /// storage and scratch.
+    init(model: LanguageModel, kvSlots: Int, runtime: ComputeRuntime) {
         self.model = model
         self.cache = KVCache(configuration: model.configuration, capacity: kvSlots)
-        self.runtime = try ComputeRuntime(threads: threads, kernels: kernels)
+        self.runtime = runtime
     }
 
     /// The kernel build the runner's products and attention use.
@@ -31,15 +38,27 @@ public final class ModelRunner {
     /// What a step produced. Only valid inside the closure passed to ``forward(_:_:)``: the
     /// logits live in scratch memory the next step overwrites.
     public struct Outputs {
-        fileprivate let logitRows: [Int?]
+        fileprivate let logitRows: [Range<Int>?]
         fileprivate let scores: [Float?]
         fileprivate let prompts: [Int: [PromptLogprob]]
         fileprivate let logits: UnsafeMutablePointer<Float>
         fileprivate let vocabularySize: Int
 
-        /// Next-token logits of sequence `index` (mutable scratch: samplers may edit them in place).
+        /// Next-token logits of sequence `index` after its last token (mutable scratch: samplers
+        /// may edit them in place).
         public func logits(_ index: Int) -> UnsafeMutableBufferPointer<Float>? {
-            logitRows[index].map { UnsafeMutableBufferPointer(start: logits + $0 * vocabularySize, count: vocabularySize) }
+            logitRows[index].map { row($0.upperBound - 1) }
+        }
+
+        /// Next-token logits of sequence `index` after its token `token`, for a sequence that asked
+        /// for ``ForwardBatch/Output/everyToken``.
+        public func logits(_ index: Int, token: Int) -> UnsafeMutableBufferPointer<Float>? {
+            guard let rows = logitRows[index], rows.count > token, token >= 0 else { return nil }
+            return row(rows.lowerBound + token)
+        }
+
+        private func row(_ row: Int) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(start: logits + row * vocabularySize, count: vocabularySize)
         }
 
         /// The reward score of sequence `index`, if asked for.
@@ -56,7 +75,9 @@ public final class ModelRunner {
         let rows = batch.tokenCount
         let d = c.embeddingLength
         let scoring = batch.sequences.contains { $0.promptScoring != nil }
-        let outputRows = max(batch.sequences.filter { $0.output != .none }.count, scoring ? Self.promptScoringBlock : 0)
+        let logitCount = batch.logitRowCount
+        let scoreCount = batch.sequences.filter { $0.output == .score }.count
+        let outputRows = max(logitCount + scoreCount, scoring ? Self.promptScoringBlock : 0)
         scratch.reserve(rows: rows, outputRows: outputRows, configuration: c)
         let s = scratch
 
@@ -105,33 +126,40 @@ public final class ModelRunner {
             firstRow += sequence.tokens.count
         }
 
-        // Final norm of the last row of each sequence that wants an output: logit rows first,
-        // then score rows, so each head runs once over a contiguous block.
-        let logitCount = batch.sequences.filter { $0.output == .logits }.count
-        var logitRows = [Int?](repeating: nil, count: batch.sequences.count)
+        // Final norm of the rows that want an output (each sequence's last, or all of a
+        // sequence's that asked for every token's): logit rows first, then score rows, so each
+        // head runs once over a contiguous block.
+        var logitRows = [Range<Int>?](repeating: nil, count: batch.sequences.count)
         var scoreRows = [Int?](repeating: nil, count: batch.sequences.count)
         var nextLogit = 0
         var nextScore = logitCount
-        var lastRow = -1
+        var end = 0
         for (index, sequence) in batch.sequences.enumerated() {
-            lastRow += sequence.tokens.count
+            end += sequence.tokens.count
             let target: Int
+            var count = 1
             switch sequence.output {
             case .none: continue
             case .logits:
                 target = nextLogit
-                logitRows[index] = target
+                logitRows[index] = target..<(target + 1)
                 nextLogit += 1
+            case .everyToken:
+                target = nextLogit
+                count = sequence.tokens.count
+                logitRows[index] = target..<(target + count)
+                nextLogit += count
             case .score:
                 target = nextScore
                 scoreRows[index] = target - logitCount
                 nextScore += 1
             }
-            ls_rmsnorm(s.x + lastRow * d, Int32(d), model.outputNorm, s.h + target * d, Int32(d), 1, Int32(d), c.rmsEpsilon)
+            ls_rmsnorm(
+                s.x + (end - count) * d, Int32(d), model.outputNorm, s.h + target * d, Int32(d), Int32(count), Int32(d),
+                c.rmsEpsilon)
         }
         if logitCount > 0 { headLogits(rows: logitCount) }
         var scores = [Float?](repeating: nil, count: batch.sequences.count)
-        let scoreCount = nextScore - logitCount
         if scoreCount > 0, let head = model.rewardHead {
             var values = [Float](repeating: 0, count: scoreCount)
             values.withUnsafeMutableBufferPointer { out in

@@ -16,7 +16,7 @@ import LightServeCore
 /// Logits that are not finite (a model that overflowed) never trap it: NaN counts as impossible,
 /// +inf as the largest finite value, and if nothing is possible every token is equally likely.
 public struct Sampler: Sendable {
-    public private(set) var state: SamplingState
+    public internal(set) var state: SamplingState
     public var parameters: SamplingParameters { state.parameters }
 
     /// One chosen token and its log-probability under the distribution it was drawn from (after
@@ -38,6 +38,21 @@ public struct Sampler: Sendable {
 
     /// Picks the next token from `logits` (modified in place) and records it.
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
+        prepare(logits)
+        let choice: Choice
+        if let constraint = state.constraint {
+            choice = constrainedChoice(logits, constraint) ?? deadEnd(logits)
+        } else {
+            choice = freeChoice(logits)
+        }
+        record(choice.token)
+        return choice
+    }
+
+    /// Penalties over the generated tokens, the length penalty, end-of-sequence tokens masked
+    /// while `minNewTokens` says, and non-finite logits made finite: the logits every choice
+    /// starts from.
+    func prepare(_ logits: UnsafeMutableBufferPointer<Float>) {
         precondition(!logits.isEmpty, "the sampler needs at least one logit")
         applyPenalties(logits)
         let lengthScale = parameters.lengthPenalty.scale(after: state.generated)
@@ -50,22 +65,16 @@ public struct Sampler: Sendable {
             for token in state.stopTokens where token >= 0 && Int(token) < logits.count { logits[Int(token)] = -.infinity }
         }
         Self.makeFinite(logits)
-        let choice: Choice
+    }
+
+    /// Moves the state past `token`: the constraint, the penalties' counts, the tokens generated.
+    mutating func record(_ token: Int32) {
         if var constraint = state.constraint {
-            if let allowed = constrainedChoice(logits, constraint) {
-                let accepted = constraint.accept(allowed.token)
-                precondition(accepted, "the constraint refused the token it allowed")
-                state.constraint = constraint
-                choice = allowed
-            } else {
-                choice = deadEnd(logits)
-            }
-        } else {
-            choice = freeChoice(logits)
+            // Refused only at a dead end (``deadEnd(_:)``): the constraint stays where it is.
+            if constraint.accept(token) { state.constraint = constraint }
         }
-        if parameters.hasPenalties { state.counts[choice.token, default: 0] += 1 }
+        if parameters.hasPenalties { state.counts[token, default: 0] += 1 }
         state.generated += 1
-        return choice
     }
 
     /// The choice without a constraint.

@@ -11,6 +11,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var speculationOptions: SpeculationOptions
+
     @Argument(help: "The prompt text (special tokens such as <|im_start|> are recognised).")
     var prompt: String?
 
@@ -35,7 +37,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Random seed for sampling.")
     var seed: UInt64?
 
-    @Flag(name: .long, help: "Print {prompt_ids, ids, text, prefill_tok_s, decode_tok_s} as JSON.")
+    @Flag(name: .long, help: "Print {prompt_ids, ids, text, prefill_tok_s, decode_tok_s, …} as JSON.")
     var json = false
 
     func validate() throws {
@@ -67,7 +69,17 @@ struct GenerateCommand: AsyncParsableCommand {
             sampling.topK = topK
             sampling.topP = topP
         }
-        let generator = try Generator(model: model, capacity: promptIDs.count + maxNewTokens, threads: modelOptions.threads)
+        let draft = try await speculationOptions.loadDraftModel()
+        // Speculation measures its step costs after 128 positions of context, with room for the
+        // widest draft: a short generation gets a pool that large.
+        let capacity = max(promptIDs.count + maxNewTokens, speculationOptions.mode == .off ? 0 : 256)
+        let generator = try Generator(model: model, draftModel: draft, capacity: capacity, threads: modelOptions.threads)
+        generator.speculation = try await speculationOptions.configuration {
+            try generator.executor.measureStepCosts(upTo: speculationOptions.draftMaxTokens + 1)
+        }
+        if !json, generator.speculation != nil {
+            FileHandle.standardError.write(Data((speculationOptions.summary(generator.speculation, draft: draft) + "\n").utf8))
+        }
         var streamed = StreamingText(tokenizer: tokenizer)
         let result = try generator.generate(
             prompt: promptIDs, maxNewTokens: maxNewTokens, sampling: sampling,
@@ -81,6 +93,8 @@ struct GenerateCommand: AsyncParsableCommand {
             let object: [String: Any] = [
                 "prompt_ids": result.promptIDs.map(Int.init), "ids": result.ids.map(Int.init), "text": text,
                 "prefill_tok_s": result.prefillTokensPerSecond, "decode_tok_s": result.decodeTokensPerSecond,
+                "decode_steps": result.decodeSteps, "draft_tokens": result.draftedTokens,
+                "accepted_tokens": result.acceptedTokens, "speculate": speculationOptions.mode.rawValue,
                 "peak_rss_mb": Double(ProcessMemory.peakResidentBytes ?? 0) / 1_048_576,
                 "lightserve_kernels": compute.kernels, "openblas_core": compute.openBLASCore,
                 "openblas_core_chosen_by": compute.openBLASChoice,
@@ -93,7 +107,14 @@ struct GenerateCommand: AsyncParsableCommand {
                 format: "prefill: %d tokens, %.1f tok/s | decode: %d tokens, %.1f tok/s | peak RSS %.0f MB",
                 result.promptIDs.count, result.prefillTokensPerSecond, result.ids.count, result.decodeTokensPerSecond,
                 Double(ProcessMemory.peakResidentBytes ?? 0) / 1_048_576)
-            FileHandle.standardError.write(Data((figures + "\n").utf8))
+            let speculation =
+                generator.speculation == nil
+                ? ""
+                : String(
+                    format: "\nspeculation (%@): %d decode steps, %d tokens drafted, %d accepted (%.0f%%)",
+                    speculationOptions.mode.rawValue, result.decodeSteps, result.draftedTokens, result.acceptedTokens,
+                    100 * result.acceptanceRate)
+            FileHandle.standardError.write(Data((figures + speculation + "\n").utf8))
         }
     }
 }

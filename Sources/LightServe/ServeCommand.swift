@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var speculationOptions: SpeculationOptions
+
     @Option(help: "Address to listen on (default: 127.0.0.1 without an API key, 0.0.0.0 with one).")
     var host: String?
 
@@ -141,11 +143,14 @@ struct ServeCommand: AsyncParsableCommand {
         let model = try LanguageModel(path: path)
         let tokenizer = try Tokenizer(gguf: model.file)
         let c = model.configuration
-        let slots = maxTotalTokens ?? max(1, kvCacheMB << 20 / KVCache.bytesPerSlot(c))
+        let draft = try await speculationOptions.loadDraftModel()
+        // A slot holds the draft model's keys and values beside the model's.
+        let bytesPerSlot = KVCache.bytesPerSlot(c) + (draft.map { KVCache.bytesPerSlot($0.configuration) } ?? 0)
+        let slots = maxTotalTokens ?? max(1, kvCacheMB << 20 / bytesPerSlot)
         let maxRequestLength = maxReqTotalLen ?? c.contextLength
         let name = modelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         logger.info(
-            "model \(name): \(model.summary), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * KVCache.bytesPerSlot(c)) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
+            "model \(name): \(model.summary), vocabulary \(c.vocabularySize); KV pool \(slots) slots (\((slots * bytesPerSlot) >> 20) MiB); \(modelOptions.threads) compute threads; \(ModelOptions.allocator)")
         let compute = try ComputeReport.current()
         let blas = try OpenBLASLibrary.load()
         logger.info("processor \(compute.processor); LightServe kernels \(compute.kernels); OpenBLAS \(blas.summary)")
@@ -174,6 +179,14 @@ struct ServeCommand: AsyncParsableCommand {
         let toDetokenize = tokenQueue.sender
         let gauges = [tokenizeQueue.gauge, schedulerInbox.gauge, stepQueue.gauge, tokenQueue.gauge]
 
+        let execute = try ExecuteStage(
+            model: model, draftModel: draft, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue,
+            results: toScheduler, load: load, trace: trace)
+        // Drafts are weighed against what steps cost on this machine, measured before serving.
+        let maxRows = min(batchMaxTokens, maxRunningRequests * (speculationOptions.draftMaxTokens + 1))
+        let speculation = try await speculationOptions.configuration { try await execute.measureStepCosts(upTo: maxRows) }
+        logger.info("\(speculationOptions.summary(speculation, draft: draft))")
+
         let chat = try chatRenderer(model: model, vocabulary: tokenizer.vocabulary)
         let constraints = ConstraintCompiler(GrammarCompiler(vocabulary: tokenizer.vocabulary.grammarVocabulary))
         let stages = PipelineService(
@@ -184,11 +197,9 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
                     stopTokens: tokenizer.vocabulary.stopIDs, prefixCaching: !noPrefixCache,
-                    routerMaxNewTokenLength: routerMaxNewTokenLen > 0 ? routerMaxNewTokenLen : nil),
+                    routerMaxNewTokenLength: routerMaxNewTokenLen > 0 ? routerMaxNewTokenLen : nil, speculation: speculation),
                 inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load, trace: trace),
-            execute: try ExecuteStage(
-                model: model, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue, results: toScheduler,
-                load: load, trace: trace),
+            execute: execute,
             detokenize: DetokenizeStage(vocabulary: tokenizer.vocabulary, inbox: tokenQueue, scheduler: toScheduler, trace: trace))
 
         let ingress = IngressConfiguration(

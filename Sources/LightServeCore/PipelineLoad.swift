@@ -21,6 +21,8 @@ public final class PipelineLoad: Sendable {
     private let prefixLookups = Atomic<Int>(0)
     private let prefixHits = Atomic<Int>(0)
     private let preemptions = Atomic<Int>(0)
+    private let draftedTokens = Atomic<Int>(0)
+    private let acceptedTokens = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
     private let open = Atomic<Int>(0)
 
@@ -41,6 +43,9 @@ public final class PipelineLoad: Sendable {
         public var prefixTokensReused = 0
         /// Requests preempted (their KV freed, to be recomputed) since start.
         public var preemptions = 0
+        /// Tokens drafted for speculative decoding since start, and how many the model accepted.
+        public var draftedTokens = 0
+        public var acceptedTokens = 0
 
         public init() {}
     }
@@ -104,6 +109,8 @@ public final class PipelineLoad: Sendable {
         prefixLookups.store(snapshot.prefixTokensLookedUp, ordering: .relaxed)
         prefixHits.store(snapshot.prefixTokensReused, ordering: .relaxed)
         preemptions.store(snapshot.preemptions, ordering: .relaxed)
+        draftedTokens.store(snapshot.draftedTokens, ordering: .relaxed)
+        acceptedTokens.store(snapshot.acceptedTokens, ordering: .relaxed)
     }
 
     public var schedule: ScheduleSnapshot {
@@ -115,6 +122,8 @@ public final class PipelineLoad: Sendable {
         s.waitingRequests = scheduledWaiting.load(ordering: .relaxed)
         s.runningSequences = runningSequences.load(ordering: .relaxed)
         s.preemptions = preemptions.load(ordering: .relaxed)
+        s.draftedTokens = draftedTokens.load(ordering: .relaxed)
+        s.acceptedTokens = acceptedTokens.load(ordering: .relaxed)
         return s
     }
 

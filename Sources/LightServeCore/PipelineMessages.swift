@@ -63,19 +63,23 @@ public struct Step: Sendable {
 
     public struct Row: Sendable {
         public var sequence: SequenceID
-        /// The tokens run now: a prompt chunk, or the one token sampled last step.
+        /// The tokens run now: a prompt chunk, or the one token sampled last step (followed by
+        /// the tokens prompt lookup drafted after it, when ``draft`` is ``Draft/lookup``).
         public var tokens: [Int32]
         /// Position of `tokens[0]`.
         public var position: Int
-        /// KV slot of every position `0 ..< position + tokens.count`.
+        /// KV slot of every position `0 ..< position + runLength`.
         public var slots: [Int32]
         public var output: Output
         /// Prompt log-probabilities to compute over this chunk, if its request asked for them.
         public var promptScoring: PromptScoring?
+        /// Speculative decoding: how the row's draft comes about; nil for a row that samples one
+        /// token after its last.
+        public var draft: Draft?
 
         public init(
             sequence: SequenceID, tokens: [Int32], position: Int, slots: [Int32], output: Output,
-            promptScoring: PromptScoring? = nil
+            promptScoring: PromptScoring? = nil, draft: Draft? = nil
         ) {
             self.sequence = sequence
             self.tokens = tokens
@@ -83,6 +87,28 @@ public struct Step: Sendable {
             self.slots = slots
             self.output = output
             self.promptScoring = promptScoring
+            self.draft = draft
+        }
+
+        /// Drafted tokens the model verifies in this row.
+        public var draftedCount: Int {
+            switch draft {
+            case nil: 0
+            case .lookup: tokens.count - 1
+            case .model(let length, _): length
+            }
+        }
+
+        /// Positions the model runs: the row's tokens and the draft model's proposals.
+        public var runLength: Int {
+            if case .model(let length, _) = draft { return tokens.count + length }
+            return tokens.count
+        }
+
+        /// A row that continues a sequence's output (rather than a prompt chunk).
+        public var isDecode: Bool {
+            guard case .sample = output, position > 0 else { return false }
+            return draft != nil || tokens.count == 1
         }
     }
 
@@ -94,7 +120,21 @@ public struct Step: Sendable {
         self.rows = rows
     }
 
-    public var tokenCount: Int { rows.reduce(0) { $0 + $1.tokens.count } }
+    /// Positions the model runs in the step, drafted ones included.
+    public var tokenCount: Int { rows.reduce(0) { $0 + $1.runLength } }
+}
+
+/// Where a decode row's drafted tokens come from (speculative decoding). Execute runs the row's
+/// token and the draft through the model in one pass, keeps the longest prefix of the draft the
+/// model agrees with and samples the token after it: ``StepResult/Outcome/speculated(tokens:drafted:state:)``.
+public enum Draft: Sendable, Equatable {
+    /// The row's tokens after the first were proposed by prompt lookup: a proposal without
+    /// probabilities, verified as a point mass.
+    case lookup
+    /// The draft model proposes up to `length` tokens after the row's token, which it first runs
+    /// after `catchUp`: the tokens just before it (positions `position - catchUp.count ..<
+    /// position`) whose keys and values it has not computed yet.
+    case model(length: Int, catchUp: [Int32])
 }
 
 /// Which prompt log-probabilities a prefill chunk computes: for its token `firstRow + i`, the
@@ -131,6 +171,11 @@ public struct StepResult: Sendable {
     public enum Outcome: Sendable {
         case none
         case sampled(token: Int32, logprob: Float, alternatives: [TokenLogprob], state: SamplingState)
+        /// A verified draft of `drafted` tokens: the first `accepted` of `tokens` are the drafted
+        /// tokens the model accepted, in order; the one after them, if any, is the token it chose
+        /// in place of the first rejected one or after the whole draft (there is none when an
+        /// accepted end-of-sequence token ends the sequence). `state` has recorded every token.
+        case speculated(tokens: [SampledToken], accepted: Int, drafted: Int, state: SamplingState)
         case scored(Float)
     }
 
@@ -146,6 +191,28 @@ public struct StepResult: Sendable {
         self.outcomes = outcomes
         self.promptLogprobs = promptLogprobs
         self.duration = duration
+    }
+
+    /// Drafted and accepted tokens over the step's verified drafts; nil when no row drafted.
+    public var speculation: (drafted: Int, accepted: Int)? {
+        var total: (drafted: Int, accepted: Int)?
+        for case .speculated(_, let accepted, let drafted, _) in outcomes {
+            total = ((total?.drafted ?? 0) + drafted, (total?.accepted ?? 0) + accepted)
+        }
+        return total
+    }
+}
+
+/// A token chosen by the sampler, with its log-probability and the most likely alternatives.
+public struct SampledToken: Sendable, Equatable {
+    public var token: Int32
+    public var logprob: Float
+    public var alternatives: [TokenLogprob]
+
+    public init(token: Int32, logprob: Float, alternatives: [TokenLogprob] = []) {
+        self.token = token
+        self.logprob = logprob
+        self.alternatives = alternatives
     }
 }
 

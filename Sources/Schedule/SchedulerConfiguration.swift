@@ -1,3 +1,5 @@
+import LightServeCore
+
 /// The scheduler's limits, from the server's flags.
 public struct SchedulerConfiguration: Sendable, Equatable {
     /// KV token slots in the pool (`--max-total-tokens`).
@@ -15,10 +17,12 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// sequence to run to its `max_new_tokens`. Admitting on a smaller figure runs more requests
     /// at once, and a pool that runs short preempts the newest.
     public var routerMaxNewTokenLength: Int?
+    /// Speculative decoding (`--speculate`, `--draft-model`), or nil to decode one token per step.
+    public var speculation: SpeculativeDecoding?
 
     public init(
         kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, stopTokens: [Int32], prefixCaching: Bool = true,
-        routerMaxNewTokenLength: Int? = nil
+        routerMaxNewTokenLength: Int? = nil, speculation: SpeculativeDecoding? = nil
     ) {
         precondition(maxRunningSequences >= 1 && batchMaxTokens >= maxRunningSequences,
                      "a step must have room for one token of every running sequence")
@@ -28,5 +32,6 @@ public struct SchedulerConfiguration: Sendable, Equatable {
         self.stopTokens = stopTokens
         self.prefixCaching = prefixCaching
         self.routerMaxNewTokenLength = routerMaxNewTokenLength
+        self.speculation = speculation
     }
 }

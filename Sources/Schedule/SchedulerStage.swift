@@ -37,7 +37,7 @@ public actor SchedulerStage {
             case .cancel(let id):
                 actions = machine.cancel(id)
             case .stepCompleted(let result):
-                traceStep(result.number)
+                traceStep(result.number, result)
                 actions = machine.stepCompleted(result)
             case .stopSequence(let id):
                 actions = machine.stopSequence(id)
@@ -53,18 +53,22 @@ public actor SchedulerStage {
         }
     }
 
-    /// A span per request for its part in the step that just returned: prefill chunk or decode.
-    private func traceStep(_ number: UInt64) {
+    /// A span per request for its part in the step that just returned: prefill chunk or decode,
+    /// with the tokens it drafted and had accepted when it speculated.
+    private func traceStep(_ number: UInt64, _ result: StepResult? = nil) {
         guard let (step, sentAt) = inFlight, step.number == number else { return }
         inFlight = nil
         guard trace.isEnabled else { return }
         let now = ContinuousClock.now
         let batch = [("step", "\(number)"), ("batch_rows", "\(step.rows.count)"), ("batch_tokens", "\(step.tokenCount)")]
-        for row in step.rows {
-            let decode = row.tokens.count == 1 && row.position > 0
-            trace.record(
-                .request(row.sequence.request), decode ? "decode" : "prefill", from: sentAt, to: now,
-                batch + [("tokens", "\(row.tokens.count)"), ("sequence", "\(row.sequence.index)")])
+        for (index, row) in step.rows.enumerated() {
+            var fields = batch + [("tokens", "\(row.runLength)"), ("sequence", "\(row.sequence.index)")]
+            if let result, result.outcomes.indices.contains(index),
+                case .speculated(_, let accepted, let drafted, _) = result.outcomes[index]
+            {
+                fields += [("drafted", "\(drafted)"), ("accepted", "\(accepted)")]
+            }
+            trace.record(.request(row.sequence.request), row.isDecode ? "decode" : "prefill", from: sentAt, to: now, fields)
         }
     }
 
@@ -98,6 +102,10 @@ public actor SchedulerStage {
                 }
             case .preempted(let request):
                 trace.record(.request(request.id), "preempted", from: .now, to: .now)
+            case .speculationEnded(let sequence, let drafted, let accepted):
+                trace.record(
+                    .request(sequence.request), "speculation", from: .now, to: .now,
+                    [("sequence", "\(sequence.index)"), ("drafted", "\(drafted)"), ("accepted", "\(accepted)")])
             case .releaseWaitingPlaces(let count):
                 for _ in 0..<count { load.releaseWaitingPlace() }
             case .admitted(let request, let since):

@@ -13,6 +13,14 @@ import LightServeCore
 /// are freed and it goes back to the head of the line, to be recomputed from its prompt and the
 /// tokens it generated so far when it is admitted again (vLLM's recompute preemption). Nothing
 /// waits on a slot that cannot come, and no internal failure leaves a request without an end.
+///
+/// With speculative decoding a decode row carries drafted tokens after its pending one, with a
+/// slot for each: prompt lookup's proposal, or room for the draft model's. The tokens the model
+/// accepted, and the one after them, come back together; each is appended and checked against
+/// end-of-sequence and `max_new_tokens` in order (a sequence that ends mid-draft drops the rest),
+/// and the rejected positions' slots return to the pool at once. Drafts take only the token
+/// budget and free slots the step's prompt chunks leave (never a cached prefix), and how many a
+/// sequence drafts follows its acceptance record and the batch (``DraftLengthPolicy``).
 public struct SchedulerStateMachine {
     public enum Action: Sendable {
         /// The request is queued: tell its client (streams may start now), and whether its output
@@ -30,6 +38,8 @@ public struct SchedulerStateMachine {
         case admitted(GenerationRequest, waitingSince: ContinuousClock.Instant)
         /// The request lost its KV slots to make room and waits to be recomputed.
         case preempted(GenerationRequest)
+        /// A sequence that drafted left the batch: its drafted tokens and how many were accepted.
+        case speculationEnded(SequenceID, drafted: Int, accepted: Int)
     }
 
     /// A preempted sequence: what it generated and its sampler, to carry on where it stopped.
@@ -39,6 +49,7 @@ public struct SchedulerStateMachine {
         let sampling: SamplingState
         /// Prompt positions whose log-probabilities were already reported.
         var promptScored = 0
+        var speculation = SequenceSpeculation()
     }
 
     struct Waiting {
@@ -69,8 +80,15 @@ public struct SchedulerStateMachine {
         var sampling: SamplingState
         /// The tokens generated so far, preemptions included.
         var output: [Int32]
+        /// The prompt and the output, for prompt lookup and the draft model.
+        var history: [Int32]
         /// The token sampled last, to be run in the next step.
         var pending: Int32?
+        var speculation = SequenceSpeculation()
+        /// The draft of the running step's row, and the slots it holds past the pending token's.
+        var inFlightDraft: (draft: Draft, slots: Int)?
+        /// Slots the sequence's drafts are expected to take in a step: its last draft's.
+        var draftReserve = 0
         /// Ended (cancelled or stopped by a stop sequence) while a step that includes it runs.
         var ended = false
         /// Whether Detokenize must be told to forget it when it leaves.
@@ -83,8 +101,9 @@ public struct SchedulerStateMachine {
         var prefilled: Int { min(slots.count, context.count) }
         var isPrefilling: Bool { slots.count < context.count }
         var maxNewTokens: Int { request.newTokenLimit }
-        /// Slots held at admission accounting: the whole prompt plus what was generated.
-        var held: Int { prompt.count.addingSaturated(generated) }
+        /// Slots held at admission accounting: the whole prompt plus what was generated, and room
+        /// for a draft like its last.
+        var held: Int { prompt.count.addingSaturated(generated).addingSaturated(draftReserve) }
     }
 
     public let configuration: SchedulerConfiguration
@@ -95,6 +114,10 @@ public struct SchedulerStateMachine {
     private var prefixTokensLookedUp = 0
     private var prefixTokensReused = 0
     private var preemptions = 0
+    private var draftedTokens = 0
+    private var acceptedTokens = 0
+    /// Sequences that drafted and left the batch since the last actions were returned.
+    private var speculationEnded: [Action] = []
     private var stepCounter: UInt64 = 0
     /// The step Execute is running, and the sequence of each of its rows.
     private var inFlight: (number: UInt64, rows: [SequenceID])?
@@ -129,6 +152,8 @@ public struct SchedulerStateMachine {
         s.prefixTokensLookedUp = prefixTokensLookedUp
         s.prefixTokensReused = prefixTokensReused
         s.preemptions = preemptions
+        s.draftedTokens = draftedTokens
+        s.acceptedTokens = acceptedTokens
         return s
     }
 
@@ -229,19 +254,13 @@ public struct SchedulerStateMachine {
                 running[i].ended = true
             case .sampled(let token, let logprob, let alternatives, let state):
                 if running[i].generated == 0 { cachePrompt(of: i) }
+                settleDraft(of: i, accepted: 0, drafted: 0)
                 running[i].sampling = state
-                running[i].output.append(token)
-                let s = running[i]
-                let endToken = s.sampling.stopTokens.contains(token)
-                    && (!s.sampling.parameters.ignoreEOS || s.sampling.constraint?.isTerminated == true)
-                let end: SequenceEnd? = endToken ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
-                entries.append(.token(
-                    s.request, sequence: s.id.index, id: token, logprob: logprob, alternatives: alternatives, end: end))
-                if end != nil {
-                    running[i].ended = true
-                } else {
-                    running[i].pending = token
-                }
+                entries += append([SampledToken(token: token, logprob: logprob, alternatives: alternatives)], to: i)
+            case .speculated(let tokens, let accepted, let drafted, let state):
+                settleDraft(of: i, accepted: accepted, drafted: drafted)
+                running[i].sampling = state
+                entries += append(tokens, to: i)
             }
         }
         entries += retireEnded()
@@ -268,6 +287,47 @@ public struct SchedulerStateMachine {
 
     // MARK: Internals
 
+    /// Appends the tokens a row produced to sequence `i`'s output in order, ending it at the
+    /// first that is an end-of-sequence token or reaches `max_new_tokens` (those after it are
+    /// dropped); the last becomes the pending token otherwise. The entries for Detokenize.
+    private mutating func append(_ tokens: [SampledToken], to i: Int) -> [TokenBatch.Entry] {
+        var entries: [TokenBatch.Entry] = []
+        for sampled in tokens {
+            running[i].output.append(sampled.token)
+            running[i].history.append(sampled.token)
+            let s = running[i]
+            // A constraint that took an end-of-sequence token ends the sequence even when the
+            // request ignores them; verification stops at such a token, so it is the last.
+            let endToken = s.sampling.stopTokens.contains(sampled.token)
+                && (!s.sampling.parameters.ignoreEOS || s.sampling.constraint?.isTerminated == true)
+            let end: SequenceEnd? = endToken ? .endToken : (s.generated >= s.maxNewTokens ? .length : nil)
+            entries.append(.token(
+                s.request, sequence: s.id.index, id: sampled.token, logprob: sampled.logprob,
+                alternatives: sampled.alternatives, end: end))
+            if end != nil {
+                running[i].ended = true
+                return entries
+            }
+        }
+        running[i].pending = tokens.last?.token
+        return entries
+    }
+
+    /// Sequence `i`'s row came back with `accepted` of its `drafted` tokens accepted: the slots of
+    /// the positions after them go back to the pool now, and the acceptance record learns.
+    private mutating func settleDraft(of i: Int, accepted: Int, drafted: Int) {
+        guard let (draft, slots) = running[i].inFlightDraft else { return }
+        running[i].inFlightDraft = nil
+        let position = running[i].slots.count - 1 - slots
+        let rejected = slots - accepted
+        pool.release(running[i].slots.suffix(rejected))
+        running[i].slots.removeLast(rejected)
+        running[i].ownSlots.removeLast(rejected)
+        running[i].speculation.record(draft, position: position, drafted: drafted, accepted: accepted)
+        draftedTokens += drafted
+        acceptedTokens += accepted
+    }
+
     /// Marks matching sequences ended; their slots return once no running step uses them.
     private mutating func end(_ matches: (Sequence) -> Bool) {
         for i in running.indices where matches(running[i]) && !running[i].ended {
@@ -285,6 +345,10 @@ public struct SchedulerStateMachine {
             pool.release(s.ownSlots)
             cache.release(s.cacheNode)
             if s.notifyRetired { entries.append(.retired(s.id)) }
+            let record = s.speculation.acceptance
+            if record.draftedTotal > 0 {
+                speculationEnded.append(.speculationEnded(s.id, drafted: record.draftedTotal, accepted: record.acceptedTotal))
+            }
             return true
         }
         return entries
@@ -295,6 +359,8 @@ public struct SchedulerStateMachine {
         guard inFlight == nil else { return [] }
         let retired = retireEnded()
         var actions: [Action] = retired.isEmpty ? [] : [.emit(TokenBatch(step: stepCounter, entries: retired))]
+        actions += speculationEnded
+        speculationEnded.removeAll()
 
         // Every decoding stream advances every step; prompt chunks share what is left of the
         // step's token budget, chunks of requests already running before new admissions.
@@ -328,17 +394,23 @@ public struct SchedulerStateMachine {
     /// has a token pending, then prompt chunks within what is left of the token budget.
     private mutating func buildRows() -> [Step.Row] {
         var rows: [Step.Row] = []
-        for i in running.indices where !running[i].isPrefilling {
+        let decoding = running.indices.filter { !running[$0].isPrefilling && running[$0].pending != nil }
+        // Drafts take what the step's prompt chunks leave of its token budget and the free slots.
+        let backlog = running.reduce(0) { $0 + ($1.context.count - $1.prefilled) }
+        var draftBudget = min(configuration.batchMaxTokens, pool.freeCount) - decoding.count - backlog
+        for i in decoding {
             guard let token = running[i].pending, let slot = allocate(1) else { continue }
             let position = running[i].slots.count
             running[i].slots += slot
             running[i].ownSlots += slot
             running[i].pending = nil
-            rows.append(Step.Row(
-                sequence: running[i].id, tokens: [token], position: position, slots: running[i].slots,
-                output: .sample(running[i].sampling)))
+            var row = Step.Row(
+                sequence: running[i].id, tokens: [token], position: position, slots: [], output: .sample(running[i].sampling))
+            addDraft(to: &row, of: i, decodingRows: decoding.count, budget: &draftBudget)
+            row.slots = running[i].slots
+            rows.append(row)
         }
-        var budget = configuration.batchMaxTokens - rows.count
+        var budget = configuration.batchMaxTokens - rows.reduce(0) { $0 + $1.runLength }
         for i in running.indices where running[i].isPrefilling && budget > 0 {
             let start = running[i].prefilled
             let count = min(running[i].context.count - start, budget, pool.freeCount + cache.evictableSlots)
@@ -354,6 +426,28 @@ public struct SchedulerStateMachine {
                 slots: running[i].slots, output: output, promptScoring: promptScoring(of: running[i], start: start, count: count)))
         }
         return rows
+    }
+
+    /// Adds to sequence `i`'s decode `row` the draft its speculation plans, at most `budget`
+    /// tokens (and no more than can still be generated after the row's token), and allocates its
+    /// slots; the row stays as it is when the sequence does not draft or the slots are short.
+    private mutating func addDraft(to row: inout Step.Row, of i: Int, decodingRows: Int, budget: inout Int) {
+        running[i].draftReserve = 0
+        let limit = min(running[i].maxNewTokens - running[i].generated - 1, budget)
+        guard let speculation = configuration.speculation, limit > 0,
+            let (tokens, draft) = running[i].speculation.plan(
+                speculation, history: running[i].history, limit: limit, decodingRows: decodingRows)
+        else { return }
+        var drafting = row
+        drafting.tokens += tokens
+        drafting.draft = draft
+        guard let slots = pool.allocate(drafting.draftedCount) else { return }
+        row = drafting
+        running[i].slots += slots
+        running[i].ownSlots += slots
+        running[i].inFlightDraft = (draft, slots.count)
+        running[i].draftReserve = slots.count
+        budget -= slots.count
     }
 
     /// The prompt log-probabilities a prefill chunk of `sequence` over context positions
@@ -390,7 +484,11 @@ public struct SchedulerStateMachine {
             // Its output ends with the token it had pending: recomputing prompt + output
             // yields the logits that token would have given.
             if !s.ended {
-                suspended.append(Suspended(index: s.id.index, output: s.output, sampling: s.sampling, promptScored: s.promptScored))
+                var speculation = s.speculation
+                speculation.forgetDrafterState()
+                suspended.append(Suspended(
+                    index: s.id.index, output: s.output, sampling: s.sampling, promptScored: s.promptScored,
+                    speculation: speculation))
             }
             request = s.request
             prompt = s.prompt
@@ -463,8 +561,9 @@ public struct SchedulerStateMachine {
                 let context = next.prompt + member.output
                 var sequence = Sequence(
                     id: SequenceID(request: request.id, index: member.index), request: request, prompt: next.prompt,
-                    context: context, sampling: member.sampling, output: member.output)
+                    context: context, sampling: member.sampling, output: member.output, history: context)
                 sequence.promptScored = member.promptScored
+                sequence.speculation = member.speculation
                 // A prompt whose log-probabilities are asked for runs in full: cached positions
                 // would have none.
                 if configuration.prefixCaching && request.options.promptLogprobs == nil {

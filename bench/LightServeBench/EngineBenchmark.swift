@@ -53,7 +53,7 @@ struct EngineBenchmark: ParsableCommand {
         let gflops = try Self.sgemmGFLOPS(m: prompt.count, n: c.feedForwardLength, k: c.embeddingLength) * Double(model.threads)
         let flopsPerToken = Self.flopsPerToken(c, context: prompt.count)
         let bandwidth = Self.readBandwidthGBs()
-        let weightBytes = Double(Self.weightBytesPerToken(llama))
+        let weightBytes = Double(llama.decodeWeightBytes)
         let prefillCeiling = gflops * 1e9 / flopsPerToken
         let decodeCeiling = bandwidth * 1e9 / weightBytes
         try printJSON([
@@ -75,13 +75,6 @@ struct EngineBenchmark: ParsableCommand {
         let ff = Double(c.feedForwardLength)
         let perLayer = 2 * (d * qd * 2 + d * kv * 2 + d * ff * 3) + 2 * 2 * Double(context) / 2 * qd
         return perLayer * Double(c.layerCount)
-    }
-
-    /// Bytes of weights one decode step reads: every layer matrix and the output head.
-    static func weightBytesPerToken(_ model: LanguageModel) -> Int {
-        model.file.tensors.filter { $0.name.hasPrefix("blk.") || $0.name == "output.weight" }.reduce(0) { $0 + $1.byteCount }
-            + (model.file.tensor(named: "output.weight") == nil
-                ? model.file.tensor(named: "token_embd.weight")?.byteCount ?? 0 : 0)
     }
 
     /// Best of five single-threaded OpenBLAS sgemm calls of `m × n × k`.

@@ -73,6 +73,8 @@ public struct DebugRoutes: Sendable {
                 ("waiting_requests", .int(Int64(monitor.load.waitingRequests))),
                 ("preemptions", .int(Int64(monitor.load.schedule.preemptions))),
                 ("prefix_cache_hit_ratio", .double(round3(monitor.load.prefixCacheHitRatio))),
+                ("spec_draft_tokens", .int(Int64(monitor.load.schedule.draftedTokens))),
+                ("spec_accepted_tokens", .int(Int64(monitor.load.schedule.acceptedTokens))),
             ])),
             ("connections", .object([
                 ("open", .int(Int64(connections.open))), ("limit", .int(Int64(connections.limit))),

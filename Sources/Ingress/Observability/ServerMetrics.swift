@@ -33,6 +33,9 @@ public struct ServerMetrics: Sendable {
         public static let connectionLimit = "lightserve_connection_limit"
         public static let refusedConnections = "lightserve_refused_connections_total"
         public static let connectionTimeouts = "lightserve_connection_timeouts_total"
+        /// Speculative decoding: tokens drafted, and how many of them the model accepted.
+        public static let specDraftTokens = "lightserve_spec_draft_tokens_total"
+        public static let specAcceptedTokens = "lightserve_spec_accepted_tokens_total"
         /// vLLM's names, which the Kubernetes Gateway API Inference Extension balances on.
         public static let vllmWaiting = "vllm:num_requests_waiting"
         public static let vllmRunning = "vllm:num_requests_running"
@@ -70,6 +73,8 @@ public struct ServerMetrics: Sendable {
         Gauge(label: Name.kvPredictedPeak).record(schedule.predictedPeak)
         Gauge(label: Name.prefixCacheHitRatio).record(monitor.load.prefixCacheHitRatio)
         Gauge(label: Name.preemptions).record(schedule.preemptions)
+        Gauge(label: Name.specDraftTokens).record(schedule.draftedTokens)
+        Gauge(label: Name.specAcceptedTokens).record(schedule.acceptedTokens)
         Gauge(label: Name.vllmWaiting).record(monitor.load.waitingRequests)
         Gauge(label: Name.vllmRunning).record(schedule.runningSequences)
         Gauge(label: Name.vllmKVUsage).record(monitor.load.tokenLoad.current)

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Execute
+import Foundation
+import LightServeCore
+import Tokenize
+
+/// Single-stream greedy decode with and without speculative decoding on a fixed set of code
+/// prompts of two kinds: rewrites (the answer repeats most of the prompt: prompt lookup's case)
+/// and open questions (little to look up). Each prompt runs without speculation, with prompt
+/// lookup and, given `--draft-model`, with the draft model, in the same run; the speculative
+/// outputs must be the plain ones token for token (the run fails otherwise). One JSON line per
+/// prompt kind and mode: decode tok/s summed over the kind's prompts, the ratio to plain
+/// decoding, and the acceptance rate.
+struct SpeculativeBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speculative", abstract: "Single-stream decode tok/s with prompt lookup and a draft model against none.")
+
+    @OptionGroup var model: BenchmarkModel
+
+    @Option(name: .long, help: "Draft model (a GGUF file with the model's vocabulary).")
+    var draftModel: String?
+
+    @Option(name: .long, help: "Tokens to generate per prompt (fewer when the answer ends).")
+    var maxNewTokens = 160
+
+    @Option(name: .long, help: "The most tokens one step drafts.")
+    var draftMaxTokens = 16
+
+    static let rewrites = [
+        """
+        Rewrite this Python function so that it takes the separator as a parameter instead of always using a comma. Reply with the code only.
+
+        def join_names(people):
+            names = []
+            for person in people:
+                if person.get("active"):
+                    names.append(person["first"] + " " + person["last"])
+            names.sort()
+            return ", ".join(names)
+        """,
+        """
+        Rename the variable `total` to `sum_of_squares` in this function and reply with the whole function only.
+
+        def squares(values):
+            total = 0
+            for value in values:
+                if value is None:
+                    continue
+                total += value * value
+            print("computed", total)
+            return total
+        """,
+        """
+        Add a docstring to this JavaScript function and reply with the whole function only.
+
+        function parseQuery(query) {
+          const result = {};
+          for (const part of query.split("&")) {
+            const [key, value] = part.split("=");
+            result[decodeURIComponent(key)] = decodeURIComponent(value || "");
+          }
+          return result;
+        }
+        """,
+    ]
+
+    static let questions = [
+        "Explain the difference between a process and a thread.",
+        "Write a Python function that checks whether a string is a palindrome.",
+        "What are the advantages of using a hash map over a sorted array?",
+    ]
+
+    enum Mode: String { case off, ngram, draft }
+
+    func run() throws {
+        let llama = try LanguageModel(path: model.path)
+        let draft = try draftModel.map { try LanguageModel(path: $0) }
+        let tokenizer = try Tokenizer(gguf: llama.file)
+        let prompts = (Self.rewrites + Self.questions).map {
+            tokenizer.encode("<|im_start|>user\n\($0)<|im_end|>\n<|im_start|>assistant\n")
+        }
+        let generator = try Generator(
+            model: llama, draftModel: draft, capacity: max(256, (prompts.map(\.count).max() ?? 0) + maxNewTokens),
+            threads: model.threads)
+        let costs = try generator.executor.measureStepCosts(upTo: draftMaxTokens + 1)
+        _ = try generator.generate(prompt: prompts[0], maxNewTokens: 4)  // warm-up
+        let stops = tokenizer.vocabulary.stopIDs
+        // Prompt lookup's drafts cost nothing to make: only the draft model's tokens are charged.
+        var lookupCosts = costs
+        lookupCosts.draftTokenCost = 0
+        var modes: [(Mode, SpeculativeDecoding?)] = [
+            (.off, nil),
+            (.ngram, SpeculativeDecoding(
+                drafter: .promptLookup(PromptLookup()), lengths: DraftLengthPolicy(maxTokens: draftMaxTokens, costs: lookupCosts))),
+        ]
+        if draft != nil {
+            modes.append((.draft, SpeculativeDecoding(
+                drafter: .draftModel, lengths: DraftLengthPolicy(maxTokens: draftMaxTokens, costs: costs))))
+        }
+
+        struct Totals {
+            var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0
+        }
+        var plainOutputs: [[Int32]] = []
+        var totals: [String: Totals] = [:]
+        for (mode, speculation) in modes {
+            generator.speculation = speculation
+            for (index, prompt) in prompts.enumerated() {
+                let result = try generator.generate(prompt: prompt, maxNewTokens: maxNewTokens, stopTokens: stops)
+                if mode == .off {
+                    plainOutputs.append(result.ids)
+                } else if result.ids != plainOutputs[index] {
+                    throw ValidationError("prompt \(index): the \(mode.rawValue) output differs from the plain one")
+                }
+                let kind = index < Self.rewrites.count ? "rewrite" : "question"
+                var t = totals["\(kind) \(mode.rawValue)", default: Totals()]
+                t.tokens += max(result.ids.count - 1, 0)
+                t.seconds += result.decodeSeconds
+                t.drafted += result.draftedTokens
+                t.accepted += result.acceptedTokens
+                t.steps += result.decodeSteps
+                totals["\(kind) \(mode.rawValue)"] = t
+            }
+        }
+        for kind in ["rewrite", "question"] {
+            let plain = totals["\(kind) off"] ?? Totals()
+            let plainRate = plain.seconds > 0 ? Double(plain.tokens) / plain.seconds : 0
+            for (mode, _) in modes {
+                let t = totals["\(kind) \(mode.rawValue)"] ?? Totals()
+                let rate = t.seconds > 0 ? Double(t.tokens) / t.seconds : 0
+                try printJSON([
+                    "benchmark": "speculative", "model": URL(fileURLWithPath: try model.path).lastPathComponent,
+                    "draft_model": draftModel.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "",
+                    "threads": model.threads, "prompts": kind, "speculate": mode.rawValue,
+                    "decode_tokens": t.tokens, "decode_steps": t.steps, "decode_tok_s": round3(rate),
+                    "speedup": round3(plainRate > 0 ? rate / plainRate : 0),
+                    "draft_tokens": t.drafted, "accepted_tokens": t.accepted,
+                    "acceptance": round3(t.drafted > 0 ? Double(t.accepted) / Double(t.drafted) : 0),
+                    "step_cost_by_rows": zip(costs.rows, costs.costs).map { "\($0): \(round3($1))" }.joined(separator: ", "),
+                    "draft_token_cost": round3(costs.draftTokenCost),
+                ])
+            }
+        }
+    }
+}
