@@ -98,14 +98,8 @@ extension Sampler {
     /// leaves the softmax in `logits`; a draw picks among ``Shape/candidates`` in proportion.
     func distribution(_ logits: UnsafeMutableBufferPointer<Float>) -> Shape {
         prepare(logits)
-        let inverseTemperature = 1 / parameters.temperature
-        for i in logits.indices { logits[i] *= inverseTemperature }
-        Self.makeFinite(logits)
-        let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
-        let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
-        let alternatives =
-            parameters.topLogprobs > 0
-            ? Self.mostLikely(logits: UnsafeBufferPointer(logits), count: parameters.topLogprobs, logPartition: logPartition) : []
+        applyTemperature(logits)
+        let (logPartition, alternatives) = unmasked(logits, best: Int(ls_argmax(logits.baseAddress, Int32(logits.count))))
         var shift: Float = 0
         if let constraint = state.constraint {
             var mask = TokenMask(count: logits.count)

@@ -99,6 +99,23 @@ public struct Sampler: Sendable {
         return choice
     }
 
+    /// Divides the logits by the temperature (and keeps them finite).
+    func applyTemperature(_ logits: UnsafeMutableBufferPointer<Float>) {
+        let inverseTemperature = 1 / parameters.temperature
+        for i in logits.indices { logits[i] *= inverseTemperature }
+        Self.makeFinite(logits)
+    }
+
+    /// The log-partition of `logits`, whose arg-max is `best`, and the most likely tokens'
+    /// log-probabilities when asked for: what a choice reports, taken before any mask.
+    func unmasked(_ logits: UnsafeMutableBufferPointer<Float>, best: Int) -> (logPartition: Float, alternatives: [TokenLogprob]) {
+        let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
+        let alternatives =
+            parameters.topLogprobs > 0
+            ? Self.mostLikely(logits: UnsafeBufferPointer(logits), count: parameters.topLogprobs, logPartition: logPartition) : []
+        return (logPartition, alternatives)
+    }
+
     /// Where the constraint allows no token of this vocabulary at all (a grammar needing a
     /// character no token holds, such as a byte some byte-level vocabularies lack), the answer
     /// cannot go on: the end-of-sequence token ends it there, with the model's own
@@ -113,16 +130,9 @@ public struct Sampler: Sendable {
     /// The best or a drawn token among those `constraint` allows, or nil if it allows none;
     /// log-probabilities from the logits before the mask (after penalties and temperature).
     private mutating func constrainedChoice(_ logits: UnsafeMutableBufferPointer<Float>, _ constraint: any TokenConstraint) -> Choice? {
-        if !parameters.isGreedy {
-            let inverseTemperature = 1 / parameters.temperature
-            for i in logits.indices { logits[i] *= inverseTemperature }
-            Self.makeFinite(logits)
-        }
+        if !parameters.isGreedy { applyTemperature(logits) }
         let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
-        let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
-        let alternatives =
-            parameters.topLogprobs > 0
-            ? Self.mostLikely(logits: UnsafeBufferPointer(logits), count: parameters.topLogprobs, logPartition: logPartition) : []
+        let (logPartition, alternatives) = unmasked(logits, best: best)
         let chosen: Int32
         if parameters.isGreedy && constraint.allows(Int32(best)) {
             chosen = Int32(best)
@@ -201,11 +211,7 @@ public struct Sampler: Sendable {
     /// in proportion. `logits` ends up holding the probabilities.
     private mutating func draw(_ logits: UnsafeMutableBufferPointer<Float>, temperatureApplied: Bool = false) -> Choice {
         let p = parameters
-        if !temperatureApplied {
-            let inverseTemperature = 1 / p.temperature
-            for i in logits.indices { logits[i] *= inverseTemperature }
-            Self.makeFinite(logits)
-        }
+        if !temperatureApplied { applyTemperature(logits) }
         _ = ls_softmax(logits.baseAddress, Int32(logits.count))
         let probabilities = UnsafeBufferPointer(logits)
         let candidates = Self.candidates(probabilities, topK: p.topK, topP: p.topP)
