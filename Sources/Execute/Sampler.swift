@@ -122,9 +122,8 @@ public struct Sampler: Sendable {
     /// log-probability for it.
     private func deadEnd(_ logits: UnsafeMutableBufferPointer<Float>) -> Choice {
         let token = state.stopTokens.first { $0 >= 0 && Int($0) < logits.count } ?? 0
-        let best = Int(ls_argmax(logits.baseAddress, Int32(logits.count)))
-        let logPartition = ls_logsumexp(logits.baseAddress, Int32(logits.count), logits[best])
-        return Choice(token: token, logprob: logits[Int(token)] - logPartition)
+        let (logPartition, alternatives) = unmasked(logits, best: Int(ls_argmax(logits.baseAddress, Int32(logits.count))))
+        return Choice(token: token, logprob: logits[Int(token)] - logPartition, alternatives: alternatives)
     }
 
     /// The best or a drawn token among those `constraint` allows, or nil if it allows none;
