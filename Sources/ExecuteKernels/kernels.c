@@ -65,8 +65,10 @@ int ls_block_geometry(int type, int *values, int *bytes) {
 }
 
 int ls_packed_type(int type, int rows, int cols) {
-    if (rows <= 0 || rows % LS_PACKED_ROWS != 0 || cols <= 0 || cols % 32 != 0) return -1;
-    return ls_packed_layout_avx2(type);
+    if (rows <= 0 || rows % LS_PACKED_ROWS != 0 || cols <= 0) return -1;
+    int packed = ls_packed_layout_avx2(type);
+    if (packed < 0 || cols % ls_quant_kernels_for_avx2(packed)->block_values != 0) return -1;
+    return packed;
 }
 
 void ls_pack(int packed_type, const void *src, int rows, int cols, void *dst) {

@@ -8,10 +8,13 @@
 // (and minimums) arrive as one vector of f16 each: no horizontal sums, the outputs come out as a
 // vector.
 //
-// Per group and 32-block column, a layout holds the rows' f16 scales (then f16 minimums, for a
-// type with offsets), then its words: row i's word at byte 4i of each 64-byte chunk. A type's
-// `unit` widens unit c (0..3) of a block's words into four int16-pair vectors, vector j meeting
-// int32 j of the block's activation group c (quantized.h's layout) in every lane.
+// Per group and super-block column (one 32-block for Q4_1 and Q8_0, eight for the K-quants), a
+// layout holds the rows' heads (f16 scales, then minimums or sub-block scales, each a run with
+// row i's at its i-th place), then each 32-block's words: row i's word at byte 4i of each 64-byte
+// chunk. A type's `unit` widens unit c (0..3) of a block's words into four int16-pair vectors,
+// vector j meeting int32 j of the block's activation group c (quantized.h's layout) in every lane;
+// its `head` turns a super-block's heads into a vector of float scales per 32-block (or per 16
+// values). A group's bytes are its rows' bytes in the file, so a matrix packs in place.
 #pragma once
 
 #include "vector.h"
@@ -19,14 +22,38 @@
 /// Element of a 32-block at int16 `i` (0..7) of activation group `c` (quantized.h's layout).
 static inline int ls_element_of(int c, int i) { return 2 * (i % 8) + (c & 1) * 16 + (c >> 1); }
 
-/// Writes row `i`'s part (its heads and words) of a packed block `out` from the file's `block`.
+/// Writes row `i`'s four words of a 32-block's 4-bit values `q[0..32)` into the four 64-byte
+/// chunks at `chunks`: in chunk c, nibble j (bits 4j..4j+3) and nibble j+4 (bits 16+4j..) are the
+/// weights met by the two activations of int32 j of the block's activation group c, so that
+/// `(word >> 4j) & 0x000F000F` is the int16 pair matching that int32.
+static inline void ls_pack_nibbles(const uint8_t q[32], uint8_t *chunks, int i) {
+    for (int c = 0; c < 4; c++) {
+        uint32_t word = 0;
+        for (int j = 0; j < 4; j++)
+            word |= (uint32_t)q[ls_element_of(c, 2 * j)] << (4 * j) | (uint32_t)q[ls_element_of(c, 2 * j + 1)] << (16 + 4 * j);
+        memcpy(chunks + 64 * c + 4 * i, &word, 4);
+    }
+}
+
+/// Widens a vector of words packed by ls_pack_nibbles into the int16 pairs of its unit.
+static inline __attribute__((always_inline)) void ls_unpack_nibbles(vint v, vint e[4]) {
+    const vint mask = vint_set1(0x000F000F);
+    e[0] = vint_and(v, mask);
+    e[1] = vint_and(vint_srli16(v, 4), mask);
+    e[2] = vint_and(vint_srli16(v, 8), mask);
+    e[3] = vint_srli16(v, 12);
+}
+
+/// Writes row `i`'s part (its heads and words) of a packed super-block `out` from the file's
+/// `block`.
 typedef void (*ls_pack_block_fn)(const uint8_t *block, uint8_t *out, int i);
 
-/// ls_quant_kernels.pack for a packed type: every row's block b (`file_bytes` each in the file)
-/// into block b of its group (`packed_bytes` per group), through the type's `pack_block`.
-static inline void ls_pack_rows(ls_pack_block_fn pack_block, size_t file_bytes, size_t packed_bytes,
+/// ls_quant_kernels.pack for a packed type: every row's block b (`values` values and `file_bytes`
+/// bytes each in the file) into block b of its group (`packed_bytes` per group), through the
+/// type's `pack_block`.
+static inline void ls_pack_rows(ls_pack_block_fn pack_block, int values, size_t file_bytes, size_t packed_bytes,
                                 const uint8_t *src, int rows, int cols, uint8_t *dst) {
-    int blocks = cols / 32;
+    int blocks = cols / values;
     for (int g = 0; g < rows / LS_PACKED_ROWS; g++)
         for (int b = 0; b < blocks; b++)
             for (int i = 0; i < LS_PACKED_ROWS; i++)
@@ -34,50 +61,75 @@ static inline void ls_pack_rows(ls_pack_block_fn pack_block, size_t file_bytes, 
                            dst + ((size_t)g * blocks + b) * packed_bytes, i);
 }
 
-/// Widens unit `c` of a block's words at `words` (already offset to the vector's first row) into
-/// `e[0..4)`.
+/// Widens unit `c` of a 32-block's words at `words` (already offset to the vector's first row)
+/// into `e[0..4)`.
 typedef void (*ls_packed_unit_fn)(const uint8_t *words, int c, vint e[4]);
 
-/// A packed type's block: bytes of f16 heads (scales, then minimums when `offsets`) before the
-/// words, and bytes in all, per group.
+/// The scales of a super-block's rows [LANES·h, LANES·h + LANES): `d[k]` multiplies the integer
+/// sums of scale unit k (a 32-block, or with `halves` 2 its first or second 16 values), `m[k]`
+/// (types with offsets) the activations' float sums over the same values.
+typedef void (*ls_packed_head_fn)(const uint8_t *super, int h, vfloat *d, vfloat *m);
+
+/// For a type with two scales per 32-block, which the widened form (one scale per 32-block)
+/// cannot carry apart: unit `c` of block `j` of a super-block with its scales folded into the
+/// weights, for rows [LANES·h, ...); returns the block's remaining scale.
+typedef vfloat (*ls_packed_fold_fn)(const uint8_t *super, int j, int h, int c, vint e[4]);
+
+/// A packed type's super-block, per group: `head_bytes` of heads (scales, minimums), then
+/// `blocks` 32-blocks of `words_bytes` words each; `halves` 2 when each 16 values have a scale of
+/// their own; `offsets` when the head has offsets against the activations' sums.
 typedef struct {
-    int head_bytes, block_bytes, offsets;
+    int head_bytes, words_bytes, blocks, halves, offsets;
 } ls_packed_shape;
 
+static inline int ls_packed_super_bytes(ls_packed_shape shape) { return shape.head_bytes + shape.blocks * shape.words_bytes; }
+
 /// Lanes [LANES·h, LANES·h + LANES) of a group against activation rows `rows[0..R)`: result[r]
-/// gets their dot products with row r. One activation row keeps two chains of integer sums, so a
-/// block's 16 multiply-adds are not one chain of their latency; more rows are chains enough, and
-/// one chain each keeps the AVX2 build within its 16 registers (two each spilled: 2 and 4 rows
-/// were no faster than the file's layout).
-static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_unit_fn unit, ls_packed_shape shape,
-                                                                      const uint8_t *group, int blocks, int h,
-                                                                      const qrow *rows, int R, vfloat *result) {
-    const int chains = R == 1 ? 2 : 1;
+/// gets their dot products with row r. A 32-block's integer sums are kept apart by half (its
+/// first and second 16 values) for one activation row, so that its 16 multiply-adds are two
+/// chains, not one of their latency, and for a type with a scale per 16 values; more rows are
+/// chains enough, and one chain each keeps the AVX2 build within its 16 registers (two each
+/// spilled: 2 and 4 rows were no faster than the file's layout).
+static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_unit_fn unit, ls_packed_head_fn head,
+                                                                      ls_packed_shape shape, const uint8_t *group,
+                                                                      int supers, int h, const qrow *rows, int R,
+                                                                      vfloat *result) {
+    const int chains = R == 1 || shape.halves == 2 ? 2 : 1;
     vfloat acc[LS_GROUP];
     for (int r = 0; r < R; r++) acc[r] = vfloat_zero();
-    for (int b = 0; b < blocks; b++) {
-        const uint8_t *block = group + (size_t)b * shape.block_bytes;
-        int p = b >> 1, half = b & 1;
-        vint sums[LS_GROUP][2];
-        for (int r = 0; r < R; r++) sums[r][0] = sums[r][1] = vint_zero();
-        for (int c = 0; c < 4; c++) {
-            vint e[4];
-            unit(block + shape.head_bytes + 4 * LS_VECTOR_LANES * h, c, e);
-            for (int r = 0; r < R; r++) {
-                const int32_t *a = (const int32_t *)(rows[r].q + 64 * p + 8 * half) + 8 * c;
-                for (int j = 0; j < 4; j++) sums[r][c % chains] = dot_broadcast(sums[r][c % chains], e[j], a + j);
+    for (int s = 0; s < supers; s++) {
+        const uint8_t *super = group + (size_t)s * ls_packed_super_bytes(shape);
+        vfloat d[16], m[16];
+        head(super, h, d, m);
+        for (int j = 0; j < shape.blocks; j++) {
+            int b = s * shape.blocks + j, p = b >> 1, half = b & 1;
+            const uint8_t *words = super + shape.head_bytes + j * shape.words_bytes + 4 * LS_VECTOR_LANES * h;
+            vint sums[LS_GROUP][2];
+            for (int r = 0; r < R; r++) sums[r][0] = sums[r][1] = vint_zero();
+            // Activation groups 0 and 2 are a block's first 16 values, 1 and 3 its second.
+            for (int c = 0; c < 4; c++) {
+                vint e[4];
+                unit(words, c, e);
+                for (int r = 0; r < R; r++) {
+                    const int32_t *a = (const int32_t *)(rows[r].q + 64 * p + 8 * half) + 8 * c;
+                    for (int i = 0; i < 4; i++) sums[r][c % chains] = dot_broadcast(sums[r][c % chains], e[i], a + i);
+                }
             }
-        }
-        vfloat d = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
-        for (int r = 0; r < R; r++) {
-            vint total = chains == 2 ? vint_add(sums[r][0], sums[r][1]) : sums[r][0];
-            acc[r] = vfloat_fmadd(vfloat_from(total), vfloat_mul(d, vfloat_set1(rows[r].scale[8 * p + 4 * half])), acc[r]);
-        }
-        if (shape.offsets) {
-            vfloat m = vfloat_halves(block + 2 * LS_PACKED_ROWS + 2 * LS_VECTOR_LANES * h);
             for (int r = 0; r < R; r++) {
-                float sum = rows[r].sum[4 * p + 2 * half] + rows[r].sum[4 * p + 2 * half + 1];
-                acc[r] = vfloat_fmadd(m, vfloat_set1(sum), acc[r]);
+                vfloat scale = vfloat_set1(rows[r].scale[8 * p + 4 * half]);
+                const float *sum = rows[r].sum + 4 * p + 2 * half;
+                if (shape.halves == 2) {
+                    acc[r] = vfloat_fmadd(vfloat_from(sums[r][0]), vfloat_mul(d[2 * j], scale), acc[r]);
+                    acc[r] = vfloat_fmadd(vfloat_from(sums[r][1]), vfloat_mul(d[2 * j + 1], scale), acc[r]);
+                    if (shape.offsets) {
+                        acc[r] = vfloat_fmadd(m[2 * j], vfloat_set1(sum[0]), acc[r]);
+                        acc[r] = vfloat_fmadd(m[2 * j + 1], vfloat_set1(sum[1]), acc[r]);
+                    }
+                } else {
+                    vint total = chains == 2 ? vint_add(sums[r][0], sums[r][1]) : sums[r][0];
+                    acc[r] = vfloat_fmadd(vfloat_from(total), vfloat_mul(d[j], scale), acc[r]);
+                    if (shape.offsets) acc[r] = vfloat_fmadd(m[j], vfloat_set1(sum[0] + sum[1]), acc[r]);
+                }
             }
         }
     }
@@ -85,15 +137,16 @@ static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_
 }
 
 /// ls_quant_kernels.dot for a packed type: whole groups from the one at `w`.
-static inline __attribute__((always_inline)) void ls_packed_dot(ls_packed_unit_fn unit, ls_packed_shape shape,
-                                                                const uint8_t *w, size_t row_bytes, int n, int cols,
-                                                                const qrow *rows, int R, float *out, int ldo,
-                                                                int accumulate) {
-    int blocks = cols / 32;
+static inline __attribute__((always_inline)) void ls_packed_dot(ls_packed_unit_fn unit, ls_packed_head_fn head,
+                                                                ls_packed_shape shape, const uint8_t *w,
+                                                                size_t row_bytes, int n, int cols, const qrow *rows,
+                                                                int R, float *out, int ldo, int accumulate) {
+    int supers = cols / (32 * shape.blocks);
     for (int g = 0; g < n / LS_PACKED_ROWS; g++)
         for (int h = 0; h < LS_PACKED_ROWS / LS_VECTOR_LANES; h++) {
             vfloat result[LS_GROUP];
-            ls_packed_group_dot(unit, shape, w + (size_t)g * LS_PACKED_ROWS * row_bytes, blocks, h, rows, R, result);
+            ls_packed_group_dot(unit, head, shape, w + (size_t)g * LS_PACKED_ROWS * row_bytes, supers, h, rows, R,
+                                result);
             for (int r = 0; r < R; r++) {
                 float *o = out + (size_t)r * (size_t)ldo + LS_PACKED_ROWS * g + LS_VECTOR_LANES * h;
                 vfloat_storeu(o, accumulate ? vfloat_add(result[r], vfloat_loadu(o)) : result[r]);
@@ -101,51 +154,73 @@ static inline __attribute__((always_inline)) void ls_packed_dot(ls_packed_unit_f
         }
 }
 
+/// Block `b` of a group's row (32-block index across its super-blocks) widened for rows
+/// [LANES·h, ...): its four units into e[c][0..4), its scale and offset per lane into *d, *m.
+static inline __attribute__((always_inline)) void ls_packed_widen_block(ls_packed_unit_fn unit, ls_packed_head_fn head,
+                                                                        ls_packed_fold_fn fold, ls_packed_shape shape,
+                                                                        const uint8_t *group, int b, int h,
+                                                                        vint e[4][4], vfloat *d, vfloat *m) {
+    const uint8_t *super = group + (size_t)(b / shape.blocks) * ls_packed_super_bytes(shape);
+    int j = b % shape.blocks;
+    if (fold) {
+        for (int c = 0; c < 4; c++) *d = fold(super, j, h, c, e[c]);
+        *m = vfloat_zero();
+        return;
+    }
+    vfloat ds[16], ms[16];
+    head(super, h, ds, ms);
+    *d = ds[j];
+    *m = shape.offsets ? ms[j] : vfloat_zero();
+    const uint8_t *words = super + shape.head_bytes + j * shape.words_bytes + 4 * LS_VECTOR_LANES * h;
+    for (int c = 0; c < 4; c++) unit(words, c, e[c]);
+}
+
 /// ls_quant_kernels.widen_group for a packed type: every row of a group widened as ls_widen_pairs
 /// lays a file row out (quantized.h), row i into scratch + i·stride, a pair of blocks and
 /// LS_VECTOR_LANES rows at a time, so that each row's vector of a pair is one store (a block at a
 /// time, with 16-byte stores, made 32 rows of SmolLM2's layer and head 4-10% slower through the
 /// GEMM than the file's rows). A row ending on a lone block pairs it with zeros.
-static inline __attribute__((always_inline)) void ls_packed_widen_group(ls_packed_unit_fn unit, ls_packed_shape shape,
-                                                                        const uint8_t *group, int cols, uint8_t *scratch,
-                                                                        size_t stride) {
+static inline __attribute__((always_inline)) void ls_packed_widen_group(ls_packed_unit_fn unit, ls_packed_head_fn head,
+                                                                        ls_packed_fold_fn fold, ls_packed_shape shape,
+                                                                        const uint8_t *group, int cols,
+                                                                        uint8_t *scratch, size_t stride) {
     int blocks = cols / 32, pairs = (blocks + 1) / 2;
-    for (int p = 0; p < pairs; p++) {
-        const uint8_t *a = group + (size_t)(2 * p) * shape.block_bytes;
-        const uint8_t *b = 2 * p + 1 < blocks ? a + shape.block_bytes : NULL;
-        for (int first = 0; first < LS_PACKED_ROWS; first += LS_VECTOR_LANES) {
-            uint8_t *row = scratch + (size_t)first * stride;
-            for (int c = 0; c < 4; c++) {
-                vint ea[4], eb[4] = {vint_zero(), vint_zero(), vint_zero(), vint_zero()};
-                unit(a + shape.head_bytes + 4 * first, c, ea);
-                if (b) unit(b + shape.head_bytes + 4 * first, c, eb);
-                vint_store_pairs4(ea, eb, row + (size_t)(4 * p + c) * 32, stride);
-            }
-            float da[LS_VECTOR_LANES], ma[LS_VECTOR_LANES] = {0}, db[LS_VECTOR_LANES] = {0}, mb[LS_VECTOR_LANES] = {0};
-            vfloat_storeu(da, vfloat_halves(a + 2 * first));
-            if (shape.offsets) vfloat_storeu(ma, vfloat_halves(a + 2 * LS_PACKED_ROWS + 2 * first));
-            if (b) vfloat_storeu(db, vfloat_halves(b + 2 * first));
-            if (b && shape.offsets) vfloat_storeu(mb, vfloat_halves(b + 2 * LS_PACKED_ROWS + 2 * first));
+    for (int p = 0; p < pairs; p++)
+        for (int h = 0; h < LS_PACKED_ROWS / LS_VECTOR_LANES; h++) {
+            uint8_t *row = scratch + (size_t)(LS_VECTOR_LANES * h) * stride;
+            vint ea[4][4], eb[4][4];
+            vfloat dva, mva, dvb = vfloat_zero(), mvb = vfloat_zero();
+            ls_packed_widen_block(unit, head, fold, shape, group, 2 * p, h, ea, &dva, &mva);
+            if (2 * p + 1 < blocks)
+                ls_packed_widen_block(unit, head, fold, shape, group, 2 * p + 1, h, eb, &dvb, &mvb);
+            else
+                for (int c = 0; c < 4; c++) eb[c][0] = eb[c][1] = eb[c][2] = eb[c][3] = vint_zero();
+            for (int c = 0; c < 4; c++) vint_store_pairs4(ea[c], eb[c], row + (size_t)(4 * p + c) * 32, stride);
+            float da[LS_VECTOR_LANES], ma[LS_VECTOR_LANES], db[LS_VECTOR_LANES], mb[LS_VECTOR_LANES];
+            vfloat_storeu(da, dva);
+            vfloat_storeu(ma, mva);
+            vfloat_storeu(db, dvb);
+            vfloat_storeu(mb, mvb);
             for (int k = 0; k < LS_VECTOR_LANES; k++) {
                 float *scales = (float *)(row + (size_t)k * stride + (size_t)pairs * 128);
                 _mm256_storeu_ps(scales + 8 * p, ls_spread2(da[k], db[k]));
                 _mm_storeu_ps(scales + 8 * pairs + 4 * p, _mm_setr_ps(ma[k], ma[k], mb[k], mb[k]));
             }
         }
-    }
 }
 
-/// Defines `NAME_dot` and `NAME_widen_group` for a packed type from its unit widener and shape.
-#define LS_PACKED_KERNELS(NAME, UNIT, SHAPE)                                                                         \
+/// Defines `NAME_dot` and `NAME_widen_group` for a packed type from its unit widener, head
+/// decoder, folding widener (NULL but for two scales per 32-block) and shape.
+#define LS_PACKED_KERNELS(NAME, UNIT, HEAD, FOLD, SHAPE)                                                             \
     static void NAME##_dot(const uint8_t *w, size_t row_bytes, int n, int cols, const qrow *rows, int R, float *out, \
                            int ldo, int accumulate) {                                                                \
         switch (R) {                                                                                                 \
-        case 1: ls_packed_dot(UNIT, SHAPE, w, row_bytes, n, cols, rows, 1, out, ldo, accumulate); break;            \
-        case 2: ls_packed_dot(UNIT, SHAPE, w, row_bytes, n, cols, rows, 2, out, ldo, accumulate); break;            \
-        case 3: ls_packed_dot(UNIT, SHAPE, w, row_bytes, n, cols, rows, 3, out, ldo, accumulate); break;            \
-        default: ls_packed_dot(UNIT, SHAPE, w, row_bytes, n, cols, rows, 4, out, ldo, accumulate); break;           \
+        case 1: ls_packed_dot(UNIT, HEAD, SHAPE, w, row_bytes, n, cols, rows, 1, out, ldo, accumulate); break;      \
+        case 2: ls_packed_dot(UNIT, HEAD, SHAPE, w, row_bytes, n, cols, rows, 2, out, ldo, accumulate); break;      \
+        case 3: ls_packed_dot(UNIT, HEAD, SHAPE, w, row_bytes, n, cols, rows, 3, out, ldo, accumulate); break;      \
+        default: ls_packed_dot(UNIT, HEAD, SHAPE, w, row_bytes, n, cols, rows, 4, out, ldo, accumulate); break;     \
         }                                                                                                            \
     }                                                                                                                \
     static void NAME##_widen_group(const uint8_t *group, int cols, uint8_t *scratch, size_t stride) {                \
-        ls_packed_widen_group(UNIT, SHAPE, group, cols, scratch, stride);                                            \
+        ls_packed_widen_group(UNIT, HEAD, FOLD, SHAPE, group, cols, scratch, stride);                                \
     }

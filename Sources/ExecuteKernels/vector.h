@@ -29,6 +29,17 @@ static inline __attribute__((always_inline)) vint vint_srli16(vint v, unsigned n
 static inline __attribute__((always_inline)) vint vint_slli16(vint v, unsigned n) { return _mm512_slli_epi16(v, n); }
 /// Each 16-bit lane shifted right by `n` (a constant), the sign in.
 static inline __attribute__((always_inline)) vint vint_srai16(vint v, unsigned n) { return _mm512_srai_epi16(v, n); }
+static inline __attribute__((always_inline)) vint vint_or(vint a, vint b) { return _mm512_or_si512(a, b); }
+static inline __attribute__((always_inline)) vint vint_sub16(vint a, vint b) { return _mm512_sub_epi16(a, b); }
+static inline __attribute__((always_inline)) vint vint_mullo16(vint a, vint b) { return _mm512_mullo_epi16(a, b); }
+/// The vector's lanes' unsigned bytes, the first 16 of `bytes`, as floats.
+static inline __attribute__((always_inline)) vfloat vfloat_from_u8(__m128i bytes) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)); }
+/// The same for signed bytes.
+static inline __attribute__((always_inline)) vfloat vfloat_from_i8(__m128i bytes) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(bytes)); }
+/// Each lane's signed byte of the first 16 of `bytes` in both its int16 halves.
+static inline __attribute__((always_inline)) vint vint_pairs_from_i8(__m128i bytes) {
+    return _mm512_cvtepi8_epi16(_mm256_set_m128i(_mm_unpackhi_epi8(bytes, bytes), _mm_unpacklo_epi8(bytes, bytes)));
+}
 static inline __attribute__((always_inline)) vfloat vfloat_loadu(const float *p) { return _mm512_loadu_ps(p); }
 static inline __attribute__((always_inline)) void vfloat_storeu(float *p, vfloat v) { _mm512_storeu_ps(p, v); }
 /// A vector of f16 values at `p` (16 of them) as floats.
@@ -134,6 +145,17 @@ static inline __attribute__((always_inline)) vint vint_srli16(vint v, unsigned n
 static inline __attribute__((always_inline)) vint vint_slli16(vint v, unsigned n) { return _mm256_slli_epi16(v, (int)n); }
 /// Each 16-bit lane shifted right by `n` (a constant), the sign in.
 static inline __attribute__((always_inline)) vint vint_srai16(vint v, unsigned n) { return _mm256_srai_epi16(v, (int)n); }
+static inline __attribute__((always_inline)) vint vint_or(vint a, vint b) { return _mm256_or_si256(a, b); }
+static inline __attribute__((always_inline)) vint vint_sub16(vint a, vint b) { return _mm256_sub_epi16(a, b); }
+static inline __attribute__((always_inline)) vint vint_mullo16(vint a, vint b) { return _mm256_mullo_epi16(a, b); }
+/// The vector's lanes' unsigned bytes, the first 8 of `bytes`, as floats.
+static inline __attribute__((always_inline)) vfloat vfloat_from_u8(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)); }
+/// The same for signed bytes.
+static inline __attribute__((always_inline)) vfloat vfloat_from_i8(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)); }
+/// Each lane's signed byte of the first 8 of `bytes` in both its int16 halves.
+static inline __attribute__((always_inline)) vint vint_pairs_from_i8(__m128i bytes) {
+    return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(bytes, bytes));
+}
 static inline __attribute__((always_inline)) vfloat vfloat_loadu(const float *p) { return _mm256_loadu_ps(p); }
 static inline __attribute__((always_inline)) void vfloat_storeu(float *p, vfloat v) { _mm256_storeu_ps(p, v); }
 /// A vector of f16 values at `p` (8 of them) as floats.

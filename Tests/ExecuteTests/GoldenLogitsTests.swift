@@ -87,6 +87,25 @@ import Testing
         #expect(model.embedding.packed == nil)
     }
 
+    /// Qwen2.5-Coder-0.5B's Q4_K and Q6_K layer matrices are held in their packed layouts, so its
+    /// golden logits pin the K-quant packed kernels; a matrix whose rows are not whole
+    /// super-blocks (896 columns: its attention, gate and up projections fall back to other types)
+    /// keeps its file type's layout unless that type has one. Its head, tied to the embeddings,
+    /// is packed; the lookups keep the file's rows.
+    @Test func testQwenCoderKQuantMatricesArePacked() throws {
+        let model = try Self.loaded(.qwen25Coder)
+        var packedTypes = Set<GGUFTensorType>()
+        for layer in model.layers {
+            for matrix in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.gate, layer.up, layer.down] {
+                let layout = ls_packed_type(Int32(matrix.type.rawValue), Int32(matrix.rows), Int32(matrix.columns))
+                #expect((matrix.packed != nil) == (layout >= 0) && (layout < 0 || matrix.kernelType == layout), "\(matrix.name)")
+                if matrix.packed != nil { packedTypes.insert(matrix.type) }
+            }
+        }
+        #expect(packedTypes.isSuperset(of: [.q4_K, .q6_K]), "\(packedTypes)")
+        #expect(model.output.packed != nil && model.embedding.packed == nil)
+    }
+
     @Test func testGemmaFileIsReadAsGemma3() throws {
         let model = try Self.loaded(.gemma3)
         let c = model.configuration

@@ -60,17 +60,20 @@ import Testing
         }
     }
 
-    static let packedTypes: [GGUFTensorType] = [.q4_1, .q8_0]
+    static let packedTypes: [GGUFTensorType] = [.q4_1, .q8_0, .q4_K, .q6_K]
 
     /// Weights packed 16 rows to a group (the layout a model's layer projections and output head
     /// are held in), on every path of the product: the packed kernel, four activation rows per
     /// pass, up to 64 rows (AVX-512) or 16 (AVX2); rows widened out of their groups for the GEMM
-    /// beyond. 96 columns: an odd block count, the last block in a pair of its own.
+    /// beyond. 96 columns for 32-value blocks: an odd block count, the last block in a pair of its
+    /// own; two super-blocks for the K-quants, so every sub-block position and the step to the
+    /// next super-block are exercised.
     @Test(arguments: packedTypes, [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, 65])
     func testPackedProductMatchesDecodedWeights(_ type: GGUFTensorType, rows m: Int) throws {
+        let k = type.blockSize == 256 ? 512 : 96
         for kernels in KernelSet.runnable {
-            try Self.check(type, weights: Self.values(48 * 96, seed: 7), activations: Self.values(m * 96, seed: 11),
-                           rows: m, columns: 96, outputs: 48, kernels: kernels, packed: true)
+            try Self.check(type, weights: Self.values(48 * k, seed: 7), activations: Self.values(m * k, seed: 11),
+                           rows: m, columns: k, outputs: 48, kernels: kernels, packed: true)
         }
     }
 

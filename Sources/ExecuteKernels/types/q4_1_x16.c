@@ -5,8 +5,7 @@
 // the rows' f16 minimums, then four 64-byte chunks. Chunk c holds each row's 32-bit word (row i
 // at byte 4i) of eight nibbles: nibble j (bits 4j..4j+3) and nibble j+4 (bits 16+4j..) are the
 // weights met by the two activations of int32 j of the block's activation group c (quantized.h:
-// groups of elements {2i}, {2i+16}, {2i+1}, {2i+17}), so `(word >> 4j) & 0x000F000F` is the
-// int16 pair matching that int32.
+// groups of elements {2i}, {2i+16}, {2i+1}, {2i+17}; packed.h's ls_pack_nibbles).
 //
 // Against the file's layout (`bench/run kernels`, one SmolLM2 layer, one thread, in cache, ms):
 // 1 row 0.13-0.165 -> 0.062-0.065, 4 rows 0.35-0.39 -> 0.16 (AVX-512); 1 row 0.13-0.17 ->
@@ -26,28 +25,23 @@ static void q4_1_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
         q[l] = block[4 + l] & 0x0F;
         q[l + 16] = block[4 + l] >> 4;
     }
-    for (int c = 0; c < 4; c++) {
-        uint32_t word = 0;
-        for (int j = 0; j < 4; j++)
-            word |= (uint32_t)q[ls_element_of(c, 2 * j)] << (4 * j) | (uint32_t)q[ls_element_of(c, 2 * j + 1)] << (16 + 4 * j);
-        memcpy(out + 4 * GROUP + 64 * c + 4 * i, &word, 4);
-    }
+    ls_pack_nibbles(q, out + 4 * GROUP, i);
 }
 
 static void q4_1_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
-    ls_pack_rows(q4_1_x16_pack_block, 20, BLOCK_BYTES, src, rows, cols, dst);
+    ls_pack_rows(q4_1_x16_pack_block, 32, 20, BLOCK_BYTES, src, rows, cols, dst);
 }
 
 static inline __attribute__((always_inline)) void q4_1_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    const vint mask = vint_set1(0x000F000F);
-    vint v = vint_loadu(words + 64 * c);
-    e[0] = vint_and(v, mask);
-    e[1] = vint_and(vint_srli16(v, 4), mask);
-    e[2] = vint_and(vint_srli16(v, 8), mask);
-    e[3] = vint_srli16(v, 12);
+    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
 }
 
-LS_PACKED_KERNELS(q4_1_x16, q4_1_x16_unit, ((ls_packed_shape){4 * GROUP, BLOCK_BYTES, 1}))
+static inline __attribute__((always_inline)) void q4_1_x16_head(const uint8_t *block, int h, vfloat *d, vfloat *m) {
+    d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
+    m[0] = vfloat_halves(block + 2 * GROUP + 2 * LS_VECTOR_LANES * h);
+}
+
+LS_PACKED_KERNELS(q4_1_x16, q4_1_x16_unit, q4_1_x16_head, NULL, ((ls_packed_shape){4 * GROUP, 64 * 4, 1, 1, 1}))
 
 #undef GROUP
 #undef BLOCK_BYTES

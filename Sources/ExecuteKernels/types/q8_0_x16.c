@@ -30,7 +30,7 @@ static void q8_0_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
 }
 
 static void q8_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
-    ls_pack_rows(q8_0_x16_pack_block, 34, BLOCK_BYTES, src, rows, cols, dst);
+    ls_pack_rows(q8_0_x16_pack_block, 32, 34, BLOCK_BYTES, src, rows, cols, dst);
 }
 
 static inline __attribute__((always_inline)) void q8_0_x16_unit(const uint8_t *words, int c, vint e[4]) {
@@ -41,7 +41,12 @@ static inline __attribute__((always_inline)) void q8_0_x16_unit(const uint8_t *w
     e[3] = vint_srai16(v1, 8);
 }
 
-LS_PACKED_KERNELS(q8_0_x16, q8_0_x16_unit, ((ls_packed_shape){2 * GROUP, BLOCK_BYTES, 0}))
+static inline __attribute__((always_inline)) void q8_0_x16_head(const uint8_t *block, int h, vfloat *d, vfloat *m) {
+    (void)m;
+    d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
+}
+
+LS_PACKED_KERNELS(q8_0_x16, q8_0_x16_unit, q8_0_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 8, 1, 1, 0}))
 
 #undef GROUP
 #undef BLOCK_BYTES
