@@ -21,5 +21,6 @@
 #include "iq4_xs.c"
 #include "q4_1_x16.c"
 #include "q8_0_x16.c"
+#include "q5_0_x16.c"
 #include "q4_k_x16.c"
 #include "q6_k_x16.c"

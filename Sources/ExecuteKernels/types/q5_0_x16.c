@@ -1,0 +1,68 @@
+// Q5_0 packed 16 rows to a group (packed.h): the layout the bulk of Qwen2.5-Coder-0.5B's and
+// Gemma 3's weights is held in (K-quant mixes fall back to Q5_0 for rows that are not whole
+// 256-value super-blocks), built once at load (ls_pack).
+//
+// Per group and 32-block column, 352 bytes (22 per row, as in the file): the rows' f16 d, the
+// values' low four bits as Q4_1_x16 holds a block's (ls_pack_nibbles), then one 64-byte chunk of
+// each row's word of fifth bits (row i at 4i): the bits of the int16 pair met by int32 j of
+// activation group c at bits 4c+j (first of the pair) and 16+4c+j (second). Values stay
+// unsigned (0..31): the -16 is an offset against the block's activation sum, as in the file's
+// kernel (q5_0.c).
+//
+// Against the file's layout (`lightserve-bench kernels` on Qwen2.5-Coder-0.5B, Zen 4, two
+// threads, one layer, its Q4_K and Q6_K parts packed too; same run, ms): 1 row 0.39 -> 0.20,
+// 4 rows 0.87 -> 0.47, 8 rows 1.81 -> 0.87. Decode against llama.cpp in the same run went from
+// 1.23x to 1.81x (bench/results/compare-20261206-081023.jsonl).
+#ifndef LS_TYPE_ENTRIES_ONLY
+#include "../packed.h"
+
+#define GROUP LS_PACKED_ROWS
+#define BLOCK_BYTES (GROUP * 22)
+
+static void q5_0_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
+    memcpy(out + 2 * i, block, 2);
+    uint32_t qh = ls_load_u32(block + 2);
+    uint8_t low[32], fifth[32];
+    for (int l = 0; l < 16; l++) {
+        low[l] = block[6 + l] & 0x0F;
+        low[l + 16] = block[6 + l] >> 4;
+    }
+    for (int l = 0; l < 32; l++) fifth[l] = (qh >> l) & 1;
+    ls_pack_nibbles(low, out + 2 * GROUP, i);
+    uint32_t word = 0;
+    for (int c = 0; c < 4; c++)
+        for (int j = 0; j < 4; j++)
+            word |= (uint32_t)fifth[ls_element_of(c, 2 * j)] << (4 * c + j) |
+                    (uint32_t)fifth[ls_element_of(c, 2 * j + 1)] << (16 + 4 * c + j);
+    memcpy(out + 2 * GROUP + 256 + 4 * i, &word, 4);
+}
+
+static void q5_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
+    ls_pack_rows(q5_0_x16_pack_block, 32, 22, BLOCK_BYTES, src, rows, cols, dst);
+}
+
+/// Unit `c`'s values 0..31: the low nibbles as Q4_1_x16's, each fifth bit shifted to bit 4.
+static inline __attribute__((always_inline)) void q5_0_x16_unit(const uint8_t *words, int c, vint e[4]) {
+    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
+    const vint bit = vint_set1(0x00100010);
+    vint fifth = vint_loadu(words + 256);
+    for (int j = 0; j < 4; j++) {
+        int at = 4 * c + j;
+        vint bits = at <= 4 ? vint_slli16(fifth, (unsigned)(4 - at)) : vint_srli16(fifth, (unsigned)(at - 4));
+        e[j] = vint_or(e[j], vint_and(bits, bit));
+    }
+}
+
+static inline __attribute__((always_inline)) void q5_0_x16_head(const uint8_t *block, int h, vfloat *d, vfloat *m) {
+    d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
+    m[0] = vfloat_mul(d[0], vfloat_set1(-16.0f));
+}
+
+LS_PACKED_KERNELS(q5_0_x16, q5_0_x16_unit, q5_0_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 5, 1, 1, 1}))
+
+#undef GROUP
+#undef BLOCK_BYTES
+#endif
+
+LS_TYPE(q5_0_x16, 1006, .block_values = 32, .block_bytes = 22, .dot = q5_0_x16_dot, .widened_max = 31, .offsets = 1,
+        .packed_rows = LS_PACKED_ROWS, .packs = 6, .pack = q5_0_x16_pack, .widen_group = q5_0_x16_widen_group)
