@@ -85,16 +85,28 @@ typedef struct {
 static inline int ls_packed_super_bytes(ls_packed_shape shape) { return shape.head_bytes + shape.blocks * shape.words_bytes; }
 
 /// Lanes [LANES·h, LANES·h + LANES) of a group against activation rows `rows[0..R)`: result[r]
-/// gets their dot products with row r. A 32-block's integer sums are kept apart by half (its
-/// first and second 16 values) for one activation row, so that its 16 multiply-adds are two
-/// chains, not one of their latency, and for a type with a scale per 16 values; more rows are
-/// chains enough, and one chain each keeps the AVX2 build within its 16 registers (two each
-/// spilled: 2 and 4 rows were no faster than the file's layout).
+/// gets their dot products with row r. Each row's integer sums of a 32-block run in `chains`
+/// independent chains (by unit c: units 0 and 2 are the block's first 16 values, 1 and 3 its
+/// second, so two or four chains also keep the halves apart for a type with a scale per 16
+/// values): `vpdpwssd` has several cycles of latency and one chain per row leaves its pipe idle.
+/// AVX-512, two threads, Qwen2.5-Coder-1.5B's layer (ms, `bench/run kernels`): 2 rows 0.90 ->
+/// 0.75 with four chains a row against one; 4 rows 1.44 with one or two (bound by the
+/// multiply-adds then). The AVX2 build has 16 registers: one chain each for more than one row
+/// (two each spilled: 2 and 4 rows were no faster than the file's layout).
+static inline int ls_packed_chains(int R, int halves) {
+#ifdef LS_VNNI
+    (void)halves;
+    return R <= 2 ? 4 : 2;
+#else
+    return R == 1 || halves == 2 ? 2 : 1;
+#endif
+}
+
 static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_unit_fn unit, ls_packed_head_fn head,
                                                                       ls_packed_shape shape, const uint8_t *group,
                                                                       int supers, int h, const qrow *rows, int R,
                                                                       vfloat *result) {
-    const int chains = R == 1 || shape.halves == 2 ? 2 : 1;
+    const int chains = ls_packed_chains(R, shape.halves);
     vfloat acc[LS_GROUP];
     for (int r = 0; r < R; r++) acc[r] = vfloat_zero();
     for (int s = 0; s < supers; s++) {
@@ -104,9 +116,9 @@ static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_
         for (int j = 0; j < shape.blocks; j++) {
             int b = s * shape.blocks + j, p = b >> 1, half = b & 1;
             const uint8_t *words = super + shape.head_bytes + j * shape.words_bytes + 4 * LS_VECTOR_LANES * h;
-            vint sums[LS_GROUP][2];
-            for (int r = 0; r < R; r++) sums[r][0] = sums[r][1] = vint_zero();
-            // Activation groups 0 and 2 are a block's first 16 values, 1 and 3 its second.
+            vint sums[LS_GROUP][4];
+            for (int r = 0; r < R; r++)
+                for (int k = 0; k < chains; k++) sums[r][k] = vint_zero();
             for (int c = 0; c < 4; c++) {
                 vint e[4];
                 unit(words, c, e);
@@ -116,6 +128,11 @@ static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_
                 }
             }
             for (int r = 0; r < R; r++) {
+                // The halves' sums: units 0 and 2, then 1 and 3.
+                if (chains == 4) {
+                    sums[r][0] = vint_add(sums[r][0], sums[r][2]);
+                    sums[r][1] = vint_add(sums[r][1], sums[r][3]);
+                }
                 vfloat scale = vfloat_set1(rows[r].scale[8 * p + 4 * half]);
                 const float *sum = rows[r].sum + 4 * p + 2 * half;
                 if (shape.halves == 2) {
@@ -126,7 +143,7 @@ static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_
                         acc[r] = vfloat_fmadd(m[2 * j + 1], vfloat_set1(sum[1]), acc[r]);
                     }
                 } else {
-                    vint total = chains == 2 ? vint_add(sums[r][0], sums[r][1]) : sums[r][0];
+                    vint total = chains > 1 ? vint_add(sums[r][0], sums[r][1]) : sums[r][0];
                     acc[r] = vfloat_fmadd(vfloat_from(total), vfloat_mul(d[j], scale), acc[r]);
                     if (shape.offsets) acc[r] = vfloat_fmadd(m[j], vfloat_set1(sum[0] + sum[1]), acc[r]);
                 }

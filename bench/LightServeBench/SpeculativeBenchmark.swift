@@ -26,6 +26,12 @@ struct SpeculativeBenchmark: ParsableCommand {
     @Option(name: .long, help: "The most tokens one step drafts.")
     var draftMaxTokens = 16
 
+    @Option(name: .long, help: "Rounds over the prompts, the modes taking turns on each prompt.")
+    var rounds = 2
+
+    @Flag(name: .long, help: "Print the prompts (kind and chat-formatted text, one JSON line each) and exit: bench/speculative sends the same ones to llama-server.")
+    var printPrompts = false
+
     static let rewrites = [
         """
         Rewrite this Python function so that it takes the separator as a parameter instead of always using a comma. Reply with the code only.
@@ -72,13 +78,26 @@ struct SpeculativeBenchmark: ParsableCommand {
 
     enum Mode: String { case off, ngram, draft }
 
+    /// Every prompt with its kind, as the model's chat template (Qwen2.5's) frames a user turn.
+    static var framedPrompts: [(kind: String, text: String)] {
+        (rewrites.map { ("rewrite", $0) } + questions.map { ("question", $0) }).map {
+            ($0.0, "<|im_start|>user\n\($0.1)<|im_end|>\n<|im_start|>assistant\n")
+        }
+    }
+
     func run() throws {
+        if printPrompts {
+            for prompt in Self.framedPrompts {
+                let line = try JSONSerialization.data(withJSONObject: ["kind": prompt.kind, "text": prompt.text], options: [.sortedKeys])
+                print(String(decoding: line, as: UTF8.self))
+            }
+            return
+        }
         let llama = try LanguageModel(path: model.path)
         let draft = try draftModel.map { try LanguageModel(path: $0) }
         let tokenizer = try Tokenizer(gguf: llama.file)
-        let prompts = (Self.rewrites + Self.questions).map {
-            tokenizer.encode("<|im_start|>user\n\($0)<|im_end|>\n<|im_start|>assistant\n")
-        }
+        let framed = Self.framedPrompts
+        let prompts = framed.map { tokenizer.encode($0.text) }
         let generator = try Generator(
             model: llama, draftModel: draft, capacity: max(256, (prompts.map(\.count).max() ?? 0) + maxNewTokens),
             threads: model.threads)
@@ -101,25 +120,30 @@ struct SpeculativeBenchmark: ParsableCommand {
         struct Totals {
             var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0
         }
-        var plainOutputs: [[Int32]] = []
+        // Modes take turns on each prompt, round after round, so that a slow spell of this shared
+        // machine lands on every mode alike (run one mode after another, plain decoding read 17%
+        // apart between modes that drafted nothing).
+        var plainOutputs: [Int: [Int32]] = [:]
         var totals: [String: Totals] = [:]
-        for (mode, speculation) in modes {
-            generator.speculation = speculation
+        for _ in 0..<rounds {
             for (index, prompt) in prompts.enumerated() {
-                let result = try generator.generate(prompt: prompt, maxNewTokens: maxNewTokens, stopTokens: stops)
-                if mode == .off {
-                    plainOutputs.append(result.ids)
-                } else if result.ids != plainOutputs[index] {
-                    throw ValidationError("prompt \(index): the \(mode.rawValue) output differs from the plain one")
+                for (mode, speculation) in modes {
+                    generator.speculation = speculation
+                    let result = try generator.generate(prompt: prompt, maxNewTokens: maxNewTokens, stopTokens: stops)
+                    if mode == .off {
+                        plainOutputs[index] = result.ids
+                    } else if result.ids != plainOutputs[index] {
+                        throw ValidationError("prompt \(index): the \(mode.rawValue) output differs from the plain one")
+                    }
+                    let kind = framed[index].kind
+                    var t = totals["\(kind) \(mode.rawValue)", default: Totals()]
+                    t.tokens += max(result.ids.count - 1, 0)
+                    t.seconds += result.decodeSeconds
+                    t.drafted += result.draftedTokens
+                    t.accepted += result.acceptedTokens
+                    t.steps += result.decodeSteps
+                    totals["\(kind) \(mode.rawValue)"] = t
                 }
-                let kind = index < Self.rewrites.count ? "rewrite" : "question"
-                var t = totals["\(kind) \(mode.rawValue)", default: Totals()]
-                t.tokens += max(result.ids.count - 1, 0)
-                t.seconds += result.decodeSeconds
-                t.drafted += result.draftedTokens
-                t.accepted += result.acceptedTokens
-                t.steps += result.decodeSteps
-                totals["\(kind) \(mode.rawValue)"] = t
             }
         }
         for kind in ["rewrite", "question"] {
