@@ -30,22 +30,6 @@ public struct DraftLengthPolicy: Sendable, Equatable {
         self.adaptive = adaptive
     }
 
-    /// The acceptance a probe assumes. A sequence whose estimate gives no length that pays would
-    /// never draft again, and from the prior (0.5) a draft model costing a third of a step never
-    /// starts: so a sequence that has not drafted for a while drafts the length that would pay at
-    /// this rate, and its estimate learns from the result.
-    public static let probeAcceptance = 0.9
-    /// Steps without a draft before a sequence's first probe; each draft not wholly accepted
-    /// doubles the wait (up to ``lastProbeAfter``), one wholly accepted resets it.
-    public static let firstProbeAfter = 4
-    public static let lastProbeAfter = 64
-
-    /// The length of a probe among `decodingRows` decoding sequences: what would pay at
-    /// ``probeAcceptance``, 0 where not even that would (a large batch).
-    public func probeLength(decodingRows: Int) -> Int {
-        length(acceptance: Self.probeAcceptance, decodingRows: decodingRows)
-    }
-
     /// Always ``maxTokens``, whatever the acceptance, the batch and the costs.
     public static func fixed(_ maxTokens: Int) -> DraftLengthPolicy {
         DraftLengthPolicy(maxTokens: maxTokens, costs: StepCostProfile(rows: [1], costs: [1]), adaptive: false)

@@ -5,10 +5,6 @@ public struct SequenceSpeculation: Sendable, Equatable {
     public private(set) var acceptance = AcceptanceEstimate()
     /// Leading positions whose keys and values the draft model has computed.
     public private(set) var drafterKnown = 0
-    /// Steps the sequence has decoded without a draft since its last one.
-    public private(set) var stepsWithoutDraft = 0
-    /// Steps without a draft after which the sequence probes (``DraftLengthPolicy/probeLength(decodingRows:)``).
-    public private(set) var probeAfter = DraftLengthPolicy.firstProbeAfter
 
     public init() {}
 
@@ -19,28 +15,16 @@ public struct SequenceSpeculation: Sendable, Equatable {
     public mutating func plan(
         _ speculation: SpeculativeDecoding, history: [Int32], limit: Int, decodingRows: Int
     ) -> (tokens: [Int32], draft: Draft)? {
-        let policy = speculation.lengths
-        var length = policy.length(acceptance: acceptance.rate, decodingRows: decodingRows)
-        if length == 0 && stepsWithoutDraft >= probeAfter {
-            length = policy.probeLength(decodingRows: decodingRows)
-        }
-        length = min(length, limit)
+        let length = min(speculation.lengths.length(acceptance: acceptance.rate, decodingRows: decodingRows), limit)
         guard length > 0 else {
-            stepsWithoutDraft += 1
             acceptance.fade()
             return nil
         }
         switch speculation.drafter {
         case .promptLookup(let lookup):
             let proposal = lookup.propose(after: history, count: length)
-            guard !proposal.isEmpty else {
-                stepsWithoutDraft += 1
-                return nil
-            }
-            stepsWithoutDraft = 0
-            return (proposal, .lookup)
+            return proposal.isEmpty ? nil : (proposal, .lookup)
         case .draftModel:
-            stepsWithoutDraft = 0
             let position = history.count - 1
             let known = min(drafterKnown, position)
             return ([], .model(length: length, catchUp: Array(history[known..<position])))
@@ -51,8 +35,6 @@ public struct SequenceSpeculation: Sendable, Equatable {
     /// of them accepted.
     public mutating func record(_ draft: Draft, position: Int, drafted: Int, accepted: Int) {
         acceptance.record(drafted: drafted, accepted: accepted)
-        probeAfter = drafted > 0 && accepted >= drafted
-            ? DraftLengthPolicy.firstProbeAfter : min(2 * probeAfter, DraftLengthPolicy.lastProbeAfter)
         if case .model = draft {
             // The draft model ran the row's token and its proposals but the last; of those, the
             // row's token and the accepted ones stand.

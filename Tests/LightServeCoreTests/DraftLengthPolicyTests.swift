@@ -52,54 +52,6 @@ import Testing
         #expect(flat.gain(length: 3, acceptance: 1, decodingRows: 1) == 4)
     }
 
-    /// Qwen2.5-Coder-1.5B's steps on two Zen 4 cores, drafted by the 0.5B (a token 0.35 of a
-    /// step): from the prior no draft pays, at 90% acceptance two tokens do.
-    static let verifyBound = StepCostProfile(
-        rows: [1, 2, 3, 4, 8, 16], costs: [1, 1.39, 1.57, 2.17, 3.66, 6.69], draftTokenCost: 0.35)
-
-    /// Plans steps of a sequence with a short history until one drafts; returns how many did not.
-    static func stepsUntilDraft(_ sequence: inout SequenceSpeculation, _ speculation: SpeculativeDecoding,
-                                decodingRows: Int = 1, giveUpAfter: Int = 200) -> Int? {
-        for step in 0..<giveUpAfter {
-            if sequence.plan(speculation, history: [1, 2, 3], limit: 16, decodingRows: decodingRows) != nil { return step }
-        }
-        return nil
-    }
-
-    @Test func aDrafterThatPaysOnlyAboveThePriorIsProbedAndKeptWhileItIsRight() throws {
-        let speculation = SpeculativeDecoding(
-            drafter: .draftModel, lengths: DraftLengthPolicy(maxTokens: 16, costs: Self.verifyBound))
-        #expect(speculation.lengths.length(acceptance: AcceptanceEstimate.prior, decodingRows: 1) == 0)
-        let probe = speculation.lengths.probeLength(decodingRows: 1)
-        #expect(probe > 0)
-        var sequence = SequenceSpeculation()
-        #expect(Self.stepsUntilDraft(&sequence, speculation) == DraftLengthPolicy.firstProbeAfter)
-        // A wholly accepted probe: the estimate now pays for itself, the next step drafts too.
-        sequence.record(.model(length: probe, catchUp: []), position: 2, drafted: probe, accepted: probe)
-        #expect(Self.stepsUntilDraft(&sequence, speculation) == 0)
-    }
-
-    @Test func aProbeThatFailsDoublesTheWaitBeforeTheNext() throws {
-        let speculation = SpeculativeDecoding(
-            drafter: .draftModel, lengths: DraftLengthPolicy(maxTokens: 16, costs: Self.verifyBound))
-        var sequence = SequenceSpeculation()
-        var waits: [Int] = []
-        for _ in 0..<6 {
-            waits.append(try #require(Self.stepsUntilDraft(&sequence, speculation)))
-            sequence.record(.model(length: 2, catchUp: []), position: 2, drafted: 2, accepted: 0)
-        }
-        let first = DraftLengthPolicy.firstProbeAfter, last = DraftLengthPolicy.lastProbeAfter
-        #expect(waits == [first, 2 * first, 4 * first, 8 * first, 16 * first, 16 * first].map { min($0, last) })
-    }
-
-    @Test func aLargeBatchIsNotProbed() {
-        let speculation = SpeculativeDecoding(
-            drafter: .draftModel, lengths: DraftLengthPolicy(maxTokens: 16, costs: Self.verifyBound))
-        #expect(speculation.lengths.probeLength(decodingRows: 32) == 0)
-        var sequence = SequenceSpeculation()
-        #expect(Self.stepsUntilDraft(&sequence, speculation, decodingRows: 32) == nil)
-    }
-
     @Test func acceptanceRateLearnsFromDraftsAndFadesBackToThePrior() {
         var estimate = AcceptanceEstimate()
         #expect(estimate.rate == AcceptanceEstimate.prior)
