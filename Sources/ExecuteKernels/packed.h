@@ -44,6 +44,29 @@ static inline __attribute__((always_inline)) void ls_unpack_nibbles(vint v, vint
     e[3] = vint_srli16(v, 12);
 }
 
+/// Writes row `i`'s word of a 32-block's fifth bits `fifth[0..32)` (0 or 1 each) at byte 4i of
+/// the 64-byte `chunk`: the bits of the int16 pair met by int32 j of activation group c at bits
+/// 4c+j (first of the pair) and 16+4c+j (second).
+static inline void ls_pack_fifth_bits(const uint8_t fifth[32], uint8_t *chunk, int i) {
+    uint32_t word = 0;
+    for (int c = 0; c < 4; c++)
+        for (int j = 0; j < 4; j++)
+            word |= (uint32_t)fifth[ls_element_of(c, 2 * j)] << (4 * c + j) |
+                    (uint32_t)fifth[ls_element_of(c, 2 * j + 1)] << (16 + 4 * c + j);
+    memcpy(chunk + 4 * i, &word, 4);
+}
+
+/// Adds unit `c`'s fifth bits from a vector of words packed by ls_pack_fifth_bits to its values
+/// `e[0..4)`, each at bit 4.
+static inline __attribute__((always_inline)) void ls_unpack_fifth_bits(vint fifth, int c, vint e[4]) {
+    const vint bit = vint_set1(0x00100010);
+    for (int j = 0; j < 4; j++) {
+        int at = 4 * c + j;
+        vint bits = at <= 4 ? vint_slli16(fifth, (unsigned)(4 - at)) : vint_srli16(fifth, (unsigned)(at - 4));
+        e[j] = vint_or(e[j], vint_and(bits, bit));
+    }
+}
+
 /// Writes row `i`'s part (its heads and words) of a packed super-block `out` from the file's
 /// `block`.
 typedef void (*ls_pack_block_fn)(const uint8_t *block, uint8_t *out, int i);

@@ -4,8 +4,7 @@
 //
 // Per group and 32-block column, 352 bytes (22 per row, as in the file): the rows' f16 d, the
 // values' low four bits as Q4_1_x16 holds a block's (ls_pack_nibbles), then one 64-byte chunk of
-// each row's word of fifth bits (row i at 4i): the bits of the int16 pair met by int32 j of
-// activation group c at bits 4c+j (first of the pair) and 16+4c+j (second). Values stay
+// each row's word of fifth bits (ls_pack_fifth_bits). Values stay
 // unsigned (0..31): the -16 is an offset against the block's activation sum, as in the file's
 // kernel (q5_0.c).
 //
@@ -29,12 +28,7 @@ static void q5_0_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
     }
     for (int l = 0; l < 32; l++) fifth[l] = (qh >> l) & 1;
     ls_pack_nibbles(low, out + 2 * GROUP, i);
-    uint32_t word = 0;
-    for (int c = 0; c < 4; c++)
-        for (int j = 0; j < 4; j++)
-            word |= (uint32_t)fifth[ls_element_of(c, 2 * j)] << (4 * c + j) |
-                    (uint32_t)fifth[ls_element_of(c, 2 * j + 1)] << (16 + 4 * c + j);
-    memcpy(out + 2 * GROUP + 256 + 4 * i, &word, 4);
+    ls_pack_fifth_bits(fifth, out + 2 * GROUP + 256, i);
 }
 
 static void q5_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) {
@@ -44,13 +38,7 @@ static void q5_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
 /// Unit `c`'s values 0..31: the low nibbles as Q4_1_x16's, each fifth bit shifted to bit 4.
 static inline __attribute__((always_inline)) void q5_0_x16_unit(const uint8_t *words, int c, vint e[4]) {
     ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
-    const vint bit = vint_set1(0x00100010);
-    vint fifth = vint_loadu(words + 256);
-    for (int j = 0; j < 4; j++) {
-        int at = 4 * c + j;
-        vint bits = at <= 4 ? vint_slli16(fifth, (unsigned)(4 - at)) : vint_srli16(fifth, (unsigned)(at - 4));
-        e[j] = vint_or(e[j], vint_and(bits, bit));
-    }
+    ls_unpack_fifth_bits(vint_loadu(words + 256), c, e);
 }
 
 static inline __attribute__((always_inline)) void q5_0_x16_head(const uint8_t *block, int h, vfloat *d, vfloat *m) {

@@ -23,4 +23,5 @@
 #include "q8_0_x16.c"
 #include "q5_0_x16.c"
 #include "q4_k_x16.c"
+#include "q5_k_x16.c"
 #include "q6_k_x16.c"
