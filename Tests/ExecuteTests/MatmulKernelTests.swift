@@ -60,7 +60,7 @@ import Testing
         }
     }
 
-    static let packedTypes: [GGUFTensorType] = [.q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K]
+    static let packedTypes: [GGUFTensorType] = [.q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS]
 
     /// Weights packed 16 rows to a group (the layout a model's layer projections and output head
     /// are held in), on every path of the product: the packed kernel, four activation rows per

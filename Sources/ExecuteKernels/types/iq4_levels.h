@@ -9,7 +9,7 @@
 // 0.27-0.34 ms per layer, IQ4_XS 0.32, against Q4_0's 0.25-0.26 in the same runs.
 #pragma once
 
-#include "../quantized.h"
+#include "../vector.h"
 
 static const int8_t ls_iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
@@ -37,4 +37,17 @@ static inline __attribute__((always_inline)) void ls_iq4_widen_levels(__m256i ra
     // Low nibbles are elements 0-15, high nibbles 16-31: looked up, they are Q8_0's signed bytes.
     ls_widen_signed_bytes(_mm256_shuffle_epi8(table, _mm256_and_si256(raw, mask)),
                           _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)), w);
+}
+
+/// Level indexes widened as int16 pairs (packed.h's units) looked up into their int16 levels: one
+/// 16-bit permute per vector in the AVX-512 build; in the AVX2 one a byte shuffle (a set top bit
+/// makes it write 0, so each lane's high byte is 0) and a sign extension.
+static inline __attribute__((always_inline)) void ls_iq4_lookup(vint e[4]) {
+#ifdef LS_VNNI
+    const vint table = _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)ls_iq4_levels)));
+    for (int j = 0; j < 4; j++) e[j] = _mm512_permutexvar_epi16(e[j], table);
+#else
+    const vint table = ls_iq4_level_table(), high = vint_set1((int32_t)0x80008000u);
+    for (int j = 0; j < 4; j++) e[j] = vint_srai16(vint_slli16(_mm256_shuffle_epi8(table, vint_or(e[j], high)), 8), 8);
+#endif
 }

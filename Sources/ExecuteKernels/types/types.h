@@ -25,3 +25,5 @@
 #include "q4_k_x16.c"
 #include "q5_k_x16.c"
 #include "q6_k_x16.c"
+#include "iq4_nl_x16.c"
+#include "iq4_xs_x16.c"
