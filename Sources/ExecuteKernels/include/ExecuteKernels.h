@@ -29,7 +29,8 @@ int ls_block_geometry(int type, int *values, int *bytes);
 
 /// The packed layout the kernels have for `rows` x `cols` weights of `type` (a row-interleaved
 /// layout their few-rows kernels read at several times the speed of the file's), or -1 when
-/// there is none for the type or `rows` is not a multiple of LS_PACKED_ROWS. A packed matrix
+/// there is none for the type, `rows` is not a multiple of LS_PACKED_ROWS or `cols` not one of
+/// the type's block (256 values for the K-quants and IQ4_XS). A packed matrix
 /// takes the same bytes as the file's and the same ls_matmul_op (row_bytes as in the file), but
 /// its rows are not contiguous: ls_dequantize cannot decode them.
 int ls_packed_type(int type, int rows, int cols);
