@@ -107,11 +107,10 @@ typedef struct {
 
 static inline int ls_packed_super_bytes(ls_packed_shape shape) { return shape.head_bytes + shape.blocks * shape.words_bytes; }
 
-/// Lanes [LANES·h, LANES·h + LANES) of a group against activation rows `rows[0..R)`: result[r]
-/// gets their dot products with row r. Each row's integer sums of a 32-block run in `chains`
-/// independent chains (by unit c: units 0 and 2 are the block's first 16 values, 1 and 3 its
-/// second, so two or four chains also keep the halves apart for a type with a scale per 16
-/// values): `vpdpwssd` has several cycles of latency and one chain per row leaves its pipe idle.
+/// The independent chains each activation row's integer sums of a 32-block run in, by unit c
+/// (units 0 and 2 are the block's first 16 values, 1 and 3 its second, so two or four chains also
+/// keep the halves apart for a type with a scale per 16 values): `vpdpwssd` has several cycles of
+/// latency and one chain per row leaves its pipe idle.
 /// AVX-512, two threads, Qwen2.5-Coder-1.5B's layer (ms, `bench/run kernels`): 2 rows 0.90 ->
 /// 0.75 with four chains a row against one; 4 rows 1.44 with one or two (bound by the
 /// multiply-adds then). The AVX2 build has 16 registers: one chain each for more than one row
@@ -125,6 +124,8 @@ static inline int ls_packed_chains(int R, int halves) {
 #endif
 }
 
+/// Lanes [LANES·h, LANES·h + LANES) of a group against activation rows `rows[0..R)`: result[r]
+/// gets their dot products with row r.
 static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_unit_fn unit, ls_packed_head_fn head,
                                                                       ls_packed_shape shape, const uint8_t *group,
                                                                       int supers, int h, const qrow *rows, int R,
