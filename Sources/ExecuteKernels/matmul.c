@@ -7,7 +7,7 @@
 // its own file (types/q4_0.c, types/q5_k.c, ...; see quantized.h). From 5 rows each weight row
 // is widened once into scratch and reused for every activation row. Weights the model holds in a
 // packed layout (packed.h: 16 rows interleaved, repacked at load) have a kernel of their own that
-// needs no per-row horizontal sums; it takes up to 64 activation rows (AVX-512; 16 in AVX2), four
+// needs no per-row horizontal sums; it takes up to 32 activation rows (AVX-512; 16 in AVX2), four
 // per pass.
 //
 // Many input rows (prefill, wide decode batches): the product is compute-bound. Quantized weights
@@ -156,14 +156,20 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 #define LS_FUSED_MAX_ROWS 6
 #endif
 // The same when every product is in a packed layout, whose kernel meets four activation rows per
-// pass over the weights (two threads, ms per layer and for the Q8_0 head, fused against GEMM).
-// AVX-512: 32 rows 0.68 and 5.6-5.8 vs 0.76-0.80 and 6.6-6.7, 64 rows 1.34-1.41 and 10.2-10.4 vs
-// 1.44 and 11.4, 128 rows 2.77-2.84 and 20.8-21.4 vs 2.76-2.88 and 22.1-24.6 (even from there).
-// AVX2: 16 rows 0.52 and 4.6 vs 0.57 and 4.2, 32 rows 1.02 and 8.4-8.5 vs 0.98-1.01 and 7.5-7.6.
-// Qwen2.5-Coder-1.5B (Q4_K and Q6_K packed, AVX-512): 16 rows 5.2 and 24 vs 6.2 and 30, 32 rows
-// 10.5 and 46 vs 10.3 and 52, 64 rows 21.3 and 89 vs 19.7 and 95: even at 32, 6% behind at 64.
+// pass over the weights (two threads, ms per layer and for the head, fused against GEMM).
+// SmolLM2 (Q4_1 layers, Q8_0 head), AVX-512: 32 rows 0.68 and 5.6-5.8 vs 0.76-0.80 and 6.6-6.7,
+// 64 rows 1.34-1.41 and 10.2-10.4 vs 1.44 and 11.4. AVX2: 16 rows 0.52 and 4.6 vs 0.57 and 4.2,
+// 32 rows 1.02 and 8.4-8.5 vs 0.98-1.01 and 7.5-7.6. The models people run cross over sooner
+// (AVX-512, a whole step: layers x layer + head, ms; bench/results/kernels-*-crossover-*): Qwen2.5-
+// Coder-1.5B 24 rows 274 vs 316, 32 rows 364 vs 317, 64 rows 791 vs 648; Qwen2.5-Coder-0.5B 16
+// rows 64 vs 60, 32 rows 125 vs 102, 64 rows 254 vs 195; Gemma 3 270M 32 rows 66 vs 59, 64 rows
+// 130 vs 106 (the GEMM's cost steps with each group of 16 rows, the packed kernel's grows with
+// every row, and a large head favours the GEMM early). 32 keeps SmolLM2's 32-stream steps on the
+// packed kernel and sends 33-64 rows to the GEMM, which wins there for all but SmolLM2 (7% behind
+// it). AVX2, Qwen2.5-Coder-1.5B: 12 rows 203 vs 238, 16 rows 263 vs 237, against SmolLM2's 16
+// rows above: 16 kept.
 #ifdef LS_VNNI
-#define LS_FUSED_MAX_ROWS_PACKED 64
+#define LS_FUSED_MAX_ROWS_PACKED 32
 #else
 #define LS_FUSED_MAX_ROWS_PACKED 16
 #endif

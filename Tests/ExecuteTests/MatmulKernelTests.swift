@@ -64,7 +64,7 @@ import Testing
 
     /// Weights packed 16 rows to a group (the layout a model's layer projections and output head
     /// are held in), on every path of the product: the packed kernel, four activation rows per
-    /// pass, up to 64 rows (AVX-512) or 16 (AVX2); rows widened out of their groups for the GEMM
+    /// pass, up to 32 rows (AVX-512) or 16 (AVX2); rows widened out of their groups for the GEMM
     /// beyond. 96 columns for 32-value blocks: an odd block count, the last block in a pair of its
     /// own; two super-blocks for the K-quants, so every sub-block position and the step to the
     /// next super-block are exercised.
