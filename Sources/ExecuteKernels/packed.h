@@ -195,23 +195,33 @@ static inline __attribute__((always_inline)) void ls_packed_dot(ls_packed_unit_f
         }
 }
 
+/// A super-block's scales decoded by the type's `head` for rows [LANES·h, ...), kept while its
+/// blocks are widened (a K-quant's eight sub-blocks share one decode).
+typedef struct {
+    int super;
+    vfloat d[16], m[16];
+} ls_packed_heads;
+
 /// Block `b` of a group's row (32-block index across its super-blocks) widened for rows
 /// [LANES·h, ...): its four units into e[c][0..4), its scale and offset per lane into *d, *m.
 static inline __attribute__((always_inline)) void ls_packed_widen_block(ls_packed_unit_fn unit, ls_packed_head_fn head,
                                                                         ls_packed_fold_fn fold, ls_packed_shape shape,
                                                                         const uint8_t *group, int b, int h,
-                                                                        vint e[4][4], vfloat *d, vfloat *m) {
-    const uint8_t *super = group + (size_t)(b / shape.blocks) * ls_packed_super_bytes(shape);
-    int j = b % shape.blocks;
+                                                                        ls_packed_heads *heads, vint e[4][4],
+                                                                        vfloat *d, vfloat *m) {
+    int s = b / shape.blocks, j = b % shape.blocks;
+    const uint8_t *super = group + (size_t)s * ls_packed_super_bytes(shape);
     if (fold) {
         for (int c = 0; c < 4; c++) *d = fold(super, j, h, c, e[c]);
         *m = vfloat_zero();
         return;
     }
-    vfloat ds[16], ms[16];
-    head(super, h, ds, ms);
-    *d = ds[j];
-    *m = shape.offsets ? ms[j] : vfloat_zero();
+    if (heads->super != s) {
+        head(super, h, heads->d, heads->m);
+        heads->super = s;
+    }
+    *d = heads->d[j];
+    *m = shape.offsets ? heads->m[j] : vfloat_zero();
     const uint8_t *words = super + shape.head_bytes + j * shape.words_bytes + 4 * LS_VECTOR_LANES * h;
     for (int c = 0; c < 4; c++) unit(words, c, e[c]);
 }
@@ -226,14 +236,15 @@ static inline __attribute__((always_inline)) void ls_packed_widen_group(ls_packe
                                                                         const uint8_t *group, int cols,
                                                                         uint8_t *scratch, size_t stride) {
     int blocks = cols / 32, pairs = (blocks + 1) / 2;
-    for (int p = 0; p < pairs; p++)
-        for (int h = 0; h < LS_PACKED_ROWS / LS_VECTOR_LANES; h++) {
-            uint8_t *row = scratch + (size_t)(LS_VECTOR_LANES * h) * stride;
+    for (int h = 0; h < LS_PACKED_ROWS / LS_VECTOR_LANES; h++) {
+        uint8_t *row = scratch + (size_t)(LS_VECTOR_LANES * h) * stride;
+        ls_packed_heads heads = {.super = -1};
+        for (int p = 0; p < pairs; p++) {
             vint ea[4][4], eb[4][4];
             vfloat dva, mva, dvb = vfloat_zero(), mvb = vfloat_zero();
-            ls_packed_widen_block(unit, head, fold, shape, group, 2 * p, h, ea, &dva, &mva);
+            ls_packed_widen_block(unit, head, fold, shape, group, 2 * p, h, &heads, ea, &dva, &mva);
             if (2 * p + 1 < blocks)
-                ls_packed_widen_block(unit, head, fold, shape, group, 2 * p + 1, h, eb, &dvb, &mvb);
+                ls_packed_widen_block(unit, head, fold, shape, group, 2 * p + 1, h, &heads, eb, &dvb, &mvb);
             else
                 for (int c = 0; c < 4; c++) eb[c][0] = eb[c][1] = eb[c][2] = eb[c][3] = vint_zero();
             for (int c = 0; c < 4; c++) vint_store_pairs4(ea[c], eb[c], row + (size_t)(4 * p + c) * 32, stride);
@@ -248,6 +259,7 @@ static inline __attribute__((always_inline)) void ls_packed_widen_group(ls_packe
                 _mm_storeu_ps(scales + 8 * pairs + 4 * p, _mm_setr_ps(ma[k], ma[k], mb[k], mb[k]));
             }
         }
+    }
 }
 
 /// Defines `NAME_dot` and `NAME_widen_group` for a packed type from its unit widener, head
