@@ -28,37 +28,34 @@ struct CompileBudget {
     private(set) var maskBytes = 0
 
     mutating func chargeNFAStates(_ n: Int) throws(GrammarError) {
-        nfaStates += n
-        if nfaStates > Self.maxNFAStates {
-            throw .tooComplex("its automata need more than \(Self.maxNFAStates) states before determinisation (large repetition counts?)")
-        }
+        try Self.charge(&nfaStates, n, limit: Self.maxNFAStates,
+                        "its automata need more than \(Self.maxNFAStates) states before determinisation (large repetition counts?)")
     }
 
     mutating func chargeDFAStates(_ n: Int) throws(GrammarError) {
-        dfaStates += n
-        if dfaStates > Self.maxDFAStates {
-            throw .tooComplex("its automata need more than \(Self.maxDFAStates) deterministic states")
-        }
+        try Self.charge(&dfaStates, n, limit: Self.maxDFAStates,
+                        "its automata need more than \(Self.maxDFAStates) deterministic states")
     }
 
     mutating func chargeDeterminisingSteps(_ n: Int) throws(GrammarError) {
-        determinisingSteps += n
-        if determinisingSteps > Self.maxDeterminisingSteps {
-            throw .tooComplex("determinising its automata would take more than \(Self.maxDeterminisingSteps) steps (nested repetition counts?)")
-        }
+        try Self.charge(&determinisingSteps, n, limit: Self.maxDeterminisingSteps,
+                        "determinising its automata would take more than \(Self.maxDeterminisingSteps) steps (nested repetition counts?)")
     }
 
     mutating func chargeTrieSteps(_ n: Int) throws(GrammarError) {
-        trieSteps += n
-        if trieSteps > Self.maxTrieSteps {
-            throw .tooComplex("computing its token masks would visit more than \(Self.maxTrieSteps) vocabulary trie nodes")
-        }
+        try Self.charge(&trieSteps, n, limit: Self.maxTrieSteps,
+                        "computing its token masks would visit more than \(Self.maxTrieSteps) vocabulary trie nodes")
     }
 
     mutating func chargeMaskBytes(_ n: Int) throws(GrammarError) {
-        maskBytes += n
-        if maskBytes > Self.maxMaskBytes {
-            throw .tooComplex("its token masks would take more than \(Self.maxMaskBytes >> 20) MiB")
-        }
+        try Self.charge(&maskBytes, n, limit: Self.maxMaskBytes, "its token masks would take more than \(Self.maxMaskBytes >> 20) MiB")
+    }
+
+    /// Adds `n` to `counter` and gives up, saying `reason`, once it passes `limit`.
+    private static func charge(
+        _ counter: inout Int, _ n: Int, limit: Int, _ reason: @autoclosure () -> String
+    ) throws(GrammarError) {
+        counter += n
+        if counter > limit { throw .tooComplex(reason()) }
     }
 }
