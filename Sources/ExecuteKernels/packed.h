@@ -22,6 +22,15 @@
 /// Element of a 32-block at int16 `i` (0..7) of activation group `c` (quantized.h's layout).
 static inline int ls_element_of(int c, int i) { return 2 * (i % 8) + (c & 1) * 16 + (c >> 1); }
 
+/// A 32-block's 16 bytes of nibbles in ggml's order (element j low in byte j, j + 16 high) as
+/// 32 values.
+static inline void ls_split_nibbles(const uint8_t *qs, uint8_t q[32]) {
+    for (int l = 0; l < 16; l++) {
+        q[l] = qs[l] & 0x0F;
+        q[l + 16] = qs[l] >> 4;
+    }
+}
+
 /// Writes row `i`'s four words of a 32-block's 4-bit values `q[0..32)` into the four 64-byte
 /// chunks at `chunks`: in chunk c, nibble j (bits 4j..4j+3) and nibble j+4 (bits 16+4j..) are the
 /// weights met by the two activations of int32 j of the block's activation group c, so that

@@ -13,10 +13,7 @@
 static void iq4_nl_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
     memcpy(out + 2 * i, block, 2);
     uint8_t q[32];
-    for (int l = 0; l < 16; l++) {
-        q[l] = block[2 + l] & 0x0F;
-        q[l + 16] = block[2 + l] >> 4;
-    }
+    ls_split_nibbles(block + 2, q);
     ls_pack_nibbles(q, out + 2 * GROUP, i);
 }
 

@@ -20,12 +20,8 @@ static void iq4_xs_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
     memcpy(out + 2 * i, block, 2);
     for (int t = 0; t < 6; t++) out[2 * GROUP + GROUP * t + i] = block[2 + t];
     for (int j = 0; j < 8; j++) {
-        const uint8_t *qs = block + 8 + 16 * j;
         uint8_t q[32];
-        for (int l = 0; l < 16; l++) {
-            q[l] = qs[l] & 0x0F;
-            q[l + 16] = qs[l] >> 4;
-        }
+        ls_split_nibbles(block + 8 + 16 * j, q);
         ls_pack_nibbles(q, out + HEAD_BYTES + 256 * j, i);
     }
 }

@@ -21,10 +21,7 @@ static void q4_1_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
     memcpy(out + 2 * i, block, 2);
     memcpy(out + 2 * GROUP + 2 * i, block + 2, 2);
     uint8_t q[32];
-    for (int l = 0; l < 16; l++) {
-        q[l] = block[4 + l] & 0x0F;
-        q[l + 16] = block[4 + l] >> 4;
-    }
+    ls_split_nibbles(block + 4, q);
     ls_pack_nibbles(q, out + 4 * GROUP, i);
 }
 

@@ -22,10 +22,7 @@ static void q5_0_x16_pack_block(const uint8_t *block, uint8_t *out, int i) {
     memcpy(out + 2 * i, block, 2);
     uint32_t qh = ls_load_u32(block + 2);
     uint8_t low[32], fifth[32];
-    for (int l = 0; l < 16; l++) {
-        low[l] = block[6 + l] & 0x0F;
-        low[l + 16] = block[6 + l] >> 4;
-    }
+    ls_split_nibbles(block + 6, low);
     for (int l = 0; l < 32; l++) fifth[l] = (qh >> l) & 1;
     ls_pack_nibbles(low, out + 2 * GROUP, i);
     ls_pack_fifth_bits(fifth, out + 2 * GROUP + 256, i);
