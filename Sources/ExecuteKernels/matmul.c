@@ -155,21 +155,16 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 #else
 #define LS_FUSED_MAX_ROWS 6
 #endif
-// The same when every product is in a packed layout, whose kernel meets four activation rows per
-// pass over the weights (two threads, ms per layer and for the head, fused against GEMM).
-// SmolLM2 (Q4_1 layers, Q8_0 head), AVX-512: 32 rows 0.68 and 5.6-5.8 vs 0.76-0.80 and 6.6-6.7,
-// 64 rows 1.34-1.41 and 10.2-10.4 vs 1.44 and 11.4. AVX2: 16 rows 0.52 and 4.6 vs 0.57 and 4.2,
-// 32 rows 1.02 and 8.4-8.5 vs 0.98-1.01 and 7.5-7.6. The models people run cross over sooner
-// (AVX-512, a whole step: layers x layer + head, ms; bench/results/kernels-*-crossover-*): Qwen2.5-
-// Coder-1.5B 24 rows 274 vs 316, 32 rows 364 vs 317, 64 rows 791 vs 648; Qwen2.5-Coder-0.5B 16
-// rows 64 vs 60, 32 rows 125 vs 102, 64 rows 254 vs 195; Gemma 3 270M 32 rows 66 vs 59, 64 rows
-// 130 vs 106 (the GEMM's cost steps with each group of 16 rows, the packed kernel's grows with
-// every row, and a large head favours the GEMM early). 32 keeps SmolLM2's 32-stream steps on the
-// packed kernel and sends 33-64 rows to the GEMM, which wins there for all but SmolLM2 (7% behind
-// it). AVX2, Qwen2.5-Coder-1.5B: 12 rows 203 vs 238, 16 rows 263 vs 237, against SmolLM2's 16
-// rows above: 16 kept.
+// The same when every product is in a packed layout, whose kernel meets up to LS_PACKED_GROUP
+// activation rows per pass over the weights. AVX-512, whole steps (layers x layer + head, ms,
+// two threads, fused against GEMM), since the packed kernel keeps its sums in registers at every
+// row count: 64 rows, Qwen2.5-Coder-1.5B 632-633 vs 637-640, Qwen2.5-Coder-0.5B 205 vs 218,
+// Gemma 3 270M 99 vs 106, SmolLM2 49 vs 52; 96 rows, the 1.5B 955 vs 928 (SmolLM2's packed kernel
+// stays ahead up to 512 rows, 392 vs 399). Before, with the sums of 4 rows on the stack, the
+// GEMM won from 33 rows on the models people run (bench/results/kernels-*-crossover-*). AVX2,
+// 16 rows: SmolLM2 19.5 vs 19.9, the 1.5B 244 vs 223; 12 rows earlier 203 vs 238 for the 1.5B.
 #ifdef LS_VNNI
-#define LS_FUSED_MAX_ROWS_PACKED 32
+#define LS_FUSED_MAX_ROWS_PACKED 64
 #else
 #define LS_FUSED_MAX_ROWS_PACKED 16
 #endif
@@ -200,10 +195,11 @@ static void run_fused_chunk(const matmul_job *job, const ls_matmul_op *op, int n
     int pairs = pair_count(op->cols);
     if (kernels && (job->m <= LS_GROUP || kernels->packed_rows)) {
         // A packed layout's rows are not contiguous to widen one by one: its kernel meets them
-        // LS_GROUP activation rows at a time, the group staying in L1 between passes.
-        for (int r0 = 0; r0 < job->m; r0 += LS_GROUP)
+        // LS_PACKED_GROUP activation rows at a time, the chunk staying in L2 between passes.
+        const int group = kernels->packed_rows ? LS_PACKED_GROUP : LS_GROUP;
+        for (int r0 = 0; r0 < job->m; r0 += group)
             kernels->dot(w + (size_t)n0 * op->row_bytes, op->row_bytes, n1 - n0, op->cols, job->qrows + r0,
-                         job->m - r0 < LS_GROUP ? job->m - r0 : LS_GROUP, op->out + (size_t)r0 * op->ldo + n0, op->ldo,
+                         job->m - r0 < group ? job->m - r0 : group, op->out + (size_t)r0 * op->ldo + n0, op->ldo,
                          op->accumulate);
         return;
     }
