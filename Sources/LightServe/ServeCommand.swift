@@ -47,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens one engine step may run (decode rows plus prompt chunks).")
     var batchMaxTokens = 512
 
+    @Option(help: "A step adds another prompt's chunk only while it has fewer rows than this (the chunk may still run to --batch-max-tokens): prompts that arrive together send their first tokens one after another, not all at the end of one long step.")
+    var prefillStepRows = 64
+
     @Option(help: "Largest prompt + max_new_tokens of one request (default: the model's context length).")
     var maxReqTotalLen: Int?
 
@@ -114,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         for (name, value) in [
             ("--port", port), ("--kv-cache-mb", kvCacheMB), ("--max-running-requests", maxRunningRequests),
-            ("--batch-max-tokens", batchMaxTokens), ("--max-waiting-requests", maxWaitingRequests),
+            ("--batch-max-tokens", batchMaxTokens), ("--prefill-step-rows", prefillStepRows),
+            ("--max-waiting-requests", maxWaitingRequests),
             ("--default-max-new-tokens", defaultMaxNewTokens), ("--max-body-bytes", maxBodyBytes),
             ("--shutdown-timeout", shutdownTimeout), ("--max-total-tokens", maxTotalTokens ?? 1),
             ("--chat-max-new-tokens", chatMaxNewTokens), ("--trace-events", traceEvents + 1),
@@ -196,7 +200,7 @@ struct ServeCommand: AsyncParsableCommand {
             schedule: SchedulerStage(
                 configuration: SchedulerConfiguration(
                     kvCapacity: slots, maxRunningSequences: maxRunningRequests, batchMaxTokens: batchMaxTokens,
-                    stopTokens: tokenizer.vocabulary.stopIDs, prefixCaching: !noPrefixCache,
+                    prefillStepRows: prefillStepRows, stopTokens: tokenizer.vocabulary.stopIDs, prefixCaching: !noPrefixCache,
                     routerMaxNewTokenLength: routerMaxNewTokenLen > 0 ? routerMaxNewTokenLen : nil, speculation: speculation),
                 inbox: schedulerInbox, steps: toExecute, tokens: toDetokenize, load: load, trace: trace),
             execute: execute,

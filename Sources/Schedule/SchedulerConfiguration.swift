@@ -8,6 +8,11 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var maxRunningSequences: Int
     /// Tokens one engine step may run: decode rows plus prompt chunks (`--batch-max-tokens`).
     public var batchMaxTokens: Int
+    /// A step adds another prompt's chunk only while it holds fewer rows than this
+    /// (`--prefill-step-rows`); the chunk it adds may still run to `batchMaxTokens`. Prompts that
+    /// arrive together then finish, and send their first tokens, one or two a step instead of all
+    /// at the end of one long step, while a long prompt alone still fills the step.
+    public var prefillStepRows: Int
     /// The model's end-of-sequence tokens.
     public var stopTokens: [Int32]
     /// Reuse the KV of prompt prefixes seen before (`--no-prefix-cache` turns it off).
@@ -21,14 +26,16 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var speculation: SpeculativeDecoding?
 
     public init(
-        kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, stopTokens: [Int32], prefixCaching: Bool = true,
-        routerMaxNewTokenLength: Int? = nil, speculation: SpeculativeDecoding? = nil
+        kvCapacity: Int, maxRunningSequences: Int, batchMaxTokens: Int, prefillStepRows: Int? = nil, stopTokens: [Int32],
+        prefixCaching: Bool = true, routerMaxNewTokenLength: Int? = nil, speculation: SpeculativeDecoding? = nil
     ) {
         precondition(maxRunningSequences >= 1 && batchMaxTokens >= maxRunningSequences,
                      "a step must have room for one token of every running sequence")
+        precondition((prefillStepRows ?? 1) >= 1, "a step must be able to take a prompt chunk")
         self.kvCapacity = kvCapacity
         self.maxRunningSequences = maxRunningSequences
         self.batchMaxTokens = batchMaxTokens
+        self.prefillStepRows = prefillStepRows ?? batchMaxTokens
         self.stopTokens = stopTokens
         self.prefixCaching = prefixCaching
         self.routerMaxNewTokenLength = routerMaxNewTokenLength

@@ -5,8 +5,9 @@ import LightServeCore
 /// Events go in (a request arrives, a client leaves, a step completes, a stop sequence is seen);
 /// actions come out for the owning actor to carry out. Requests wait in FIFO order and join the
 /// running batch between steps when LightLLM's admission rule allows; a step runs one decode
-/// row for every decoding sequence plus prompt chunks up to the step's token budget; sequences
-/// leave the batch, and their slots return to the pool, the moment they finish.
+/// row for every decoding sequence plus prompt chunks up to the step's token budget, another
+/// prompt joining only while the step is smaller than its prefill target; sequences leave the
+/// batch, and their slots return to the pool, the moment they finish.
 ///
 /// When the pool runs short anyway (admission predicts output lengths, capped as LightLLM's
 /// `router_max_new_token_len` does), the most recently admitted request is preempted: its slots
@@ -391,7 +392,8 @@ public struct SchedulerStateMachine {
     }
 
     /// The next step's rows, with their slots allocated: a decode row for every stream that
-    /// has a token pending, then prompt chunks within what is left of the token budget.
+    /// has a token pending, then prompt chunks within what is left of the token budget, in
+    /// arrival order while the step holds fewer than `prefillStepRows` rows.
     private mutating func buildRows() -> [Step.Row] {
         var rows: [Step.Row] = []
         let decoding = running.indices.filter { !running[$0].isPrefilling && running[$0].pending != nil }
@@ -411,13 +413,17 @@ public struct SchedulerStateMachine {
             rows.append(row)
         }
         var budget = configuration.batchMaxTokens - rows.reduce(0) { $0 + $1.runLength }
+        var prompts = 0
         for i in running.indices where running[i].isPrefilling && budget > 0 {
+            // The first chunk always joins, so that decode rows and drafts never starve prompts.
+            guard prompts == 0 || configuration.batchMaxTokens - budget < configuration.prefillStepRows else { break }
             let start = running[i].prefilled
             let count = min(running[i].context.count - start, budget, pool.freeCount + cache.evictableSlots)
             guard count > 0, let slots = allocate(count) else { break }
             running[i].slots += slots
             running[i].ownSlots += slots
             budget -= count
+            prompts += 1
             let output: Step.Output =
                 start + count < running[i].context.count
                 ? .none : (running[i].request.kind == .score ? .score : .sample(running[i].sampling))

@@ -6,9 +6,12 @@ import Testing
 @Suite struct SchedulerStateMachineTests {
     static let eos: Int32 = 2
 
-    static func machine(capacity: Int = 1000, maxRunning: Int = 8, batchMaxTokens: Int = 64) -> SchedulerStateMachine {
+    static func machine(
+        capacity: Int = 1000, maxRunning: Int = 8, batchMaxTokens: Int = 64, prefillStepRows: Int? = nil
+    ) -> SchedulerStateMachine {
         SchedulerStateMachine(configuration: SchedulerConfiguration(
-            kvCapacity: capacity, maxRunningSequences: maxRunning, batchMaxTokens: batchMaxTokens, stopTokens: [eos]))
+            kvCapacity: capacity, maxRunningSequences: maxRunning, batchMaxTokens: batchMaxTokens,
+            prefillStepRows: prefillStepRows, stopTokens: [eos]))
     }
 
     /// A request whose prompt shares no prefix with any other (ids start at its own offset),
@@ -181,6 +184,47 @@ import Testing
         _ = m.admit(Self.admission(prompt: 30, maxNew: 2))
         let next = Self.steps(Self.complete(first, on: &m))[0]
         #expect(next.rows.map(\.tokens.count) == [1, 7])
+    }
+
+    @Test func testPromptsArrivingTogetherTakeAStepEachPastThePrefillTarget() {
+        var m = Self.machine(batchMaxTokens: 512, prefillStepRows: 64)
+        let first = Self.steps(m.admit(Self.admission(prompt: 10, maxNew: 20)))[0]
+        for _ in 0..<3 { _ = m.admit(Self.admission(prompt: 100, maxNew: 2)) }
+        let second = Self.steps(Self.complete(first, on: &m))[0]
+        #expect(second.rows.map(\.tokens.count) == [1, 100])
+        let third = Self.steps(Self.complete(second, on: &m))[0]
+        #expect(third.rows.map(\.tokens.count) == [1, 1, 100])
+
+        var together = Self.machine(batchMaxTokens: 512)
+        let start = Self.steps(together.admit(Self.admission(prompt: 10, maxNew: 20)))[0]
+        for _ in 0..<3 { _ = together.admit(Self.admission(prompt: 100, maxNew: 2)) }
+        #expect(Self.steps(Self.complete(start, on: &together))[0].rows.map(\.tokens.count) == [1, 100, 100, 100])
+    }
+
+    @Test func testShortPromptsJoinAStepUntilItReachesThePrefillTarget() {
+        var m = Self.machine(batchMaxTokens: 512, prefillStepRows: 64)
+        let first = Self.steps(m.admit(Self.admission(prompt: 10, maxNew: 20)))[0]
+        for _ in 0..<5 { _ = m.admit(Self.admission(prompt: 20, maxNew: 2)) }
+        #expect(Self.steps(Self.complete(first, on: &m))[0].rows.map(\.tokens.count) == [1, 20, 20, 20, 20])
+    }
+
+    @Test func testALongPromptAloneStillFillsTheStepBudget() {
+        var m = Self.machine(batchMaxTokens: 512, prefillStepRows: 64)
+        let first = Self.steps(m.admit(Self.admission(prompt: 600, maxNew: 2)))[0]
+        #expect(first.rows.map(\.tokens.count) == [512])
+    }
+
+    @Test func testDecodeRowsPastThePrefillTargetStillLetOnePromptIn() {
+        var m = Self.machine(maxRunning: 16, batchMaxTokens: 64, prefillStepRows: 4)
+        var step = Self.steps(m.admit(Self.admission(prompt: 1, maxNew: 50)))[0]
+        for _ in 0..<5 { _ = m.admit(Self.admission(prompt: 1, maxNew: 50)) }
+        var shapes: [[Int]] = []
+        for _ in 0..<3 {
+            step = Self.steps(Self.complete(step, on: &m))[0]
+            shapes.append(step.rows.map(\.tokens.count))
+        }
+        // Three prompts join the first decode row up to 4 rows; then one a step, past the target.
+        #expect(shapes == [[1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
     }
 
     @Test func testPromptThatCanNeverFitIsRejected() {
