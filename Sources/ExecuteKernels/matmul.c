@@ -162,7 +162,7 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 // Gemma 3 270M 99 vs 106, SmolLM2 49 vs 52; 96 rows, the 1.5B 955 vs 928 (SmolLM2's packed kernel
 // stays ahead up to 512 rows, 392 vs 399). Before, with the sums of 4 rows on the stack, the
 // GEMM won from 33 rows on the models people run (bench/results/kernels-*-crossover-*). AVX2,
-// 16 rows: SmolLM2 19.5 vs 19.9, the 1.5B 244 vs 223; 12 rows earlier 203 vs 238 for the 1.5B.
+// 16 rows: SmolLM2 19.5 vs 19.9, the 1.5B 244 vs 223 (12 rows earlier 203 vs 238): 16 kept.
 #ifdef LS_VNNI
 #define LS_FUSED_MAX_ROWS_PACKED 64
 #else

@@ -42,8 +42,8 @@ typedef struct {
     void (*dequantize)(const uint8_t *src, float *dst, int n);
     /// Weight rows [0, n) of `cols` (`row_bytes` apart; a packed layout's whole groups from the
     /// one at `w`) against activation rows `rows[0..R)` (R <= LS_GROUP, or LS_PACKED_GROUP for
-    /// a packed layout): weight row i times
-    /// activation row r goes to out[r·ldo + i], or is added to it when `accumulate`. A chunk of rows per call: short rows (576 values) made the call
+    /// a packed layout): weight row i times activation row r goes to out[r·ldo + i], or is added
+    /// to it when `accumulate`. A chunk of rows per call: short rows (576 values) made the call
     /// per row ~7% of a decode step.
     void (*dot)(const uint8_t *w, size_t row_bytes, int n, int cols, const qrow *rows, int R, float *out, int ldo,
                 int accumulate);

@@ -9,9 +9,10 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// Tokens one engine step may run: decode rows plus prompt chunks (`--batch-max-tokens`).
     public var batchMaxTokens: Int
     /// A step adds another prompt's chunk only while it holds fewer rows than this
-    /// (`--prefill-step-rows`); the chunk it adds may still run to `batchMaxTokens`. Prompts that
-    /// arrive together then finish, and send their first tokens, one or two a step instead of all
-    /// at the end of one long step, while a long prompt alone still fills the step.
+    /// (`--prefill-step-rows`), though one prompt's chunk always joins, and may run to
+    /// `batchMaxTokens`. Prompts that arrive together then finish, and send their first tokens,
+    /// one or two a step instead of all at the end of one long step, while a long prompt alone
+    /// still fills the step.
     public var prefillStepRows: Int
     /// The model's end-of-sequence tokens.
     public var stopTokens: [Int32]
