@@ -53,6 +53,12 @@ static inline __attribute__((always_inline)) void ls_unpack_nibbles(vint v, vint
     e[3] = vint_srli16(v, 12);
 }
 
+/// A type's `unit` (ls_packed_unit_fn) for blocks packed by ls_pack_nibbles alone, 64 bytes a
+/// unit: Q4_1's and Q4_K's whole widening, and the first step of every other 4-bit type's.
+static inline __attribute__((always_inline)) void ls_nibble_unit(const uint8_t *words, int c, vint e[4]) {
+    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
+}
+
 /// Writes row `i`'s word of a 32-block's fifth bits `fifth[0..32)` (0 or 1 each) at byte 4i of
 /// the 64-byte `chunk`: the bits of the int16 pair met by int32 j of activation group c at bits
 /// 4c+j (first of the pair) and 16+4c+j (second).

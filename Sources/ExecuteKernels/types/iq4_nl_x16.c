@@ -21,17 +21,12 @@ static void iq4_nl_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst
     ls_pack_rows(iq4_nl_x16_pack_block, 32, 18, 18 * GROUP, src, rows, cols, dst);
 }
 
-static inline __attribute__((always_inline)) void iq4_nl_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
-    ls_iq4_lookup(e);
-}
-
 static inline __attribute__((always_inline)) void iq4_nl_x16_head(const uint8_t *block, int h, vfloat *d, vfloat *m) {
     (void)m;
     d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
 }
 
-LS_PACKED_KERNELS(iq4_nl_x16, iq4_nl_x16_unit, iq4_nl_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 4, 1, 1, 0}))
+LS_PACKED_KERNELS(iq4_nl_x16, ls_iq4_nibble_unit, iq4_nl_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 4, 1, 1, 0}))
 
 #undef GROUP
 #endif

@@ -30,12 +30,6 @@ static void iq4_xs_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst
     ls_pack_rows(iq4_xs_x16_pack_block, 256, 136, 136 * GROUP, src, rows, cols, dst);
 }
 
-/// Unit `c`'s levels: the indexes widened as Q4_1_x16's nibbles, then looked up.
-static inline __attribute__((always_inline)) void iq4_xs_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
-    ls_iq4_lookup(e);
-}
-
 /// d·(ls - 32) of the eight sub-blocks: ls's low nibble from the runs of file bytes 4-7, its top
 /// two bits from those of bytes 2-3.
 static inline __attribute__((always_inline)) void iq4_xs_x16_head(const uint8_t *super, int h, vfloat *d, vfloat *m) {
@@ -54,7 +48,7 @@ static inline __attribute__((always_inline)) void iq4_xs_x16_head(const uint8_t 
     }
 }
 
-LS_PACKED_KERNELS(iq4_xs_x16, iq4_xs_x16_unit, iq4_xs_x16_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 0}))
+LS_PACKED_KERNELS(iq4_xs_x16, ls_iq4_nibble_unit, iq4_xs_x16_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 0}))
 
 #undef GROUP
 #undef HEAD_BYTES

@@ -29,16 +29,12 @@ static void q4_1_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
     ls_pack_rows(q4_1_x16_pack_block, 32, 20, BLOCK_BYTES, src, rows, cols, dst);
 }
 
-static inline __attribute__((always_inline)) void q4_1_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
-}
-
 static inline __attribute__((always_inline)) void q4_1_x16_head(const uint8_t *block, int h, vfloat *d, vfloat *m) {
     d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
     m[0] = vfloat_halves(block + 2 * GROUP + 2 * LS_VECTOR_LANES * h);
 }
 
-LS_PACKED_KERNELS(q4_1_x16, q4_1_x16_unit, q4_1_x16_head, NULL, ((ls_packed_shape){4 * GROUP, 64 * 4, 1, 1, 1}))
+LS_PACKED_KERNELS(q4_1_x16, ls_nibble_unit, q4_1_x16_head, NULL, ((ls_packed_shape){4 * GROUP, 64 * 4, 1, 1, 1}))
 
 #undef GROUP
 #undef BLOCK_BYTES

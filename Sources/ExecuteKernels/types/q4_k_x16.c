@@ -28,11 +28,7 @@ static void q4_k_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
     ls_pack_rows(q4_k_x16_pack_block, 256, 144, 144 * LS_PACKED_ROWS, src, rows, cols, dst);
 }
 
-static inline __attribute__((always_inline)) void q4_k_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
-}
-
-LS_PACKED_KERNELS(q4_k_x16, q4_k_x16_unit, ls_k_packed_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 1}))
+LS_PACKED_KERNELS(q4_k_x16, ls_nibble_unit, ls_k_packed_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 1}))
 
 #undef HEAD_BYTES
 #endif

@@ -34,7 +34,7 @@ static void q5_0_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
 
 /// Unit `c`'s values 0..31: the low nibbles as Q4_1_x16's, each fifth bit shifted to bit 4.
 static inline __attribute__((always_inline)) void q5_0_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
+    ls_nibble_unit(words, c, e);
     ls_unpack_fifth_bits(vint_loadu(words + 256), c, e);
 }
 

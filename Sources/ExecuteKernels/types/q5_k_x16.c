@@ -34,7 +34,7 @@ static void q5_k_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
 }
 
 static inline __attribute__((always_inline)) void q5_k_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
+    ls_nibble_unit(words, c, e);
     ls_unpack_fifth_bits(vint_loadu(words + 256), c, e);
 }
 

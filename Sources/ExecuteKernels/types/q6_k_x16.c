@@ -56,7 +56,7 @@ static void q6_k_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
 
 /// Unit `c`'s values 0..63: the low nibbles as Q4_1_x16's, the top bits shifted to bits 4-5.
 static inline __attribute__((always_inline)) void q6_k_x16_unit(const uint8_t *words, int c, vint e[4]) {
-    ls_unpack_nibbles(vint_loadu(words + 64 * c), e);
+    ls_nibble_unit(words, c, e);
     const vint top = vint_set1(0x00300030);
     vint high = vint_loadu(words + 256 + 64 * (c >> 1));
     int u = c & 1;
