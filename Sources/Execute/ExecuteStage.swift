@@ -33,7 +33,7 @@ public actor ExecuteStage {
     }
 
     /// What steps cost against their rows on this machine, and a draft model's token
-    /// (``StepExecutor/measureStepCosts(upTo:)``), measured on the stage's thread: before it
+    /// (``StepExecutor/measureStepCosts(upTo:rounds:)``), measured on the stage's thread: before it
     /// serves, for the scheduler to weigh drafts against.
     public func measureStepCosts(upTo maxRows: Int) throws -> StepCostProfile {
         try steps.measureStepCosts(upTo: maxRows)

@@ -72,10 +72,14 @@ public final class StepExecutor {
 
     /// Measures what a step of the model costs against its rows on this machine, and what a
     /// token of the draft model costs, for speculative decoding to weigh its drafts against:
-    /// steps of one sequence verifying `rows - 1` tokens after 128 positions of context, each
-    /// timed twice and the faster kept. It writes keys and values into the first slots of the
-    /// pool, so it runs before any sequence holds them.
-    public func measureStepCosts(upTo maxRows: Int = 64) throws -> StepCostProfile {
+    /// steps of one sequence verifying `rows - 1` tokens after 128 positions of context. Each
+    /// round times every row count and the draft model's token once, as ratios to that round's
+    /// one-row step, and each ratio is the median of the rounds': a shared machine's slow spells
+    /// last seconds, so a ratio of two steps timed moments apart holds where each step's time
+    /// does not (timed one count after another, twice each, the 1.5B's 4-row step read 2.07 and
+    /// 2.73 one-row steps in two runs of one day). It writes keys and values into the first
+    /// slots of the pool, so it runs before any sequence holds them.
+    public func measureStepCosts(upTo maxRows: Int = 64, rounds: Int = 3) throws -> StepCostProfile {
         let context = min(128, runner.cache.capacity / 2)
         let widest = min(maxRows, runner.cache.capacity - context)
         let counts = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64].filter { $0 <= widest }
@@ -84,27 +88,28 @@ public final class StepExecutor {
         let tokens = (0..<(context + widest)).map { Int32(($0 * 7919 + 13) % vocabulary) }
         let slots = (0..<Int32(context + widest)).map { $0 }
         let clock = ContinuousClock()
-        func seconds(_ runner: ModelRunner, rows: Int, repetitions: Int = 2) throws -> Double {
+        func seconds(_ runner: ModelRunner, rows: Int) throws -> Double {
             let sequence = ForwardBatch.Sequence(
                 tokens: Array(tokens[context..<(context + rows)]), position: context, slots: slots,
                 output: rows == 1 ? .logits : .everyToken)
-            var best = Double.infinity
-            for _ in 0..<repetitions {
-                let start = clock.now
-                try runner.forward(ForwardBatch([sequence])) { _ in }
-                best = min(best, (clock.now - start).seconds)
-            }
-            return best
+            let start = clock.now
+            try runner.forward(ForwardBatch([sequence])) { _ in }
+            return (clock.now - start).seconds
         }
         for model in [runner] + (drafter.map { [$0.runner] } ?? []) {
             let prompt = ForwardBatch.Sequence(
                 tokens: Array(tokens[0..<context]), position: 0, slots: slots, output: .none)
             try model.forward(ForwardBatch([prompt])) { _ in }
         }
-        let one = try seconds(runner, rows: 1, repetitions: 3)
-        let costs = try counts.map { try ($0 == 1 ? one : seconds(runner, rows: $0)) / one }
-        let draftToken = try drafter.map { try seconds($0.runner, rows: 1, repetitions: 3) / one } ?? 0
-        return StepCostProfile(rows: counts, costs: costs, draftTokenCost: draftToken)
+        var ratios = [[Double]](repeating: [], count: counts.count)
+        var draftRatios: [Double] = []
+        for _ in 0..<max(1, rounds) {
+            let one = try seconds(runner, rows: 1)
+            for (index, count) in counts.enumerated() { ratios[index].append(count == 1 ? 1 : try seconds(runner, rows: count) / one) }
+            if let drafter { draftRatios.append(try seconds(drafter.runner, rows: 1) / one) }
+        }
+        func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+        return StepCostProfile(rows: counts, costs: ratios.map(median), draftTokenCost: median(draftRatios))
     }
 
     /// The draft model's proposals for the rows that draft with it, by row index.

@@ -45,7 +45,7 @@ struct SpeculationOptions: ParsableArguments {
     }
 
     /// Speculative decoding as the flags ask for it, weighing drafts against `costs` (measured by
-    /// the engine, ``StepExecutor/measureStepCosts(upTo:)``), or nil when off.
+    /// the engine, ``StepExecutor/measureStepCosts(upTo:rounds:)``), or nil when off.
     func configuration(costs: () async throws -> StepCostProfile) async rethrows -> SpeculativeDecoding? {
         let drafter: SpeculativeDecoding.Drafter
         switch mode {
