@@ -147,6 +147,9 @@ struct SpeculativeBenchmark: ParsableCommand {
             }
         }
         for kind in ["rewrite", "question"] {
+            let indices = framed.indices.filter { framed[$0].kind == kind }
+            let bound = PromptLookupBound(lookup: PromptLookup(), costs: lookupCosts, maxDraft: draftMaxTokens).speedup(
+                prompts: indices.map { prompts[$0] }, outputs: indices.map { plainOutputs[$0] ?? [] })
             let plain = totals["\(kind) off"] ?? Totals()
             let plainRate = plain.seconds > 0 ? Double(plain.tokens) / plain.seconds : 0
             for (mode, _) in modes {
@@ -162,7 +165,7 @@ struct SpeculativeBenchmark: ParsableCommand {
                     "acceptance": round3(t.drafted > 0 ? Double(t.accepted) / Double(t.drafted) : 0),
                     "step_cost_by_rows": zip(costs.rows, costs.costs).map { "\($0): \(round3($1))" }.joined(separator: ", "),
                     "draft_token_cost": round3(costs.draftTokenCost),
-                ])
+                ].merging(mode == .ngram ? ["lookup_bound_speedup": round3(bound)] : [:]) { $1 })
             }
         }
     }
