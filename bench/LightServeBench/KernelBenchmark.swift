@@ -53,7 +53,7 @@ struct KernelBenchmark: ParsableCommand {
             throw ExecuteError.computeThreads("errno \(error)")
         }
         defer { ls_runtime_destroy(runtime) }
-        let bandwidth = EngineBenchmark.readBandwidthGBs()
+        let bandwidth = EngineBenchmark.readBandwidthGBs().best
         if let tileFloats { ls_set_sgemm_tile_floats(Int32(tileFloats)) }
         let savedThreshold = ls_quantized_max_rows()
         defer { ls_set_quantized_max_rows(savedThreshold) }

@@ -22,7 +22,7 @@ struct TypeKernelFigures {
     }
 
     func run(types: [GGUFTensorType], rows: [Int]) throws {
-        let bandwidth = EngineBenchmark.readBandwidthGBs()
+        let bandwidth = EngineBenchmark.readBandwidthGBs().best
         // OpenBLAS on the core type LightServe chooses, as the server runs it: a bare runtime
         // would load it with OpenBLAS's own choice (Cooperlake here even with AVX-512 disabled).
         _ = try OpenBLASLibrary.load()
