@@ -98,8 +98,9 @@ struct EngineBenchmark: ParsableCommand {
     /// Read bandwidth with all cores summing their parts of a `mebibytes` buffer, over `passes`
     /// passes: the best pass (the ceiling's figure, over 256 MiB) and the median one (the sustained
     /// figure, over 1 GiB: more than any cache holds, streamed as decode streams a model's
-    /// weights; on the shared Zen 4 the best of three over 256 MiB read 30-61 GB/s in one hour
-    /// while passes over 1 GiB read 27-30).
+    /// weights; on the shared Zen 4 the best of three over 256 MiB read 30-61 GB/s within an hour,
+    /// the median pass over 1 GiB 30-35 in three runs, each 0.96-0.97 of it read by the 1.5B's
+    /// decode just before).
     static func readBandwidthGBs(mebibytes: Int = 256, passes: Int = 3) -> (best: Double, median: Double) {
         let count = mebibytes << 18
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
