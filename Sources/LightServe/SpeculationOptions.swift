@@ -71,6 +71,12 @@ struct SpeculationOptions: ParsableArguments {
         }
         let costs = speculation.lengths.costs
         let curve = zip(costs.rows, costs.costs).map { "\($0): \(String(format: "%.2f", $1))" }.joined(separator: ", ")
-        return "speculative decoding by \(who), up to \(speculation.lengths.maxTokens) tokens; step cost by rows \(curve); draft token \(String(format: "%.2f", costs.draftTokenCost))"
+        let start: String
+        if let least = speculation.lengths.leastDraftingAcceptance(decodingRows: 1) {
+            start = "a sequence drafts once its drafts are accepted at \(Int((least * 100).rounded(.up)))% or more (it starts from an assumed \(Int((speculation.drafter.acceptancePrior * 100).rounded()))%)"
+        } else {
+            start = "no sequence drafts: on these costs even drafts that are always accepted do not pay"
+        }
+        return "speculative decoding by \(who), up to \(speculation.lengths.maxTokens) tokens; step cost by rows \(curve); draft token \(String(format: "%.2f", costs.draftTokenCost)); \(start)"
     }
 }

@@ -4,9 +4,8 @@
 /// prior. A sequence whose drafts stopped paying is thus tried again now and then, and one whose
 /// text starts repeating itself is noticed.
 public struct AcceptanceEstimate: Sendable, Equatable {
-    /// The rate assumed before any evidence.
-    public static let prior = 0.5
-    /// The weight of the prior, in tokens.
+    /// The weight of the prior (the drafter's ``SpeculativeDecoding/Drafter/acceptancePrior``),
+    /// in tokens.
     public static let priorWeight = 1.0
     /// What the evidence of one step weighs a step later.
     public static let decay = 0.7
@@ -19,9 +18,10 @@ public struct AcceptanceEstimate: Sendable, Equatable {
 
     public init() {}
 
-    /// The estimated probability that the next drafted token is accepted.
-    public var rate: Double {
-        (accepted + Self.prior * Self.priorWeight) / (accepted + rejected + Self.priorWeight)
+    /// The estimated probability that the next drafted token is accepted, from the evidence and
+    /// the rate `prior` assumed before any.
+    public func rate(prior: Double) -> Double {
+        (accepted + prior * Self.priorWeight) / (accepted + rejected + Self.priorWeight)
     }
 
     /// A verified draft of `drafted` tokens of which the first `accepted` were accepted (a

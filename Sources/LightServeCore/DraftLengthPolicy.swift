@@ -44,6 +44,19 @@ public struct DraftLengthPolicy: Sendable, Equatable {
         return expected / cost
     }
 
+    /// The least acceptance rate at which a sequence among `decodingRows` decoding ones drafts at
+    /// all (to within 0.001), or nil when no rate does: what a sequence's record has to reach
+    /// before these costs let it draft, for the log to say why a drafter stays idle.
+    public func leastDraftingAcceptance(decodingRows: Int) -> Double? {
+        guard length(acceptance: 1, decodingRows: decodingRows) > 0 else { return nil }
+        var (refused, drafts) = (0.0, 1.0)
+        while drafts - refused > 0.001 {
+            let middle = (refused + drafts) / 2
+            if length(acceptance: middle, decodingRows: decodingRows) > 0 { drafts = middle } else { refused = middle }
+        }
+        return drafts
+    }
+
     /// The draft length for a sequence whose drafts are accepted at rate `acceptance`, among
     /// `decodingRows` decoding sequences: 0 when drafting is not expected to pay (``maxTokens``
     /// when the policy is fixed).

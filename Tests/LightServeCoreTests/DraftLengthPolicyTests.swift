@@ -45,6 +45,22 @@ import Testing
         #expect(paid < free)
     }
 
+    @Test func leastDraftingAcceptanceIsWhereAOneTokenDraftFirstPays() throws {
+        // One token yields 1 + α for a two-row step (1.3) plus a drafted token (0.38): with the
+        // 5% margin it pays from α = 1.05 · 1.68 - 1 = 0.764.
+        var costs = StepCostProfile(rows: [1, 2, 4, 8], costs: [1, 1.3, 2.3, 3.8])
+        costs.draftTokenCost = 0.38
+        let policy = DraftLengthPolicy(maxTokens: 8, costs: costs)
+        let least = try #require(policy.leastDraftingAcceptance(decodingRows: 1))
+        #expect(abs(least - 0.764) < 0.002)
+        #expect(policy.length(acceptance: least - 0.002, decodingRows: 1) == 0)
+        #expect(policy.length(acceptance: least, decodingRows: 1) > 0)
+        // Where even an always-accepted draft costs more than it yields, no rate drafts.
+        var dear = costs
+        dear.draftTokenCost = 1.5
+        #expect(DraftLengthPolicy(maxTokens: 8, costs: dear).leastDraftingAcceptance(decodingRows: 1) == nil)
+    }
+
     @Test func expectedGainCountsTheAcceptedPrefixAndTheTokenAfterIt() {
         let flat = DraftLengthPolicy(maxTokens: 4, costs: StepCostProfile(rows: [1, 8], costs: [1, 1]))
         // 1 + α + α² over a step that costs what a plain one does.
@@ -53,15 +69,16 @@ import Testing
     }
 
     @Test func acceptanceRateLearnsFromDraftsAndFadesBackToThePrior() {
+        let prior = 0.5
         var estimate = AcceptanceEstimate()
-        #expect(estimate.rate == AcceptanceEstimate.prior)
+        #expect(estimate.rate(prior: prior) == prior)
         for _ in 0..<5 { estimate.record(drafted: 4, accepted: 4) }
-        #expect(estimate.rate > 0.9)
+        #expect(estimate.rate(prior: prior) > 0.9)
         #expect(estimate.draftedTotal == 20 && estimate.acceptedTotal == 20)
         var failing = AcceptanceEstimate()
         for _ in 0..<5 { failing.record(drafted: 4, accepted: 0) }
-        #expect(failing.rate < 0.2)
+        #expect(failing.rate(prior: prior) < 0.2)
         for _ in 0..<40 { failing.fade() }
-        #expect(abs(failing.rate - AcceptanceEstimate.prior) < 0.01)
+        #expect(abs(failing.rate(prior: prior) - prior) < 0.01)
     }
 }
