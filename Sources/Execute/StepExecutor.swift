@@ -105,7 +105,9 @@ public final class StepExecutor {
         var draftRatios: [Double] = []
         for _ in 0..<max(1, rounds) {
             let one = try seconds(runner, rows: 1)
-            for (index, count) in counts.enumerated() { ratios[index].append(count == 1 ? 1 : try seconds(runner, rows: count) / one) }
+            for (index, count) in counts.enumerated() {
+                ratios[index].append(count == 1 ? 1 : try seconds(runner, rows: count) / one)
+            }
             if let drafter { draftRatios.append(try seconds(drafter.runner, rows: 1) / one) }
         }
         func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }

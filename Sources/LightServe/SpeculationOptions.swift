@@ -73,10 +73,12 @@ struct SpeculationOptions: ParsableArguments {
         let curve = zip(costs.rows, costs.costs).map { "\($0): \(String(format: "%.2f", $1))" }.joined(separator: ", ")
         let start: String
         if let least = speculation.lengths.leastDraftingAcceptance(decodingRows: 1) {
-            start = "a sequence drafts once its drafts are accepted at \(Int((least * 100).rounded(.up)))% or more (it starts from an assumed \(Int((speculation.drafter.acceptancePrior * 100).rounded()))%)"
+            let needed = Int((least * 100).rounded(.up)), prior = Int((speculation.drafter.acceptancePrior * 100).rounded())
+            start = "a sequence drafts once its drafts are accepted at \(needed)% or more (it starts from an assumed \(prior)%)"
         } else {
             start = "no sequence drafts: on these costs even drafts that are always accepted do not pay"
         }
-        return "speculative decoding by \(who), up to \(speculation.lengths.maxTokens) tokens; step cost by rows \(curve); draft token \(String(format: "%.2f", costs.draftTokenCost)); \(start)"
+        let draftToken = String(format: "%.2f", costs.draftTokenCost)
+        return "speculative decoding by \(who), up to \(speculation.lengths.maxTokens) tokens; step cost by rows \(curve); draft token \(draftToken); \(start)"
     }
 }

@@ -15,7 +15,8 @@ public struct SequenceSpeculation: Sendable, Equatable {
     public mutating func plan(
         _ speculation: SpeculativeDecoding, history: [Int32], limit: Int, decodingRows: Int
     ) -> (tokens: [Int32], draft: Draft)? {
-        let length = min(speculation.lengths.length(acceptance: acceptance.rate(prior: speculation.drafter.acceptancePrior), decodingRows: decodingRows), limit)
+        let rate = acceptance.rate(prior: speculation.drafter.acceptancePrior)
+        let length = min(speculation.lengths.length(acceptance: rate, decodingRows: decodingRows), limit)
         guard length > 0 else {
             acceptance.fade()
             return nil
