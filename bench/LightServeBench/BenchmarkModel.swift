@@ -48,3 +48,7 @@ func printJSON(_ object: [String: Any]) throws {
 }
 
 func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+/// The middle value of `values` (the upper of the two middle ones for an even count): the
+/// statistic every benchmark here reports for repeated timings.
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

@@ -46,7 +46,6 @@ struct EngineBenchmark: ParsableCommand {
             prefills.append(long.prefillTokensPerSecond)
             decodesAfterPrompt.append(long.decodeTokensPerSecond)
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let prefill = median(prefills), decode = median(decodes), decodeAfterPrompt = median(decodesAfterPrompt)
 
         let c = llama.configuration
@@ -123,9 +122,8 @@ struct EngineBenchmark: ParsableCommand {
             }
             seconds.append((clock.now - start).seconds)
         }
-        seconds.sort()
         let bytes = Double(count * 4)
-        return (bytes / seconds[0] / 1e9, bytes / seconds[seconds.count / 2] / 1e9)
+        return (bytes / seconds.min()! / 1e9, bytes / median(seconds) / 1e9)
     }
 }
 
