@@ -48,7 +48,7 @@ public final class LanguageModel: @unchecked Sendable {
         // embeddings gets a packed copy, the lookups keeping the file's rows.
         output = loader.has("output.weight")
             ? try loader.productMatrix("output.weight", columns: d, rows: c.vocabularySize)
-            : try embedding.packedForProducts(of: file)
+            : try embedding.packedForProducts(of: file, into: loader.arena)
         rewardHead = loader.has("cls.output.weight") ? try loader.matrix("cls.output.weight", columns: d, rows: 1) : nil
         let unused = loader.unused
         guard unused.isEmpty else { throw .unusedTensors(architecture: c.architecture, names: unused) }

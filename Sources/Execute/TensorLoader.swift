@@ -5,6 +5,8 @@ import GGUF
 /// know) is refused instead of computed wrongly.
 struct TensorLoader {
     let file: GGUFFile
+    /// Where the model's packed matrices are copied: huge pages, shared by all of them.
+    let arena = HugePageArena()
     private(set) var used: Set<String> = []
 
     /// - Parameter alreadyRead: tensors the family read into the configuration (Llama 3's
@@ -24,7 +26,7 @@ struct TensorLoader {
     /// A matrix only ever multiplied (a layer's projections), so held in the kernels' packed
     /// layout for its type when they have one.
     mutating func productMatrix(_ name: String, columns: Int, rows: Int) throws(ExecuteError) -> WeightMatrix {
-        try matrix(name, columns: columns, rows: rows).packedForProducts(of: file)
+        try matrix(name, columns: columns, rows: rows).packedForProducts(of: file, into: arena)
     }
 
     mutating func vector(_ name: String, length: Int) throws(ExecuteError) -> [Float] {

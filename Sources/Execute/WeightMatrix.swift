@@ -46,10 +46,10 @@ struct WeightMatrix {
         self.packed = packed
     }
 
-    /// The matrix in the kernels' packed layout for its type when they have one (its file pages
-    /// then given back), else itself. For matrices that are only ever multiplied: a packed one's
-    /// rows are not contiguous, so it cannot be decoded row by row.
-    func packedForProducts(of file: GGUFFile) throws(ExecuteError) -> WeightMatrix {
+    /// The matrix in the kernels' packed layout for its type when they have one, copied into
+    /// `arena` (its file pages then given back), else itself. For matrices that are only ever
+    /// multiplied: a packed one's rows are not contiguous, so it cannot be decoded row by row.
+    func packedForProducts(of file: GGUFFile, into arena: HugePageArena) throws(ExecuteError) -> WeightMatrix {
         let info: GGUFTensorInfo
         do {
             info = try file.requireTensor(name)
@@ -59,7 +59,7 @@ struct WeightMatrix {
         guard packed == nil,
             let packed = PackedWeights(
                 source: file.bytes(of: info), fileType: Int32(type.rawValue), rows: rows, columns: columns,
-                done: { file.releasePages(of: info, bytes: $0) })
+                arena: arena, done: { file.releasePages(of: info, bytes: $0) })
         else { return self }
         return WeightMatrix(self, packed: packed)
     }

@@ -59,15 +59,15 @@ struct KernelBenchmark: ParsableCommand {
         defer { ls_set_quantized_max_rows(savedThreshold) }
 
         // The layer's matrices and the head as the model holds them (packed where the kernels have
-        // a layout for their type), and as the file has them.
+        // a layout for their type, in huge pages), and as the file has them.
+        let arena = HugePageArena()
+        defer { withExtendedLifetime(arena) {} }
         let packed = tensors.map { tensor -> (type: Int32, bytes: UnsafeMutableRawPointer)? in
             let type = ls_packed_type(Int32(tensor.type.rawValue), Int32(tensor.rowCount), Int32(tensor.rowLength))
-            guard type >= 0 else { return nil }
-            let bytes = UnsafeMutableRawPointer.allocate(byteCount: tensor.byteCount, alignment: 64)
+            guard type >= 0, let bytes = arena.allocate(byteCount: tensor.byteCount) else { return nil }
             ls_pack(type, file.bytes(of: tensor).baseAddress, Int32(tensor.rowCount), Int32(tensor.rowLength), bytes)
             return (type, bytes)
         }
-        defer { for copy in packed { copy?.bytes.deallocate() } }
         let layouts = packed.contains { $0 != nil } ? ["packed", "file"] : ["file"]
 
         for m in rows {
