@@ -139,6 +139,20 @@ static inline int ls_packed_chains(int R, int halves) {
 #endif
 }
 
+/// Bytes ahead of the words being multiplied that a pass over more than one activation row asks
+/// for (`prefetcht0`, a line at a time as the pass advances). Past one row the product is no
+/// longer bound by reading alone, and the hardware's prefetch alone let the weights arrive late: Qwen2.5-Coder-1.5B's verify steps (`bench/run verify`, Zen 4, two
+/// threads, weights in huge pages, two alternated runs, ms) 2 rows 34.6/36.3 -> 30.5/31.9,
+/// 4 rows 60.7/66.7 -> 44.4/49.4, 8 rows 97.4/107.3 -> 79.9/89.0; 1 and 4 KiB ahead read about
+/// the same, and the one-row step showed no gain within its noise. In 4 KiB pages the same
+/// prefetch gained nothing (a TLB walk per page). The AVX2 build, bound by its arithmetic, lost
+/// by it (2 rows 80/85 -> 95/105 ms, 8 rows 205/213 -> 233/259), so it asks for nothing.
+#ifdef LS_VNNI
+#define LS_PACKED_PREFETCH_BYTES 2048
+#else
+#define LS_PACKED_PREFETCH_BYTES 0
+#endif
+
 /// Lanes [LANES·h, LANES·h + LANES) of a group against activation rows `rows[0..R)`: result[r]
 /// gets their dot products with row r.
 static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_unit_fn unit, ls_packed_head_fn head,
@@ -146,6 +160,7 @@ static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_
                                                                       int supers, int h, const qrow *rows, int R,
                                                                       vfloat *result) {
     const int chains = ls_packed_chains(R, shape.halves);
+    const uint8_t *ahead = group + LS_PACKED_PREFETCH_BYTES;
     vfloat acc[LS_PACKED_GROUP];
     for (int r = 0; r < R; r++) acc[r] = vfloat_zero();
     for (int s = 0; s < supers; s++) {
@@ -155,6 +170,9 @@ static inline __attribute__((always_inline)) void ls_packed_group_dot(ls_packed_
         for (int j = 0; j < shape.blocks; j++) {
             int b = s * shape.blocks + j, p = b >> 1, half = b & 1;
             const uint8_t *words = super + shape.head_bytes + j * shape.words_bytes + 4 * LS_VECTOR_LANES * h;
+            if (LS_PACKED_PREFETCH_BYTES && R > 1)
+                for (const uint8_t *end = words + shape.words_bytes + LS_PACKED_PREFETCH_BYTES; ahead < end; ahead += 64)
+                    _mm_prefetch((const char *)ahead, _MM_HINT_T0);
             vint sums[LS_PACKED_GROUP][4];
             for (int r = 0; r < R; r++)
                 for (int k = 0; k < chains; k++) sums[r][k] = vint_zero();
