@@ -25,9 +25,13 @@ import TestSupport
     }
 
     #if os(Linux)
+    /// Whether this kernel has transparent huge pages at all (without them `MADV_HUGEPAGE` is
+    /// refused and the arena's memory is ordinary pages).
+    static let kernelHasHugePages = FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/enabled")
+
     /// The kernel's `VmFlags` carry `hg` for a mapping advised `MADV_HUGEPAGE`: whether huge pages
     /// are then granted depends on the machine's free memory, so the benchmark reports those.
-    @Test func packedWeightsLieInMappingsAdvisedForHugePages() throws {
+    @Test(.enabled(if: kernelHasHugePages)) func packedWeightsLieInMappingsAdvisedForHugePages() throws {
         let model = try LanguageModel(path: try TestModel.path())
         let matrices = [model.output, model.layers[0].gate, model.layers[0].down]
         for matrix in matrices {
