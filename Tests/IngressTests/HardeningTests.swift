@@ -103,6 +103,8 @@ extension EndpointTests {
                 let running = Task {
                     try await server.post("/generate", #"{"inputs": "Tell me a story.", "parameters": {"max_new_tokens": 1500, "ignore_eos": true}}"#)
                 }
+                // B is sent only once A runs: sent together, B could take the place first.
+                #expect(try await server.waitForKV { $0["running_sequences"] == .int(1) })
                 let waiting = Task {
                     try await server.stream("/generate_stream", #"{"inputs": "Hi", "parameters": {"max_new_tokens": 5}}"#)
                 }
