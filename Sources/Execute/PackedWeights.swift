@@ -18,9 +18,8 @@ final class PackedWeights: @unchecked Sendable {
 
     /// Packs `rows` × `columns` weights of file type `fileType` at `source` into memory from
     /// `arena`, or nil when the kernels have no packed layout for them (or the arena no memory).
-    /// `done` is told each slice of `source`'s bytes
-    /// once it has been packed (from the previous slice's start, so that the page the two share
-    /// is whole by then).
+    /// `done` is told each slice of `source`'s bytes once it has been packed (from the previous
+    /// slice's start, so that the page the two share is whole by then).
     init?(
         source: UnsafeRawBufferPointer, fileType: Int32, rows: Int, columns: Int, arena: HugePageArena,
         done: (Range<Int>) -> Void

@@ -141,10 +141,11 @@ static inline int ls_packed_chains(int R, int halves) {
 
 /// Bytes ahead of the words being multiplied that a pass over more than one activation row asks
 /// for (`prefetcht0`, a line at a time as the pass advances). Past one row the product is no
-/// longer bound by reading alone, and the hardware's prefetch alone let the weights arrive late: Qwen2.5-Coder-1.5B's verify steps (`bench/run verify`, Zen 4, two
-/// threads, weights in huge pages, two alternated runs, ms) 2 rows 34.6/36.3 -> 30.5/31.9,
-/// 4 rows 60.7/66.7 -> 44.4/49.4, 8 rows 97.4/107.3 -> 79.9/89.0; 1 and 4 KiB ahead read about
-/// the same, and the one-row step showed no gain within its noise. In 4 KiB pages the same
+/// longer bound by reading alone, and the hardware's prefetch alone let the weights arrive late:
+/// Qwen2.5-Coder-1.5B's verify steps (`bench/run verify`, Zen 4, two threads, weights in huge
+/// pages, two alternated runs, ms) 2 rows 34.6/36.3 -> 30.5/31.9, 4 rows 60.7/66.7 -> 44.4/49.4,
+/// 8 rows 97.4/107.3 -> 79.9/89.0; 1 and 4 KiB ahead read about the same, and the one-row step
+/// showed no gain within its noise. In 4 KiB pages the same
 /// prefetch gained nothing (a TLB walk per page). The AVX2 build, bound by its arithmetic, lost
 /// by it (2 rows 80/85 -> 95/105 ms, 8 rows 205/213 -> 233/259), so it asks for nothing.
 #ifdef LS_VNNI

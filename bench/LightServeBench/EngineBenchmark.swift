@@ -112,8 +112,8 @@ struct EngineBenchmark: ParsableCommand {
     /// figure, over 1 GiB: more than any cache holds, streamed as decode streams a model's
     /// weights; on the shared Zen 4 the best of three over 256 MiB read 30-61 GB/s within an hour,
     /// the median pass over 1 GiB 30-35 in three runs). The buffer is in huge pages, as the
-    /// weights are: in 4 KiB pages the 1.5B's decode read 0.96-0.97 of it, in huge pages 0.91-0.98 in four rounds of
-    /// five (the fifth's read ran at 54.5 GB/s).
+    /// weights are: in 4 KiB pages the 1.5B's decode read 0.96-0.97 of it; in huge pages 0.91-1.23
+    /// of it in 11 rounds of three runs, and 0.60 and 0.65 in two whose read ran at 68.6 and 54.5.
     static func readBandwidthGBs(mebibytes: Int = 256, passes: Int = 3) -> (best: Double, median: Double) {
         let count = mebibytes << 18
         // In huge pages, as the model's packed weights are held.
