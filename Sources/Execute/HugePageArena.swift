@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Synchronization
 
 /// Memory for a model's packed weights, handed out from anonymous mappings aligned to 2 MiB and
@@ -34,11 +35,29 @@ public final class HugePageArena: Sendable {
         /// Where the next allocation may start in the newest mapping, and where that mapping ends.
         var next = 0
         var end = 0
+        var allocated = 0
     }
 
     private let state = Mutex(State())
 
     public init() {}
+
+    /// Bytes handed out so far.
+    public var allocatedBytes: Int { state.withLock { $0.allocated } }
+
+    /// Bytes of this process the kernel holds in transparent huge pages (`AnonHugePages` in
+    /// `/proc/self/smaps_rollup`), nil where it does not say: right after a model loads, how much
+    /// of its packed weights got the huge pages their arena asked for.
+    public static func processHugePageBytes() -> Int? {
+        // Read to the end: Foundation's whole-file readers stop after procfs's first page.
+        guard let file = FileHandle(forReadingAtPath: "/proc/self/smaps_rollup"),
+            let data = try? file.readToEnd(),
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
+                .first(where: { $0.hasPrefix("AnonHugePages:") }),
+            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kibibytes * 1024
+    }
 
     /// `byteCount` bytes aligned to 64, zeroed (fresh anonymous pages), valid until the arena is
     /// released. Nil only when the system refuses the mapping.
@@ -53,6 +72,7 @@ public final class HugePageArena: Sendable {
             }
             let address = state.next
             state.next += size
+            state.allocated += size
             return UnsafeMutableRawPointer(bitPattern: address)
         }
     }

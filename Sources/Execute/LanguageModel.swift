@@ -19,6 +19,9 @@ public final class LanguageModel: @unchecked Sendable {
     /// Whether the model can score (`/get_score`).
     public var hasRewardHead: Bool { rewardHead != nil }
 
+    /// Bytes of the copies held in the kernels' packed layouts (in a ``HugePageArena``).
+    public let packedWeightBytes: Int
+
     /// Loads the model at `path`, refusing a file with keys or tensors its family does not
     /// read (``MetadataKeyRules``).
     public convenience init(path: String) throws(ExecuteError) {
@@ -50,6 +53,7 @@ public final class LanguageModel: @unchecked Sendable {
             ? try loader.productMatrix("output.weight", columns: d, rows: c.vocabularySize)
             : try embedding.packedForProducts(of: file, into: loader.arena)
         rewardHead = loader.has("cls.output.weight") ? try loader.matrix("cls.output.weight", columns: d, rows: 1) : nil
+        packedWeightBytes = loader.arena.allocatedBytes
         let unused = loader.unused
         guard unused.isEmpty else { throw .unusedTensors(architecture: c.architecture, names: unused) }
     }

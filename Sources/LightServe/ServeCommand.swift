@@ -158,6 +158,15 @@ struct ServeCommand: AsyncParsableCommand {
         let compute = try ComputeReport.current()
         let blas = try OpenBLASLibrary.load()
         logger.info("processor \(compute.processor); LightServe kernels \(compute.kernels); OpenBLAS \(blas.summary)")
+        if let huge = HugePageArena.processHugePageBytes(), model.packedWeightBytes > 0 {
+            let line = "packed weights \(model.packedWeightBytes >> 20) MiB, \(huge >> 20) MiB of the process in transparent huge pages"
+            if huge == 0 {
+                logger.warning(
+                    "\(line): the kernel gave none, so one-stream decode walks the weights in 4 KiB pages (~15% slower on the 1.5B); set /sys/kernel/mm/transparent_hugepage/enabled to madvise or always")
+            } else {
+                logger.info("\(line)")
+            }
+        }
         if blas.isGenericOnCapableProcessor {
             logger.warning(
                 "OpenBLAS runs its generic \(compute.openBLASCore) kernels on a processor with AVX2: prefill will be several times slower; unset OPENBLAS_CORETYPE or set it to Haswell")

@@ -24,6 +24,16 @@ import TestSupport
         withExtendedLifetime(arena) {}
     }
 
+    @Test func aModelCountsTheBytesOfItsPackedCopies() throws {
+        let model = try LanguageModel(path: try TestModel.path())
+        let matrices = model.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] }
+            + [model.output]
+        let packed = matrices.filter { $0.packed != nil }
+        #expect(!packed.isEmpty)
+        let expected = packed.reduce(0) { $0 + ($1.rows * $1.rowBytes + 63) / 64 * 64 }
+        #expect(model.packedWeightBytes == expected)
+    }
+
     #if os(Linux)
     /// Whether this kernel has transparent huge pages at all (without them `MADV_HUGEPAGE` is
     /// refused and the arena's memory is ordinary pages).

@@ -27,7 +27,7 @@ struct EngineBenchmark: ParsableCommand {
 
     func run() throws {
         let llama = try LanguageModel(path: model.path)
-        let hugePages = Self.anonymousHugePageMebibytes()
+        let hugePages = HugePageArena.processHugePageBytes().map { $0 >> 20 }
         let tokenizer = try Tokenizer(gguf: llama.file)
         let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
         let generator = try Generator(model: llama, capacity: prompt.count + decodeTokens, threads: model.threads)
@@ -68,17 +68,6 @@ struct EngineBenchmark: ParsableCommand {
             "decode_weight_gb_s": round3(decode * weightBytes / 1e9), "repetitions": prefills.count, "statistic": "median",
             "weights_in_huge_pages_mib": hugePages ?? -1,
         ])
-    }
-
-    /// Mebibytes of this process held in transparent huge pages (`AnonHugePages`): right after a
-    /// model is loaded, how much of its packed weights the kernel granted huge pages (their
-    /// arena asks for them; -1 where the figure is not available).
-    static func anonymousHugePageMebibytes() -> Int? {
-        guard let rollup = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8),
-            let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("AnonHugePages:") }),
-            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return nil }
-        return kibibytes / 1024
     }
 
     /// Multiply-adds per prompt token: every weight matrix of every layer once (2 FLOPs per
