@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 import Synchronization
 
 /// Memory for a model's packed weights, handed out from anonymous mappings aligned to 2 MiB and
@@ -44,20 +43,6 @@ public final class HugePageArena: Sendable {
 
     /// Bytes handed out so far.
     public var allocatedBytes: Int { state.withLock { $0.allocated } }
-
-    /// Bytes of this process the kernel holds in transparent huge pages (`AnonHugePages` in
-    /// `/proc/self/smaps_rollup`), nil where it does not say: right after a model loads, how much
-    /// of its packed weights got the huge pages their arena asked for.
-    public static func processHugePageBytes() -> Int? {
-        // Read to the end: Foundation's whole-file readers stop after procfs's first page.
-        guard let file = FileHandle(forReadingAtPath: "/proc/self/smaps_rollup"),
-            let data = try? file.readToEnd(),
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
-                .first(where: { $0.hasPrefix("AnonHugePages:") }),
-            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return nil }
-        return kibibytes * 1024
-    }
 
     /// `byteCount` bytes aligned to 64, zeroed (fresh anonymous pages), valid until the arena is
     /// released. Nil only when the system refuses the mapping.

@@ -158,7 +158,7 @@ struct ServeCommand: AsyncParsableCommand {
         let compute = try ComputeReport.current()
         let blas = try OpenBLASLibrary.load()
         logger.info("processor \(compute.processor); LightServe kernels \(compute.kernels); OpenBLAS \(blas.summary)")
-        if let huge = HugePageArena.processHugePageBytes(), model.packedWeightBytes > 0 {
+        if let huge = ProcessMemory.hugePageBytes, model.packedWeightBytes > 0 {
             let line = "packed weights \(model.packedWeightBytes >> 20) MiB, \(huge >> 20) MiB of the process in transparent huge pages"
             if huge == 0 {
                 logger.warning(

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// The process's resident memory, as the kernel reports it in `/proc/self/status`.
+/// The process's memory, as the kernel reports it in `/proc/self/status` and
+/// `/proc/self/smaps_rollup`.
 public enum ProcessMemory {
     /// Current resident set size in bytes (`VmRSS`), or nil where unavailable.
     public static var residentBytes: Int? { field("VmRSS:") }
@@ -10,8 +11,14 @@ public enum ProcessMemory {
     /// Peak resident set size in bytes (`VmHWM`), or nil where unavailable.
     public static var peakResidentBytes: Int? { field("VmHWM:") }
 
-    private static func field(_ name: String) -> Int? {
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
+    /// Bytes held in transparent huge pages (`AnonHugePages`), or nil where unavailable: right
+    /// after a model loads, how much of its packed weights got the huge pages their arena asked
+    /// for.
+    public static var hugePageBytes: Int? { field("AnonHugePages:", in: "/proc/self/smaps_rollup") }
+
+    /// A `name value kB` line's value in bytes.
+    private static func field(_ name: String, in path: String = "/proc/self/status") -> Int? {
+        guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
         while fgets(&line, Int32(line.count), file) != nil {

@@ -27,7 +27,7 @@ struct EngineBenchmark: ParsableCommand {
 
     func run() throws {
         let llama = try LanguageModel(path: model.path)
-        let hugePages = HugePageArena.processHugePageBytes().map { $0 >> 20 }
+        let hugePages = ProcessMemory.hugePageBytes.map { $0 >> 20 }
         let tokenizer = try Tokenizer(gguf: llama.file)
         let prompt = Array(tokenizer.encode(benchmarkText(words: promptTokens)).prefix(promptTokens))
         let generator = try Generator(model: llama, capacity: prompt.count + decodeTokens, threads: model.threads)
