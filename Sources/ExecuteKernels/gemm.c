@@ -9,6 +9,17 @@
 // one 32-block's integer sums are scaled once per vector of outputs, not once per product. The
 // weights need no transposing, so a weight row costs one widening however many rows meet it.
 //
+// Q4_K: each 32-block's 6-bit scale is multiplied into its widened weights (up to 15 x 63), and
+// the activations take one scale per 256 values (13 bits: 256 x 945 x 8877 < 2^31), so the
+// integer sums of a super-block's eight blocks add up before one conversion and scaling. Per
+// block, that epilogue (convert, scale, load and store the float sums) had taken ~30% of the
+// tile's issue slots in a prefill profile. Against per-block scaling (Zen 4, two threads,
+// alternated runs, `bench/run kernels`): Qwen2.5-Coder-1.5B's layer at 512 rows 137-141 ->
+// 127-139 ms (median 140.3 -> 129.3), at 96 rows unchanged (25.8-27.2 vs 24.6-26.9: the
+// scales' multiply in the widening then weighs as much as the saving); its prefill of 512 tokens
+// +4-5% in three of four alternations. The rounding moved the 1.5B's golden top-five logits by at
+// most 0.0024 (16 bits per 32: 0.0004; `bench/activation_precision.py`).
+//
 // AVX-512 VNNI: `vpdpwssd` does 32 16-bit multiply-adds per instruction, twice float32 FMA's 16
 // (measured on Zen 4: 114 G multiply-adds/s per core against 57 G FMAs/s). The first version had
 // lanes = weight rows and transposed every widened row into panels of 32 (~14% of a 32-stream
@@ -36,8 +47,8 @@ size_t ls_gemm_group_bytes(int cols) {
     return (pairs * 32 + blocks * 3) * LANES * sizeof(int32_t);
 }
 
-float ls_gemm_activation_max(int widened_max) {
-    double limit = 2147483647.0 / (32.0 * (widened_max > 0 ? widened_max : 1));
+float ls_gemm_activation_max(int widened_max, int sum_values) {
+    double limit = 2147483647.0 / ((double)sum_values * (widened_max > 0 ? widened_max : 1));
     return limit < 32767 ? (float)(int)limit : 32767.0f;
 }
 
@@ -99,11 +110,16 @@ static inline __attribute__((always_inline)) int unit_of(int t, int h) { return 
 
 /// `NW` widened weight rows (`stride` apart) against `NA` groups of activation rows, into
 /// sums[0..NW): NW·NA integer sums in registers (8 x 2 of 16 lanes in the AVX-512 build's 32
-/// registers, 4 x 2 of 8 lanes in the AVX2 build's 16), NA vector loads per NW·NA multiply-adds,
-/// each meeting its weight's broadcast; the float sums stay in L1, written once per block.
+/// registers, 4 x 2 of 8 lanes in the AVX2 one's 16), NA vector loads per NW·NA multiply-adds,
+/// each meeting its weight's broadcast; the float sums stay in L1, written once per `fold` blocks.
+///
+/// The integer sums of `fold` blocks add up before one conversion and scaling (the scale of the
+/// run's first block, both its weights' and its activations'), then the blocks' offsets follow
+/// in order. With fold 1 that is the packed kernel's arithmetic (ls_packed_group_dot) step for
+/// step, so a row's product is the same bits on either path.
 static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widened, size_t stride, int NW, int blocks,
                                                             int pairs, const group_parts *g, int NA, int offsets,
-                                                            float (*sums)[2 * LANES], ls_prefetch *ahead) {
+                                                            int fold, float (*sums)[2 * LANES], ls_prefetch *ahead) {
     const int32_t *e[LS_GEMM_WEIGHT_ROWS];
     const float *d[LS_GEMM_WEIGHT_ROWS], *dm[LS_GEMM_WEIGHT_ROWS];
     for (int n = 0; n < NW; n++) {
@@ -111,38 +127,45 @@ static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widen
         d[n] = (const float *)(widened + (size_t)n * stride + (size_t)pairs * 128);
         dm[n] = d[n] + (size_t)pairs * 8;
     }
-    for (int b = 0; b < blocks; b++) {
-        int p = b >> 1, h = b & 1;
-        for (int l = 0; l < LS_PREFETCH_LINES && ahead->next < ahead->end; l++, ahead->next += 64)
-            _mm_prefetch(ahead->next, _MM_HINT_T1);
+    for (int b0 = 0; b0 < blocks; b0 += fold) {
         vint acc[LS_GEMM_WEIGHT_ROWS][2];
         for (int n = 0; n < NW; n++)
             for (int a = 0; a < NA; a++) acc[n][a] = vint_zero();
+        for (int b = b0; b < b0 + fold && b < blocks; b++) {
+            int p = b >> 1, h = b & 1;
+            for (int l = 0; l < LS_PREFETCH_LINES && ahead->next < ahead->end; l++, ahead->next += 64)
+                _mm_prefetch(ahead->next, _MM_HINT_T1);
 #pragma clang loop unroll(full)
-        for (int t = 0; t < 16; t++) {
-            int unit = 32 * p + unit_of(t, h);
-            vint x[2];
-            for (int a = 0; a < NA; a++) x[a] = vint_load(g[a].units + (size_t)unit * LANES);
-            for (int n = 0; n < NW; n++)
-                for (int a = 0; a < NA; a++) acc[n][a] = dot_broadcast(acc[n][a], x[a], e[n] + unit);
+            for (int t = 0; t < 16; t++) {
+                int unit = 32 * p + unit_of(t, h);
+                vint x[2];
+                for (int a = 0; a < NA; a++) x[a] = vint_load(g[a].units + (size_t)unit * LANES);
+                for (int n = 0; n < NW; n++)
+                    for (int a = 0; a < NA; a++) acc[n][a] = dot_broadcast(acc[n][a], x[a], e[n] + unit);
+            }
         }
-        vfloat s[2], x0[2], x1[2];
+        // The run's activation scales, and its blocks' activation sums: per block the whole
+        // block's (one offset per block) or its halves'.
+        vfloat s[2], x[2][8][2];
         for (int a = 0; a < NA; a++) {
-            s[a] = vfloat_load(g[a].scale + b * LANES);
-            x0[a] = vfloat_load(g[a].sum + b * 2 * LANES);
-            x1[a] = vfloat_load(g[a].sum + b * 2 * LANES + LANES);
+            s[a] = vfloat_load(g[a].scale + b0 * LANES);
+            for (int k = 0; k < fold && b0 + k < blocks && offsets; k++) {
+                x[a][k][0] = vfloat_load(g[a].sum + (b0 + k) * 2 * LANES);
+                x[a][k][1] = vfloat_load(g[a].sum + (b0 + k) * 2 * LANES + LANES);
+                if (offsets == 1) x[a][k][0] = vfloat_add(x[a][k][0], x[a][k][1]);
+            }
         }
-        // One offset per block meets the block's whole sum: one FMA per output vector, not two.
-        if (offsets == 1)
-            for (int a = 0; a < NA; a++) x0[a] = vfloat_add(x0[a], x1[a]);
         for (int n = 0; n < NW; n++) {
-            vfloat dn = vfloat_set1(d[n][8 * p + 4 * h]);
-            vfloat m0 = vfloat_set1(dm[n][4 * p + 2 * h]), m1 = vfloat_set1(dm[n][4 * p + 2 * h + 1]);
+            vfloat dn = vfloat_set1(d[n][4 * b0]);
             for (int a = 0; a < NA; a++) {
-                vfloat f = b == 0 ? vfloat_zero() : vfloat_load(sums[n] + LANES * a);
+                vfloat f = b0 == 0 ? vfloat_zero() : vfloat_load(sums[n] + LANES * a);
                 f = vfloat_fmadd(vfloat_from(acc[n][a]), vfloat_mul(dn, s[a]), f);
-                if (offsets == 1) f = vfloat_fmadd(m0, x0[a], f);
-                if (offsets == 2) f = vfloat_fmadd(m0, x0[a], vfloat_fmadd(m1, x1[a], f));
+                for (int k = 0; k < fold && b0 + k < blocks && offsets; k++) {
+                    const float *m = dm[n] + 2 * (b0 + k);
+                    // One offset per block meets the block's whole sum: one FMA per output vector.
+                    if (offsets == 1) f = vfloat_fmadd(vfloat_set1(m[0]), x[a][k][0], f);
+                    if (offsets == 2) f = vfloat_fmadd(vfloat_set1(m[0]), x[a][k][0], vfloat_fmadd(vfloat_set1(m[1]), x[a][k][1], f));
+                }
                 vfloat_store(sums[n] + LANES * a, f);
             }
         }
@@ -162,19 +185,24 @@ static void store_sums(const tile_sums *sums, int nw, int a, int live, float *ou
     }
 }
 
-/// gemm_tile at LS_GEMM_WEIGHT_ROWS, specialised for `NA` and each kind of offsets.
-static inline __attribute__((always_inline)) void tile_full(const uint8_t *widened, size_t stride, int blocks, int pairs,
-                                                            const group_parts *g, int NA, int offsets,
-                                                            float (*sums)[2 * LANES], ls_prefetch *ahead) {
+/// gemm_tile specialised for `NW` and `NA` (constants at each call) and each kind of offsets and
+/// fold: Q4_K's (offsets 1, fold 8) and the per-block ones.
+static inline __attribute__((always_inline)) void tile(const uint8_t *widened, size_t stride, int NW, int blocks,
+                                                       int pairs, const group_parts *g, int NA, int offsets, int fold,
+                                                       float (*sums)[2 * LANES], ls_prefetch *ahead) {
+    if (fold == 8 && offsets == 1) {
+        gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 1, 8, sums, ahead);
+        return;
+    }
     switch (offsets) {
-    case 0: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 0, sums, ahead); break;
-    case 1: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 1, sums, ahead); break;
-    default: gemm_tile(widened, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, NA, 2, sums, ahead); break;
+    case 0: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 0, 1, sums, ahead); break;
+    case 1: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 1, 1, sums, ahead); break;
+    default: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 2, 1, sums, ahead); break;
     }
 }
 
-void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
-                  float *out, int ldo, int accumulate, ls_prefetch ahead) {
+void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, int fold, const void *groups,
+                  int m, float *out, int ldo, int accumulate, ls_prefetch ahead) {
     int blocks = cols / 32, pairs = (blocks + 1) / 2;
     size_t group_bytes = ls_gemm_group_bytes(cols);
     int count = (m + LANES - 1) / LANES;
@@ -187,15 +215,12 @@ void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int o
         for (int n = 0; n < nw;) {
             const uint8_t *wn = widened + (size_t)n * stride;
             float(*t)[2 * LANES] = sums.t + n;
-            if (nw - n >= LS_GEMM_WEIGHT_ROWS) {
-                if (na == 2) tile_full(wn, stride, blocks, pairs, g, 2, offsets, t, &ahead);
-                else tile_full(wn, stride, blocks, pairs, g, 1, offsets, t, &ahead);
-                n += LS_GEMM_WEIGHT_ROWS;
-            } else {
-                if (na == 2) gemm_tile(wn, stride, 1, blocks, pairs, g, 2, 2, t, &ahead);
-                else gemm_tile(wn, stride, 1, blocks, pairs, g, 1, 2, t, &ahead);
-                n += 1;
-            }
+            int rows = nw - n >= LS_GEMM_WEIGHT_ROWS ? LS_GEMM_WEIGHT_ROWS : 1;
+            if (rows == LS_GEMM_WEIGHT_ROWS && na == 2) tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 2, offsets, fold, t, &ahead);
+            else if (rows == LS_GEMM_WEIGHT_ROWS) tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 1, offsets, fold, t, &ahead);
+            else if (na == 2) tile(wn, stride, 1, blocks, pairs, g, 2, offsets, fold, t, &ahead);
+            else tile(wn, stride, 1, blocks, pairs, g, 1, offsets, fold, t, &ahead);
+            n += rows;
         }
         for (int a = 0; a < na; a++) {
             int first = LANES * (v + a);

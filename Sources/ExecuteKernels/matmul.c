@@ -11,9 +11,10 @@
 // per pass.
 //
 // Many input rows (prefill, wide decode batches): the product is compute-bound. Quantized weights
-// go through the integer GEMM (gemm.c); float weights (F32, F16, BF16) are dequantized a tile of
-// rows at a time into each worker's scratch and handed to single-threaded OpenBLAS sgemm, so
-// their float32 copy never exceeds one tile per worker.
+// go through the integer GEMM (gemm.c), with one activation scale per 256 values where a Q4_K
+// product's sums run across its super-blocks; float weights (F32, F16, BF16) are dequantized a
+// tile of rows at a time into each worker's scratch and handed to single-threaded OpenBLAS
+// sgemm, so their float32 copy never exceeds one tile per worker.
 #include <math.h>
 #include <string.h>
 
@@ -24,19 +25,34 @@
 
 static int pair_count(int cols) { return (cols / 32 + 1) / 2; }
 
-/// Quantizes 32 floats to integers up to ±`qmax` (at most 32767) with one scale; returns the
-/// scale, stores the sums of the first and second 16 values.
-static float quantize_block(const float *xb, float qmax, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3,
-                            float *sums) {
+/// The largest magnitude of 32 floats.
+static float block_amax(const float *xb) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
-    __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
-    __m256 amax = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+    __m256 a0 = _mm256_andnot_ps(sign, _mm256_loadu_ps(xb)), a1 = _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + 8));
+    __m256 a2 = _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + 16)), a3 = _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + 24));
+    __m256 amax = _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3));
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    float d = _mm_cvtss_f32(m4) / qmax;
+    return _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+}
+
+/// The scale of block `b` of a row of `blocks` at `x`: its largest magnitude over `qmax`, or
+/// with `scale_blocks` 8 that of its run of 8 blocks, found at the run's first block and kept in
+/// `*run` for the others.
+static float block_scale(const float *x, int b, int blocks, int scale_blocks, float qmax, float *run) {
+    if (b % scale_blocks == 0) {
+        float amax = 0;
+        for (int k = b; k < b + scale_blocks && k < blocks; k++) amax = fmaxf(amax, block_amax(x + 32 * k));
+        *run = amax / qmax;
+    }
+    return *run;
+}
+
+/// Quantizes 32 floats to the integers nearest x / d; stores the sums of the first and second 16
+/// values.
+static void quantize_block(const float *xb, float d, int16_t *g0, int16_t *g1, int16_t *g2, int16_t *g3, float *sums) {
+    __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
+    __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
     __m256 inv = _mm256_set1_ps(d > 0 ? 1.0f / d : 0.0f);
     __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, inv)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, inv));
     __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, inv)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, inv));
@@ -54,21 +70,25 @@ static float quantize_block(const float *xb, float qmax, int16_t *g0, int16_t *g
     _mm_storeu_si128((__m128i *)g3, _mm256_extracti128_si256(hi, 1));
     sums[0] = ls_hsum(_mm256_add_ps(v0, v1));
     sums[1] = ls_hsum(_mm256_add_ps(v2, v3));
-    return d;
 }
 
-static qrow quantize_row(const float *x, int cols, float qmax, uint8_t *storage) {
+/// Quantizes a row to integers up to ±`qmax` (at most 32767), one scale per `scale_blocks`
+/// 32-blocks (1, or 8 for products whose integer sums run across a super-block).
+static qrow quantize_row(const float *x, int cols, float qmax, int scale_blocks, uint8_t *storage) {
     int blocks = cols / 32, pairs = pair_count(cols);
     int16_t *q = (int16_t *)storage;
     float *scale = (float *)(storage + (size_t)pairs * 128);
     float *sum = scale + (size_t)pairs * 8;
+    float run = 0;
     for (int p = 0; p < pairs; p++) {
         int16_t *qp = q + 64 * p;
         float *sp = sum + 4 * p;
         float sB = 0;
-        float sA = quantize_block(x + 64 * p, qmax, qp, qp + 16, qp + 32, qp + 48, sp);
+        float sA = block_scale(x, 2 * p, blocks, scale_blocks, qmax, &run);
+        quantize_block(x + 64 * p, sA, qp, qp + 16, qp + 32, qp + 48, sp);
         if (2 * p + 1 < blocks) {
-            sB = quantize_block(x + 64 * p + 32, qmax, qp + 8, qp + 24, qp + 40, qp + 56, sp + 2);
+            sB = block_scale(x, 2 * p + 1, blocks, scale_blocks, qmax, &run);
+            quantize_block(x + 64 * p + 32, sB, qp + 8, qp + 24, qp + 40, qp + 56, sp + 2);
         } else {
             for (int g = 0; g < 4; g++) memset(qp + 16 * g + 8, 0, 16);
             sp[2] = sp[3] = 0;
@@ -84,6 +104,7 @@ typedef struct {
     const float *x;
     int ldx, cols;
     float qmax;
+    int scale_blocks;
     uint8_t *storage;
     size_t per_row;
     qrow *rows;
@@ -101,7 +122,8 @@ static void quantize_worker(void *ctx, int worker, int workers) {
     for (int u = begin; u < end; u++) {
         int r0 = u * unit, r1 = r0 + unit < q->m ? r0 + unit : q->m;
         for (int r = r0; r < r1; r++)
-            q->rows[r] = quantize_row(q->x + (size_t)r * q->ldx, q->cols, q->qmax, q->storage + q->per_row * r);
+            q->rows[r] = quantize_row(q->x + (size_t)r * q->ldx, q->cols, q->qmax, q->scale_blocks,
+                                      q->storage + q->per_row * r);
         if (q->groups) ls_gemm_transpose(q->rows + r0, r1 - r0, q->cols, q->groups + q->group_bytes * u);
     }
 }
@@ -234,6 +256,9 @@ static void run_fused_chunk(const matmul_job *job, const ls_matmul_op *op, int n
     }
 }
 
+/// ls_quant_kernels.sum_values, 0 read as 32.
+static int sum_values(const ls_quant_kernels *kernels) { return kernels->sum_values ? kernels->sum_values : 32; }
+
 static void run_sgemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n0, int n1, float *scratch) {
     const uint8_t *w = op->weights;
     int rows = n1 - n0;
@@ -256,8 +281,8 @@ static void run_gemm_chunk(const matmul_job *job, const ls_matmul_op *op, int n0
     else
         for (int n = n0; n < n1; n++)
             kernels->widen(op->weights + (size_t)n * op->row_bytes, op->cols, widened + (size_t)(n - n0) * stride);
-    ls_gemm_rows(widened, stride, n1 - n0, op->cols, kernels->offsets, job->groups, job->m, op->out + n0, op->ldo,
-                 op->accumulate, ahead);
+    ls_gemm_rows(widened, stride, n1 - n0, op->cols, kernels->offsets, sum_values(kernels) / 32, job->groups, job->m,
+                 op->out + n0, op->ldo, op->accumulate, ahead);
 }
 
 /// A product's rows rounded up to whole groups of a packed layout: the fused path takes the
@@ -360,19 +385,20 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     int max_cols = 0;
     for (int i = 0; i < count; i++) max_cols = ops[i].cols > max_cols ? ops[i].cols : max_cols;
 
-    // Activations as 16-bit integers for every product on the fused kernels or the GEMM,
-    // within the range the GEMM's weight types allow.
-    int quantize = 0;
+    // Activations as 16-bit integers for every product on the fused kernels or the GEMM. On the
+    // GEMM, within the range its weight types' integer sums allow, and with one scale per 8
+    // blocks when a product's sums run across a super-block (Q4_K's).
+    int quantize = 0, scale_blocks = 1;
     float qmax = 32767.0f;
     for (int i = 0; i < count; i++) {
         const ls_quant_kernels *kernels = ls_quant_kernels_for(ops[i].type);
         job.gemm[i] = !fused && kernels != NULL;
         if (job.gemm[i]) {
-            float limit = ls_gemm_activation_max(kernels->widened_max);
+            float limit = ls_gemm_activation_max(kernels->widened_max, sum_values(kernels));
             qmax = limit < qmax ? limit : qmax;
+            scale_blocks = sum_values(kernels) / 32 > scale_blocks ? sum_values(kernels) / 32 : scale_blocks;
         }
-        quantize |= job.gemm[i];
-        quantize |= fused && kernels != NULL;
+        quantize |= kernels != NULL;
     }
     if (quantize) {
         size_t per_row = ls_pair_row_bytes(max_cols);
@@ -386,7 +412,8 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         if (!storage) return;
         uint8_t *transposed = storage + per_row * (size_t)m;
         qrow *rows = (qrow *)(transposed + group_bytes * groups);
-        quantize_job q = {x, ldx, ops[0].cols, qmax, storage, per_row, rows, m, groups ? transposed : NULL, group_bytes};
+        quantize_job q = {x, ldx, ops[0].cols, qmax, scale_blocks, storage, per_row, rows, m,
+                          groups ? transposed : NULL, group_bytes};
         // Many rows on every thread: one thread quantizing was ~3% of prefill (512 rows) and, at
         // 32 rows, ~4% of a 32-stream load with the other thread idle.
         if (m >= 16)

@@ -113,6 +113,14 @@ typedef void (*ls_packed_head_fn)(const uint8_t *super, int h, vfloat *d, vfloat
 /// weights, for rows [LANES·h, ...); returns the block's remaining scale.
 typedef vfloat (*ls_packed_fold_fn)(const uint8_t *super, int j, int h, int c, vint e[4]);
 
+/// For a type whose sub-block scales are small integers (Q4_K's 6-bit ones), the heads of a
+/// super-block's rows [LANES·h, LANES·h + LANES): its float scale `*d`, the 32-blocks' integer
+/// scales `scale[j]` (a byte per row) and offsets `m[j]`. Widened for the GEMM, each block's
+/// weights are multiplied by its integer scale, so that with activations of one scale per
+/// super-block (ls_quant_kernels.sum_values) the GEMM adds eight blocks' integer sums before one
+/// conversion and scaling (gemm.c).
+typedef void (*ls_packed_super_head_fn)(const uint8_t *super, int h, vfloat *d, __m128i *scale, vfloat *m);
+
 /// A packed type's super-block, per group: `head_bytes` of heads (scales, minimums), then
 /// `blocks` 32-blocks of `words_bytes` words each; `halves` 2 when each 16 values have a scale of
 /// their own; `offsets` when the head has offsets against the activations' sums.
@@ -239,11 +247,15 @@ static inline __attribute__((always_inline)) void ls_packed_dot(ls_packed_unit_f
 typedef struct {
     int super;
     vfloat d[16], m[16];
+    __m128i scale[8];
 } ls_packed_heads;
 
 /// Block `b` of a group's row (32-block index across its super-blocks) widened for rows
 /// [LANES·h, ...): its four units into e[c][0..4), its scale and offset per lane into *d, *m.
+/// With a `super_head`, the block's integer scale is folded into its weights and *d is the
+/// super-block's scale.
 static inline __attribute__((always_inline)) void ls_packed_widen_block(ls_packed_unit_fn unit, ls_packed_head_fn head,
+                                                                        ls_packed_super_head_fn super_head,
                                                                         ls_packed_fold_fn fold, ls_packed_shape shape,
                                                                         const uint8_t *group, int b, int h,
                                                                         ls_packed_heads *heads, vint e[4][4],
@@ -256,13 +268,21 @@ static inline __attribute__((always_inline)) void ls_packed_widen_block(ls_packe
         return;
     }
     if (heads->super != s) {
-        head(super, h, heads->d, heads->m);
+        if (super_head)
+            super_head(super, h, heads->d, heads->scale, heads->m);
+        else
+            head(super, h, heads->d, heads->m);
         heads->super = s;
     }
-    *d = heads->d[j];
+    *d = heads->d[super_head ? 0 : j];
     *m = shape.offsets ? heads->m[j] : vfloat_zero();
     const uint8_t *words = super + shape.head_bytes + j * shape.words_bytes + 4 * LS_VECTOR_LANES * h;
     for (int c = 0; c < 4; c++) unit(words, c, e[c]);
+    if (super_head) {
+        vint scale = vint_pairs_from_i8(heads->scale[j]);  // 6 bits: the same read signed
+        for (int c = 0; c < 4; c++)
+            for (int k = 0; k < 4; k++) e[c][k] = vint_mullo16(e[c][k], scale);
+    }
 }
 
 /// ls_quant_kernels.widen_group for a packed type: every row of a group widened as ls_widen_pairs
@@ -271,6 +291,7 @@ static inline __attribute__((always_inline)) void ls_packed_widen_block(ls_packe
 /// time, with 16-byte stores, made 32 rows of SmolLM2's layer and head 4-10% slower through the
 /// GEMM than the file's rows). A row ending on a lone block pairs it with zeros.
 static inline __attribute__((always_inline)) void ls_packed_widen_group(ls_packed_unit_fn unit, ls_packed_head_fn head,
+                                                                        ls_packed_super_head_fn super_head,
                                                                         ls_packed_fold_fn fold, ls_packed_shape shape,
                                                                         const uint8_t *group, int cols,
                                                                         uint8_t *scratch, size_t stride) {
@@ -281,9 +302,9 @@ static inline __attribute__((always_inline)) void ls_packed_widen_group(ls_packe
         for (int p = 0; p < pairs; p++) {
             vint ea[4][4], eb[4][4];
             vfloat dva, mva, dvb = vfloat_zero(), mvb = vfloat_zero();
-            ls_packed_widen_block(unit, head, fold, shape, group, 2 * p, h, &heads, ea, &dva, &mva);
+            ls_packed_widen_block(unit, head, super_head, fold, shape, group, 2 * p, h, &heads, ea, &dva, &mva);
             if (2 * p + 1 < blocks)
-                ls_packed_widen_block(unit, head, fold, shape, group, 2 * p + 1, h, &heads, eb, &dvb, &mvb);
+                ls_packed_widen_block(unit, head, super_head, fold, shape, group, 2 * p + 1, h, &heads, eb, &dvb, &mvb);
             else
                 for (int c = 0; c < 4; c++) eb[c][0] = eb[c][1] = eb[c][2] = eb[c][3] = vint_zero();
             for (int c = 0; c < 4; c++) vint_store_pairs4(ea[c], eb[c], row + (size_t)(4 * p + c) * 32, stride);
@@ -323,12 +344,14 @@ static inline __attribute__((always_inline)) void ls_packed_dot_rows(ls_packed_u
 }
 
 /// Defines `NAME_dot` and `NAME_widen_group` for a packed type from its unit widener, head
-/// decoder, folding widener (NULL but for two scales per 32-block) and shape.
-#define LS_PACKED_KERNELS(NAME, UNIT, HEAD, FOLD, SHAPE)                                                             \
+/// decoder, super-block head for the GEMM's widening (NULL but for integer sub-block scales whose
+/// sums may run across the super-block), folding widener (NULL but for two scales per 32-block)
+/// and shape.
+#define LS_PACKED_KERNELS(NAME, UNIT, HEAD, SUPER_HEAD, FOLD, SHAPE)                                                 \
     static void NAME##_dot(const uint8_t *w, size_t row_bytes, int n, int cols, const qrow *rows, int R, float *out, \
                            int ldo, int accumulate) {                                                                \
         ls_packed_dot_rows(UNIT, HEAD, SHAPE, w, row_bytes, n, cols, rows, R, out, ldo, accumulate);                 \
     }                                                                                                                \
     static void NAME##_widen_group(const uint8_t *group, int cols, uint8_t *scratch, size_t stride) {                \
-        ls_packed_widen_group(UNIT, HEAD, FOLD, SHAPE, group, cols, scratch, stride);                                \
+        ls_packed_widen_group(UNIT, HEAD, SUPER_HEAD, FOLD, SHAPE, group, cols, scratch, stride);                     \
     }

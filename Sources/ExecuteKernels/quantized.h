@@ -52,6 +52,11 @@ typedef struct {
     void (*widen)(const uint8_t *w, int cols, uint8_t *scratch);
     /// The largest magnitude a widened weight can have (sub-block scales folded in).
     int widened_max;
+    /// Values whose integer products the GEMM adds up before one float conversion: 32 (0 reads as
+    /// 32), or 256 for a type whose integer sub-block scales it folds into the widened weights
+    /// (ls_packed_super_head_fn). A product of such a type on the GEMM has its activations
+    /// quantized with one scale per 256 values; the fused kernels keep one per 32.
+    int sum_values;
     /// The offsets widened blocks carry (weight_pair.dm): 0 none, 1 one per 32-block (both halves
     /// the same), 2 one per 16 values. The GEMM does no more work for them than that needs.
     int offsets;
@@ -124,9 +129,9 @@ size_t ls_gemm_group_bytes(int cols);
 /// Transposes activation rows `rows[0..count)` (count <= LS_GEMM_LANES; the group's other lanes
 /// are zero) into `group` (ls_gemm_group_bytes, 64-byte aligned).
 void ls_gemm_transpose(const qrow *rows, int count, int cols, void *group);
-/// The largest activation integer the GEMM's 32-product sums allow against weights widened up to
-/// `widened_max` (32767 unless that would overflow int32).
-float ls_gemm_activation_max(int widened_max);
+/// The largest activation integer that sums of `sum_values` products allow against weights
+/// widened up to `widened_max` (32767 unless that would overflow int32).
+float ls_gemm_activation_max(int widened_max, int sum_values);
 /// Bytes [next, end) to bring into L2 while ls_gemm_rows computes, a few lines per block: the
 /// caller's next weight rows, whose first touch otherwise stalls their widening.
 typedef struct {
@@ -135,9 +140,11 @@ typedef struct {
 /// `nw` (<= LS_GEMM_MAX_ROWS) widened weight rows (`stride` apart) against activation rows
 /// [0, m), transposed in groups (ls_gemm_group_bytes apart from `groups`): weight row i times
 /// activation row r goes to out[r·ldo + i], or is added to it when `accumulate`. `offsets` is the
-/// weight type's ls_quant_kernels.offsets. Meanwhile it asks for `ahead`'s bytes.
-void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, const void *groups, int m,
-                  float *out, int ldo, int accumulate, ls_prefetch ahead);
+/// weight type's ls_quant_kernels.offsets; `fold` the 32-blocks whose integer sums add up before
+/// one float scaling (its sum_values / 32: 1, or 8 with the activations' scale one per 8 blocks
+/// and each block's widened scale its super-block's). Meanwhile it asks for `ahead`'s bytes.
+void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, int fold, const void *groups,
+                  int m, float *out, int ldo, int accumulate, ls_prefetch ahead);
 
 static inline __attribute__((always_inline)) uint32_t ls_load_u32(const uint8_t *p) {
     uint32_t v;

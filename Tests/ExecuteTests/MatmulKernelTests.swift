@@ -90,6 +90,45 @@ import Testing
         }
     }
 
+    /// A row's product is the same bits whatever else it is batched with on the packed kernel:
+    /// alone (one-row decode) or among a few (verify steps and decode batches, at every pass width,
+    /// up to 16 rows, which both builds keep on it). Speculation's outputs equal plain decoding's
+    /// only because of this. The GEMM (prefill) rounds Q4_K's and Q6_K's activations otherwise.
+    @Test(arguments: packedTypes)
+    func testPackedProductOfARowIsTheSameInEveryBatchOfTheFusedPath(_ type: GGUFTensorType) throws {
+        let k = 512, n = 48
+        let weights = type.encode(Self.values(n * k, seed: 7))
+        let kernelType = ls_packed_type(Int32(type.rawValue), Int32(n), Int32(k))
+        try #require(kernelType >= 0)
+        var packed = weights
+        weights.withUnsafeBytes { s in packed.withUnsafeMutableBytes { ls_pack(kernelType, s.baseAddress, Int32(n), Int32(k), $0.baseAddress) } }
+        let x = Self.values(16 * k, seed: 13).map { $0 * 3 }
+        for kernels in KernelSet.runnable {
+            let runtime = try ComputeRuntime(threads: 2, kernels: kernels)
+            func product(rows: ArraySlice<Float>) -> [Float] {
+                let m = rows.count / k
+                var out = [Float](repeating: 0, count: m * n)
+                packed.withUnsafeBytes { w in
+                    rows.withUnsafeBufferPointer { a in
+                        out.withUnsafeMutableBufferPointer { o in
+                            var op = ls_matmul_op(weights: w.baseAddress, type: kernelType, rows: Int32(n), cols: Int32(k),
+                                                  row_bytes: weights.count / n, out: o.baseAddress, ldo: Int32(n), accumulate: 0)
+                            ls_matmul(runtime.handle, a.baseAddress, Int32(m), Int32(k), &op, 1)
+                        }
+                    }
+                }
+                return out
+            }
+            let alone = product(rows: x[0..<k])
+            for m in [2, 3, 8, 9, 16] {
+                let batched = product(rows: x[0..<m * k])
+                #expect(Array(batched[0..<n]) == alone, "\(type) first row among \(m) (\(kernels))")
+                let last = product(rows: x[(m - 1) * k..<m * k])
+                #expect(Array(batched[(m - 1) * n..<m * n]) == last, "\(type) last row among \(m) (\(kernels))")
+            }
+        }
+    }
+
     /// A packed product after one whose rows are not a whole number of groups, in one call: the
     /// work split keeps every packed group whole, and each product's outputs land in its own rows.
     @Test(arguments: [1, 3, 7])

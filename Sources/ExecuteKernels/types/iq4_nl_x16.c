@@ -26,7 +26,7 @@ static inline __attribute__((always_inline)) void iq4_nl_x16_head(const uint8_t 
     d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
 }
 
-LS_PACKED_KERNELS(iq4_nl_x16, ls_iq4_nibble_unit, iq4_nl_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 4, 1, 1, 0}))
+LS_PACKED_KERNELS(iq4_nl_x16, ls_iq4_nibble_unit, iq4_nl_x16_head, NULL, NULL, ((ls_packed_shape){2 * GROUP, 64 * 4, 1, 1, 0}))
 
 #undef GROUP
 #endif

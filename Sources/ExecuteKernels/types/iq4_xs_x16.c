@@ -48,7 +48,7 @@ static inline __attribute__((always_inline)) void iq4_xs_x16_head(const uint8_t 
     }
 }
 
-LS_PACKED_KERNELS(iq4_xs_x16, ls_iq4_nibble_unit, iq4_xs_x16_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 0}))
+LS_PACKED_KERNELS(iq4_xs_x16, ls_iq4_nibble_unit, iq4_xs_x16_head, NULL, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 0}))
 
 #undef GROUP
 #undef HEAD_BYTES

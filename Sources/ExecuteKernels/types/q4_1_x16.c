@@ -34,7 +34,7 @@ static inline __attribute__((always_inline)) void q4_1_x16_head(const uint8_t *b
     m[0] = vfloat_halves(block + 2 * GROUP + 2 * LS_VECTOR_LANES * h);
 }
 
-LS_PACKED_KERNELS(q4_1_x16, ls_nibble_unit, q4_1_x16_head, NULL, ((ls_packed_shape){4 * GROUP, 64 * 4, 1, 1, 1}))
+LS_PACKED_KERNELS(q4_1_x16, ls_nibble_unit, q4_1_x16_head, NULL, NULL, ((ls_packed_shape){4 * GROUP, 64 * 4, 1, 1, 1}))
 
 #undef GROUP
 #undef BLOCK_BYTES

@@ -10,6 +10,8 @@
 // threads, one layer with its Q6_K parts packed too, then the Q6_K head; same run, ms): 1 row
 // 1.03 -> 0.55 and 5.84 -> 4.34, 4 rows 2.75 -> 1.44, 8 rows 6.65 -> 2.79 (the GEMM: 6.04). One
 // stream's decode then reads its 980 MB of weights per token at 0.84-0.9 of the read baseline.
+// Widened for the GEMM, each sub-block's 6-bit scale is multiplied into its weights (up to 945),
+// so that the GEMM scales a super-block's integer sums once (gemm.c).
 #ifndef LS_TYPE_ENTRIES_ONLY
 #include "k_packed.h"
 
@@ -28,10 +30,12 @@ static void q4_k_x16_pack(const uint8_t *src, int rows, int cols, uint8_t *dst) 
     ls_pack_rows(q4_k_x16_pack_block, 256, 144, 144 * LS_PACKED_ROWS, src, rows, cols, dst);
 }
 
-LS_PACKED_KERNELS(q4_k_x16, ls_nibble_unit, ls_k_packed_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 1}))
+LS_PACKED_KERNELS(q4_k_x16, ls_nibble_unit, ls_k_packed_head, ls_k_packed_super_head, NULL,
+                  ((ls_packed_shape){HEAD_BYTES, 64 * 4, 8, 1, 1}))
 
 #undef HEAD_BYTES
 #endif
 
-LS_TYPE(q4_k_x16, 1012, .block_values = 256, .block_bytes = 144, .dot = q4_k_x16_dot, .widened_max = 15, .offsets = 1,
-        .packed_rows = LS_PACKED_ROWS, .packs = 12, .pack = q4_k_x16_pack, .widen_group = q4_k_x16_widen_group)
+LS_TYPE(q4_k_x16, 1012, .block_values = 256, .block_bytes = 144, .dot = q4_k_x16_dot, .widened_max = 15 * 63,
+        .offsets = 1, .sum_values = 256, .packed_rows = LS_PACKED_ROWS, .packs = 12, .pack = q4_k_x16_pack,
+        .widen_group = q4_k_x16_widen_group)

@@ -43,7 +43,7 @@ static inline __attribute__((always_inline)) void q5_0_x16_head(const uint8_t *b
     m[0] = vfloat_mul(d[0], vfloat_set1(-16.0f));
 }
 
-LS_PACKED_KERNELS(q5_0_x16, q5_0_x16_unit, q5_0_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 5, 1, 1, 1}))
+LS_PACKED_KERNELS(q5_0_x16, q5_0_x16_unit, q5_0_x16_head, NULL, NULL, ((ls_packed_shape){2 * GROUP, 64 * 5, 1, 1, 1}))
 
 #undef GROUP
 #undef BLOCK_BYTES

@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) void q5_k_x16_unit(const uint8_t *w
     ls_unpack_fifth_bits(vint_loadu(words + 256), c, e);
 }
 
-LS_PACKED_KERNELS(q5_k_x16, q5_k_x16_unit, ls_k_packed_head, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 5, 8, 1, 1}))
+LS_PACKED_KERNELS(q5_k_x16, q5_k_x16_unit, ls_k_packed_head, NULL, NULL, ((ls_packed_shape){HEAD_BYTES, 64 * 5, 8, 1, 1}))
 
 #undef HEAD_BYTES
 #endif

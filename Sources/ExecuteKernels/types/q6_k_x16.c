@@ -87,7 +87,7 @@ static inline __attribute__((always_inline)) vfloat q6_k_x16_fold(const uint8_t 
     return vfloat_halves(super + 2 * LS_VECTOR_LANES * h);
 }
 
-LS_PACKED_KERNELS(q6_k_x16, q6_k_x16_unit, q6_k_x16_head, q6_k_x16_fold,
+LS_PACKED_KERNELS(q6_k_x16, q6_k_x16_unit, q6_k_x16_head, NULL, q6_k_x16_fold,
                   ((ls_packed_shape){HEAD_BYTES, WORDS_BYTES, 8, 2, 1}))
 
 #undef GROUP

@@ -46,7 +46,7 @@ static inline __attribute__((always_inline)) void q8_0_x16_head(const uint8_t *b
     d[0] = vfloat_halves(block + 2 * LS_VECTOR_LANES * h);
 }
 
-LS_PACKED_KERNELS(q8_0_x16, q8_0_x16_unit, q8_0_x16_head, NULL, ((ls_packed_shape){2 * GROUP, 64 * 8, 1, 1, 0}))
+LS_PACKED_KERNELS(q8_0_x16, q8_0_x16_unit, q8_0_x16_head, NULL, NULL, ((ls_packed_shape){2 * GROUP, 64 * 8, 1, 1, 0}))
 
 #undef GROUP
 #undef BLOCK_BYTES
