@@ -116,8 +116,10 @@ static inline __attribute__((always_inline)) int unit_of(int t, int h) { return 
 ///
 /// The integer sums of `fold` blocks add up before one conversion and scaling (the scale of the
 /// run's first block, both its weights' and its activations'), then the blocks' offsets follow
-/// in order. With fold 1 that is the packed kernel's arithmetic (ls_packed_group_dot) step for
-/// step, so a row's product is the same bits on either path.
+/// in order. With fold 1, for a type whose widened blocks carry the packed kernel's scales (all
+/// but Q6_K, whose per-16 scales the widening folds into the weights), that is the packed
+/// kernel's arithmetic (ls_packed_group_dot) step for step: a row's product is the same bits on
+/// either path.
 static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widened, size_t stride, int NW, int blocks,
                                                             int pairs, const group_parts *g, int NA, int offsets,
                                                             int fold, float (*sums)[2 * LANES], ls_prefetch *ahead) {
@@ -164,8 +166,8 @@ static inline __attribute__((always_inline)) void gemm_tile(const uint8_t *widen
                 for (int k = 0; k < fold && b0 + k < blocks && offsets; k++) {
                     const float *m = dm[n] + 2 * (b0 + k);
                     // One offset per block meets the block's whole sum: one FMA per output vector.
-                    if (offsets == 1) f = vfloat_fmadd(vfloat_set1(m[0]), x[a][k][0], f);
-                    if (offsets == 2) f = vfloat_fmadd(vfloat_set1(m[0]), x[a][k][0], vfloat_fmadd(vfloat_set1(m[1]), x[a][k][1], f));
+                    if (offsets == 2) f = vfloat_fmadd(vfloat_set1(m[1]), x[a][k][1], f);
+                    f = vfloat_fmadd(vfloat_set1(m[0]), x[a][k][0], f);
                 }
                 vfloat_store(sums[n] + LANES * a, f);
             }
@@ -216,9 +218,10 @@ void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int o
         for (int n = 0; n < nw;) {
             const uint8_t *wn = widened + (size_t)n * stride;
             float(*t)[2 * LANES] = sums.t + n;
-            int rows = nw - n >= LS_GEMM_WEIGHT_ROWS ? LS_GEMM_WEIGHT_ROWS : 1;
-            if (rows == LS_GEMM_WEIGHT_ROWS && na == 2) tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 2, offsets, fold, t, &ahead);
-            else if (rows == LS_GEMM_WEIGHT_ROWS) tile(wn, stride, LS_GEMM_WEIGHT_ROWS, blocks, pairs, g, 1, offsets, fold, t, &ahead);
+            const int W = LS_GEMM_WEIGHT_ROWS;
+            int rows = nw - n >= W ? W : 1;
+            if (rows == W && na == 2) tile(wn, stride, W, blocks, pairs, g, 2, offsets, fold, t, &ahead);
+            else if (rows == W) tile(wn, stride, W, blocks, pairs, g, 1, offsets, fold, t, &ahead);
             else if (na == 2) tile(wn, stride, 1, blocks, pairs, g, 2, offsets, fold, t, &ahead);
             else tile(wn, stride, 1, blocks, pairs, g, 1, offsets, fold, t, &ahead);
             n += rows;
