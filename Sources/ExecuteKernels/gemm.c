@@ -12,13 +12,13 @@
 // Q4_K, AVX-512 build (types/q4_k_x16.c says why not the AVX2 one): each 32-block's 6-bit scale
 // is multiplied into its widened weights (up to 15 x 63), and the activations take one scale per
 // 256 values (13 bits: 256 x 945 x 8877 < 2^31), so the integer sums of a super-block's eight
-// blocks add up before one conversion and scaling. Per block, that epilogue (convert, scale,
-// load and store the float sums) had taken ~30% of the tile's issue slots in a prefill profile.
-// Against per-block scaling (Zen 4, two threads, alternated runs, `bench/run kernels`):
-// Qwen2.5-Coder-1.5B's layer at 512 rows 137-141 -> 127-139 ms (median 140.3 -> 129.3), at 96
-// rows unchanged (25.8-27.2 vs 24.6-26.9: the scales' multiply in the widening then weighs as
-// much as the saving); its prefill of 512 tokens +4-5% in three of four alternations. The
-// rounding moved the 1.5B's golden top-five logits by at most 0.0024 (16 bits per 32: 0.0004;
+// blocks add up before one conversion and scaling. In a prefill profile with the epilogue
+// (convert, scale, load and store the float sums) per block, 69% of the tile's samples fell on
+// `vpdpwssd`; per super-block, 73%. Against per-block scaling (Zen 4, two threads, alternated
+// runs, `bench/run kernels`): Qwen2.5-Coder-1.5B's layer at 512 rows 137-141 -> 127-139 ms
+// (median 140.3 -> 129.3), at 96 rows unchanged within the noise (25.8-27.2 vs 24.6-26.9); its
+// prefill of 512 tokens +4.6-5.4% in three of four alternations. The rounding moved the 1.5B's
+// golden top-five logits by at most 0.0024 (16 bits per 32: 0.0004;
 // `bench/activation_precision.py`).
 //
 // AVX-512 VNNI: `vpdpwssd` does 32 16-bit multiply-adds per instruction, twice float32 FMA's 16
