@@ -188,20 +188,27 @@ static void store_sums(const tile_sums *sums, int nw, int a, int live, float *ou
     }
 }
 
-/// gemm_tile specialised for `NW` and `NA` (constants at each call) and each kind of offsets and
-/// fold: Q4_K's (offsets 1, fold 8) and the per-block ones.
+/// gemm_tile with `offsets` a constant in each case, for a `fold` that is one already.
+static inline __attribute__((always_inline)) void tile_offsets(const uint8_t *widened, size_t stride, int NW,
+                                                               int blocks, int pairs, const group_parts *g, int NA,
+                                                               int offsets, int fold, float (*sums)[2 * LANES],
+                                                               ls_prefetch *ahead) {
+    switch (offsets) {
+    case 0: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 0, fold, sums, ahead); break;
+    case 1: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 1, fold, sums, ahead); break;
+    default: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 2, fold, sums, ahead); break;
+    }
+}
+
+/// gemm_tile specialised for `NW` and `NA` (constants at each call), each kind of offsets and
+/// each fold a type's sum_values allows (32 or 256 values: 1 or 8 blocks).
 static inline __attribute__((always_inline)) void tile(const uint8_t *widened, size_t stride, int NW, int blocks,
                                                        int pairs, const group_parts *g, int NA, int offsets, int fold,
                                                        float (*sums)[2 * LANES], ls_prefetch *ahead) {
-    if (fold == 8 && offsets == 1) {
-        gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 1, 8, sums, ahead);
-        return;
-    }
-    switch (offsets) {
-    case 0: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 0, 1, sums, ahead); break;
-    case 1: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 1, 1, sums, ahead); break;
-    default: gemm_tile(widened, stride, NW, blocks, pairs, g, NA, 2, 1, sums, ahead); break;
-    }
+    if (fold == 8)
+        tile_offsets(widened, stride, NW, blocks, pairs, g, NA, offsets, 8, sums, ahead);
+    else
+        tile_offsets(widened, stride, NW, blocks, pairs, g, NA, offsets, 1, sums, ahead);
 }
 
 void ls_gemm_rows(const uint8_t *widened, size_t stride, int nw, int cols, int offsets, int fold, const void *groups,
