@@ -160,7 +160,13 @@ extension EndpointTests {
             #expect(try await agentLine(agentPort) == "100% ready\n")
             let loader = Loader(port: server.port, count: 6, maxNewTokens: 1000)
             #expect(try await server.poll { try await $0.logicalLoad() >= 0.9 })
-            let busy = try await agentLine(agentPort)
+            // The load moves while the streams run (once, it read 0.83 by the agent's turn), so the
+            // agent is asked until its weight reflects a load of 0.9 or more.
+            var busy = ""
+            _ = try await server.poll { _ in
+                busy = try await agentLine(agentPort)
+                return (1...10).contains(Int(busy.prefix { $0.isNumber }) ?? -1)
+            }
             let weight = Int(busy.prefix { $0.isNumber }) ?? -1
             #expect(busy.hasSuffix("% ready\n") && (1...10).contains(weight), "\(busy)")
 
