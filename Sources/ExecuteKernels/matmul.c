@@ -194,6 +194,13 @@ void ls_dot_widened(const uint8_t *scratch, int pairs, const qrow *rows, int R, 
 /// threads on the smallest products (192 rows: 4).
 #define LS_GEMM_CHUNK LS_GEMM_MAX_ROWS
 
+/// A worker's share counter of the fused path, alone on its cache line: packed side by side, each
+/// worker's claim of its next chunk (tens of thousands a decode step) took the line from the
+/// other worker, and with it the job's fields read beside it.
+typedef struct {
+    _Alignas(LS_ALIGN) _Atomic int next;
+} ls_share_counter;
+
 typedef struct {
     const float *x;
     int m;
@@ -205,7 +212,7 @@ typedef struct {
     _Atomic int next;
     int fused;
     int gemm[8];  // product i runs on the integer GEMM (many rows, quantized weights)
-    _Atomic int share_next[LS_MAX_THREADS];  // next chunk of each worker's share (fused path)
+    ls_share_counter share_next[LS_MAX_THREADS];  // next chunk of each worker's share (fused path)
     const qrow *qrows;  // quantized activations when any product has block-quantized weights
     const uint8_t *groups;  // the same, transposed for the GEMM (ls_gemm_transpose)
     ls_runtime *rt;
@@ -315,7 +322,7 @@ static void fused_worker(matmul_job *job, int worker, int workers, float *scratc
         int begin = (int)((long)groups * share / workers) * LS_PACKED_ROWS;
         int end = (int)((long)groups * (share + 1) / workers) * LS_PACKED_ROWS;
         for (;;) {
-            int chunk = atomic_fetch_add_explicit(&job->share_next[share], 1, memory_order_relaxed);
+            int chunk = atomic_fetch_add_explicit(&job->share_next[share].next, 1, memory_order_relaxed);
             int n0 = begin + chunk * LS_FUSED_CHUNK;
             if (n0 >= end) break;
             fused_rows(job, n0, n0 + LS_FUSED_CHUNK < end ? n0 + LS_FUSED_CHUNK : end, scratch);
@@ -370,8 +377,8 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
     }
     matmul_job job = {.x = x, .m = m, .ldx = ldx, .ops = ops, .count = count, .rt = rt};
     atomic_init(&job.next, 0);
-    for (int i = 0; i < LS_MAX_THREADS; i++) atomic_init(&job.share_next[i], 0);
     int threads = ls_runtime_threads(rt);
+    for (int i = 0; i < threads; i++) atomic_init(&job.share_next[i].next, 0);
     int packed = 1;
     for (int i = 0; i < count; i++) {
         const ls_quant_kernels *kernels = ls_quant_kernels_for(ops[i].type);
