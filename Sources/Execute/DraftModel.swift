@@ -23,10 +23,33 @@ final class DraftModel {
         var probabilities: [[Float]] = []
     }
 
-    init(model: LanguageModel, beside target: ModelRunner, minimumConfidence: Float = 0.5) throws(ExecuteError) {
+    /// - Parameter vocabulary: the lowest token ids the draft head computes (with the control
+    ///   tokens past them), or nil for all (``HeadVocabulary``).
+    init(
+        model: LanguageModel, beside target: ModelRunner, vocabulary: Int? = nil, minimumConfidence: Float = 0.5
+    ) throws(ExecuteError) {
         try Self.checkVocabulary(of: model, against: target.model)
         runner = ModelRunner(model: model, kvSlots: target.cache.capacity, runtime: target.runtime)
         self.minimumConfidence = minimumConfidence
+        if let vocabulary {
+            runner.headVocabulary = .pruned(
+                keeping: vocabulary, controlTokens: try Self.controlTokens(of: model),
+                size: model.configuration.vocabularySize)
+        }
+    }
+
+    /// The ids of the tokens a prompt's text is matched to whole (`tokenizer.ggml.token_type`
+    /// control, user-defined or unknown: end of turn, tool-call and fill-in-the-middle markers),
+    /// which a pruned head keeps wherever they are numbered.
+    static func controlTokens(of model: LanguageModel) throws(ExecuteError) -> [Int] {
+        let types: [Int]?
+        do {
+            types = try model.file.intArray("tokenizer.ggml.token_type")
+        } catch {
+            throw .model(error)
+        }
+        let matchedWhole: Set = [2, 3, 4]
+        return (types ?? []).indices.filter { matchedWhole.contains(types![$0]) }
     }
 
     /// Refuses a draft model whose token list differs from the model's, naming the first

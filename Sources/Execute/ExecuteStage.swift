@@ -15,18 +15,21 @@ public actor ExecuteStage {
 
     /// - Parameters:
     ///   - draftModel: the draft model of speculative decoding (`--draft-model`), if any.
+    ///   - draftVocabulary: the lowest token ids its head computes (`--draft-vocabulary`), or nil
+    ///     for all.
     ///   - kvSlots: token slots in the KV pool; must match the scheduler's.
     ///   - threads: compute threads, this stage's own thread included.
     /// - Throws: if the processor cannot run the kernels, the compute threads cannot start, or the
     ///   draft model's vocabulary is not the model's.
     public init(
-        model: LanguageModel, draftModel: LanguageModel? = nil, kvSlots: Int, threads: Int,
+        model: LanguageModel, draftModel: LanguageModel? = nil, draftVocabulary: Int? = nil, kvSlots: Int, threads: Int,
         inbox: consuming sending StageChannel<Step>, results: StageSender<SchedulerMessage>, load: PipelineLoad,
         trace: TraceRecorder
     ) throws(ExecuteError) {
         self.trace = trace
         self.executor = DedicatedThreadExecutor(name: "lightserve-execute")
-        self.steps = try StepExecutor(model: model, draftModel: draftModel, kvSlots: kvSlots, threads: threads)
+        self.steps = try StepExecutor(
+            model: model, draftModel: draftModel, draftVocabulary: draftVocabulary, kvSlots: kvSlots, threads: threads)
         self.inbox = .some(inbox)
         self.results = results
         self.load = load

@@ -41,12 +41,17 @@ public final class Generator {
     /// - Parameters:
     ///   - draftModel: a draft model for ``speculation`` to draft with (its vocabulary must be the
     ///     model's).
+    ///   - draftVocabulary: the lowest token ids its head computes, or nil for all
+    ///     (`--draft-vocabulary`).
     ///   - capacity: KV slots, the longest prompt plus generation this generator runs.
     ///   - kernels: the kernel build to run.
     public init(
-        model: LanguageModel, draftModel: LanguageModel? = nil, capacity: Int, threads: Int, kernels: KernelSet = .preferred
+        model: LanguageModel, draftModel: LanguageModel? = nil, draftVocabulary: Int? = nil, capacity: Int, threads: Int,
+        kernels: KernelSet = .preferred
     ) throws(ExecuteError) {
-        executor = try StepExecutor(model: model, draftModel: draftModel, kvSlots: capacity, threads: threads, kernels: kernels)
+        executor = try StepExecutor(
+            model: model, draftModel: draftModel, draftVocabulary: draftVocabulary, kvSlots: capacity, threads: threads,
+            kernels: kernels)
     }
 
     /// The kernel build this generator runs.

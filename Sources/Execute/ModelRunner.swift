@@ -13,6 +13,9 @@ public final class ModelRunner {
     public let cache: KVCache
     let runtime: ComputeRuntime
     private var scratch = ForwardScratch()
+    /// The tokens the output head computes logits for: all, but for a draft model whose head is
+    /// pruned (``HeadVocabulary``).
+    var headVocabulary: HeadVocabulary
 
     /// - Parameters:
     ///   - kvSlots: token slots in the KV pool (all sequences together).
@@ -30,6 +33,7 @@ public final class ModelRunner {
         self.model = model
         self.cache = KVCache(configuration: model.configuration, capacity: kvSlots)
         self.runtime = runtime
+        headVocabulary = .complete(size: model.configuration.vocabularySize)
     }
 
     /// The kernel build the runner's products and attention use.
@@ -211,13 +215,21 @@ public final class ModelRunner {
     }
 
     /// The output head over the first `rows` normed rows of `h`, into the logits scratch,
-    /// soft-capped where the model says.
+    /// soft-capped where the model says; the tokens a pruned head leaves out get -inf.
     private func headLogits(rows: Int) {
         let c = model.configuration
-        var op = model.output.operation(output: scratch.logits, outputStride: c.vocabularySize, accumulate: false)
-        ls_matmul(runtime.handle, scratch.h, Int32(rows), Int32(c.embeddingLength), &op, 1)
+        let vocabulary = c.vocabularySize
+        var ops = headVocabulary.ranges.map {
+            model.output.operation(rows: $0, output: scratch.logits, outputStride: vocabulary, accumulate: false)
+        }
+        ls_matmul(runtime.handle, scratch.h, Int32(rows), Int32(c.embeddingLength), &ops, Int32(ops.count))
         if let cap = c.finalLogitSoftCap {
-            Self.softCap(UnsafeMutableBufferPointer(start: scratch.logits, count: rows * c.vocabularySize), cap: cap)
+            Self.softCap(UnsafeMutableBufferPointer(start: scratch.logits, count: rows * vocabulary), cap: cap)
+        }
+        for row in 0..<rows {
+            for gap in headVocabulary.gaps {
+                (scratch.logits + row * vocabulary + gap.lowerBound).update(repeating: -.infinity, count: gap.count)
+            }
         }
     }
 

@@ -13,16 +13,21 @@ public final class StepExecutor {
     /// - Parameters:
     ///   - draftModel: the draft model of speculative decoding, if rows will draft with one; its
     ///     vocabulary must be the model's.
+    ///   - draftVocabulary: the lowest token ids the draft model's head computes, or nil for all
+    ///     (``HeadVocabulary``, `--draft-vocabulary`).
     ///   - kvSlots: token slots in the KV pool; each holds both models' keys and values.
     ///   - threads: compute threads, the calling one included; the draft model shares them.
     /// - Throws: if the processor cannot run the kernels, the compute threads cannot start, or the
     ///   draft model's vocabulary differs from the model's.
     public init(
-        model: LanguageModel, draftModel: LanguageModel? = nil, kvSlots: Int, threads: Int, kernels: KernelSet = .preferred
+        model: LanguageModel, draftModel: LanguageModel? = nil, draftVocabulary: Int? = nil, kvSlots: Int, threads: Int,
+        kernels: KernelSet = .preferred
     ) throws(ExecuteError) {
         let runner = try ModelRunner(model: model, kvSlots: kvSlots, threads: threads, kernels: kernels)
         self.runner = runner
-        drafter = try draftModel.map { model throws(ExecuteError) in try DraftModel(model: model, beside: runner) }
+        drafter = try draftModel.map { model throws(ExecuteError) in
+            try DraftModel(model: model, beside: runner, vocabulary: draftVocabulary)
+        }
     }
 
     /// The kernel build the models run.

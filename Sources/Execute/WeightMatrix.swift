@@ -71,6 +71,20 @@ struct WeightMatrix {
             out: output, ldo: Int32(outputStride), accumulate: accumulate ? 1 : 0)
     }
 
+    /// The kernel's description of `out (+)= x · Wᵀ` for the matrix's rows `range` alone, whose
+    /// outputs land at their own columns of `output`'s rows. A packed matrix's range starts at a
+    /// group (``HeadVocabulary/alignment``).
+    func operation(rows range: Range<Int>, output: UnsafeMutablePointer<Float>, outputStride: Int, accumulate: Bool)
+        -> ls_matmul_op
+    {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "\(name): rows \(range) out of 0..<\(rows)")
+        precondition(packed == nil || range.lowerBound % HeadVocabulary.alignment == 0,
+                     "\(name): a packed matrix's rows are taken from a group's first")
+        return ls_matmul_op(
+            weights: base + range.lowerBound * rowBytes, type: kernelType, rows: Int32(range.count), cols: Int32(columns),
+            row_bytes: rowBytes, out: output + range.lowerBound, ldo: Int32(outputStride), accumulate: accumulate ? 1 : 0)
+    }
+
     /// Row `row` decoded to float32 into `destination` (a matrix in the file's layout).
     func decodeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
         precondition(packed == nil, "\(name) is packed for products; its rows cannot be decoded")

@@ -73,7 +73,9 @@ struct GenerateCommand: AsyncParsableCommand {
         // Speculation measures its step costs after 128 positions of context, with room for the
         // widest draft: a short generation gets a pool that large.
         let capacity = max(promptIDs.count + maxNewTokens, speculationOptions.mode == .off ? 0 : 256)
-        let generator = try Generator(model: model, draftModel: draft, capacity: capacity, threads: modelOptions.threads)
+        let generator = try Generator(
+            model: model, draftModel: draft, draftVocabulary: speculationOptions.draftHeadVocabulary, capacity: capacity,
+            threads: modelOptions.threads)
         generator.speculation = try await speculationOptions.configuration {
             try generator.executor.measureStepCosts(upTo: speculationOptions.draftMaxTokens + 1)
         }

@@ -193,8 +193,8 @@ struct ServeCommand: AsyncParsableCommand {
         let gauges = [tokenizeQueue.gauge, schedulerInbox.gauge, stepQueue.gauge, tokenQueue.gauge]
 
         let execute = try ExecuteStage(
-            model: model, draftModel: draft, kvSlots: slots, threads: modelOptions.threads, inbox: stepQueue,
-            results: toScheduler, load: load, trace: trace)
+            model: model, draftModel: draft, draftVocabulary: speculationOptions.draftHeadVocabulary, kvSlots: slots,
+            threads: modelOptions.threads, inbox: stepQueue, results: toScheduler, load: load, trace: trace)
         // Drafts are weighed against what steps cost on this machine, measured before serving.
         let maxRows = min(batchMaxTokens, maxRunningRequests * (speculationOptions.draftMaxTokens + 1))
         let speculation = try await speculationOptions.configuration { try await execute.measureStepCosts(upTo: maxRows) }

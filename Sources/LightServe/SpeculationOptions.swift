@@ -19,6 +19,18 @@ struct SpeculationOptions: ParsableArguments {
     @Option(help: "Draft model for speculative decoding: a GGUF file or a model name, with the model's vocabulary (qwen2.5-coder-0.5b for qwen2.5-coder-1.5b).")
     var draftModel: String?
 
+    @Option(help: ArgumentHelp(
+        "The draft model's head computes only the N lowest token ids (a byte-pair vocabulary's common tokens) and the control tokens: a cheaper draft token, outputs unchanged; 0 for the whole head.",
+        discussion: "Default: \(SpeculativeDecoding.defaultDraftVocabulary).",
+        valueName: "N"))
+    var draftVocabulary: Int?
+
+    /// The lowest token ids the draft model's head computes, or nil for all of them.
+    var draftHeadVocabulary: Int? {
+        let count = draftVocabulary ?? SpeculativeDecoding.defaultDraftVocabulary
+        return mode == .draft && count > 0 ? count : nil
+    }
+
     @Option(help: "The most tokens one step drafts for a sequence; fewer when drafts are seldom accepted, when the batch is large, or where the machine's step costs say so (measured at start).")
     var draftMaxTokens = 16
 
@@ -33,6 +45,10 @@ struct SpeculationOptions: ParsableArguments {
         case (.draft, nil): throw ValidationError("--speculate draft needs --draft-model")
         case (.off, .some), (.ngram, .some): throw ValidationError("--draft-model drafts only with --speculate draft")
         default: break
+        }
+        if let draftVocabulary {
+            guard mode == .draft else { throw ValidationError("--draft-vocabulary prunes a draft model's head: it needs --draft-model") }
+            guard draftVocabulary >= 0 else { throw ValidationError("--draft-vocabulary must be 0 (the whole head) or more") }
         }
         if draftFixed && mode == .off { throw ValidationError("--draft-fixed needs --speculate ngram or --draft-model") }
         guard (1...64).contains(draftMaxTokens) else { throw ValidationError("--draft-max-tokens must be between 1 and 64") }
@@ -64,7 +80,9 @@ struct SpeculationOptions: ParsableArguments {
         let who: String
         switch speculation.drafter {
         case .promptLookup: who = "prompt lookup"
-        case .draftModel: who = "draft model \(draft?.file.path ?? "?") (\(draft?.summary ?? "?"))"
+        case .draftModel:
+            let head = draftHeadVocabulary.map { ", its head computing the \($0) lowest token ids and the control tokens" } ?? ""
+            who = "draft model \(draft?.file.path ?? "?") (\(draft?.summary ?? "?")\(head))"
         }
         guard speculation.lengths.adaptive else {
             return "speculative decoding by \(who), \(speculation.lengths.maxTokens) tokens every step"

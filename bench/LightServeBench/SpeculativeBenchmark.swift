@@ -20,11 +20,17 @@ struct SpeculativeBenchmark: ParsableCommand {
     @Option(name: .long, help: "Draft model (a GGUF file with the model's vocabulary).")
     var draftModel: String?
 
+    @Option(name: .long, help: "The lowest token ids the draft model's head computes (and the control tokens); 0 for all.")
+    var draftVocabulary = SpeculativeDecoding.defaultDraftVocabulary
+
     @Option(name: .long, help: "Tokens to generate per prompt (fewer when the answer ends).")
     var maxNewTokens = 160
 
     @Option(name: .long, help: "The most tokens one step drafts.")
     var draftMaxTokens = 16
+
+    @Flag(name: .long, help: "The draft model drafts --draft-max-tokens every step instead of adapting (to measure its acceptance where the adaptive length would not draft).")
+    var draftFixed = false
 
     @Option(name: .long, help: "Rounds over the prompts, the modes taking turns on each prompt.")
     var rounds = 2
@@ -99,7 +105,7 @@ struct SpeculativeBenchmark: ParsableCommand {
         let framed = Self.framedPrompts
         let prompts = framed.map { tokenizer.encode($0.text) }
         let generator = try Generator(
-            model: llama, draftModel: draft, capacity: max(256, (prompts.map(\.count).max() ?? 0) + maxNewTokens),
+            model: llama, draftModel: draft, draftVocabulary: draftVocabulary > 0 ? draftVocabulary : nil, capacity: max(256, (prompts.map(\.count).max() ?? 0) + maxNewTokens),
             threads: model.threads)
         let costs = try generator.executor.measureStepCosts(upTo: draftMaxTokens + 1)
         _ = try generator.generate(prompt: prompts[0], maxNewTokens: 4)  // warm-up
@@ -114,7 +120,8 @@ struct SpeculativeBenchmark: ParsableCommand {
         ]
         if draft != nil {
             modes.append((.draft, SpeculativeDecoding(
-                drafter: .draftModel, lengths: DraftLengthPolicy(maxTokens: draftMaxTokens, costs: costs))))
+                drafter: .draftModel,
+                lengths: draftFixed ? .fixed(draftMaxTokens) : DraftLengthPolicy(maxTokens: draftMaxTokens, costs: costs))))
         }
 
         struct Totals {
@@ -158,6 +165,7 @@ struct SpeculativeBenchmark: ParsableCommand {
                 try printJSON([
                     "benchmark": "speculative", "model": URL(fileURLWithPath: try model.path).lastPathComponent,
                     "draft_model": draftModel.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "",
+                    "draft_vocabulary": draftVocabulary, "draft_fixed": draftFixed,
                     "threads": model.threads, "prompts": kind, "speculate": mode.rawValue,
                     "decode_tokens": t.tokens, "decode_steps": t.steps, "decode_tok_s": round3(rate),
                     "speedup": round3(plainRate > 0 ? rate / plainRate : 0),
