@@ -42,14 +42,14 @@ final class DraftModel {
     /// control, user-defined or unknown: end of turn, tool-call and fill-in-the-middle markers),
     /// which a pruned head keeps wherever they are numbered.
     static func controlTokens(of model: LanguageModel) throws(ExecuteError) -> [Int] {
-        let types: [Int]?
+        let types: [Int]
         do {
-            types = try model.file.intArray("tokenizer.ggml.token_type")
+            types = try model.file.intArray("tokenizer.ggml.token_type") ?? []
         } catch {
             throw .model(error)
         }
-        let matchedWhole: Set = [2, 3, 4]
-        return (types ?? []).indices.filter { matchedWhole.contains(types![$0]) }
+        let matchedWhole: Set = [2, 3, 4]  // unknown, control, user-defined
+        return types.indices.filter { matchedWhole.contains(types[$0]) }
     }
 
     /// Refuses a draft model whose token list differs from the model's, naming the first

@@ -1,6 +1,6 @@
 /// The tokens whose logits a runner's output head computes: all of them for a model, and for a
-/// draft model given `--draft-vocabulary N` the N lowest token ids plus the control tokens past
-/// them (end of turn, end of text), the others left at -inf.
+/// draft model the N lowest token ids (`--draft-vocabulary`, 32,768 unless told) plus the
+/// control tokens past them (end of turn, end of text), the others left at -inf.
 ///
 /// A byte-pair vocabulary numbers its tokens in the order their merges were learnt, so its low ids
 /// are its common tokens; a drafter restricted to them proposes what it would have proposed

@@ -226,8 +226,9 @@ public final class ModelRunner {
         if let cap = c.finalLogitSoftCap {
             Self.softCap(UnsafeMutableBufferPointer(start: scratch.logits, count: rows * vocabulary), cap: cap)
         }
+        let gaps = headVocabulary.gaps
         for row in 0..<rows {
-            for gap in headVocabulary.gaps {
+            for gap in gaps {
                 (scratch.logits + row * vocabulary + gap.lowerBound).update(repeating: -.infinity, count: gap.count)
             }
         }
