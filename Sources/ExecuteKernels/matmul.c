@@ -401,9 +401,10 @@ void ls_matmul(ls_runtime *rt, const float *x, int m, int ldx, const ls_matmul_o
         const ls_quant_kernels *kernels = ls_quant_kernels_for(ops[i].type);
         job.gemm[i] = !fused && kernels != NULL;
         if (job.gemm[i]) {
-            float limit = ls_gemm_activation_max(kernels->widened_max, sum_values(kernels));
+            int values = sum_values(kernels);
+            float limit = ls_gemm_activation_max(kernels->widened_max, values);
             qmax = limit < qmax ? limit : qmax;
-            scale_blocks = sum_values(kernels) / 32 > scale_blocks ? sum_values(kernels) / 32 : scale_blocks;
+            scale_blocks = values / 32 > scale_blocks ? values / 32 : scale_blocks;
         }
         quantize |= kernels != NULL;
     }
