@@ -15,11 +15,17 @@ final class RawConnection: Sendable {
         self.received = received
     }
 
-    static func open(port: Int, host: String = "127.0.0.1") async throws -> RawConnection {
+    /// Opens a connection; `first` is written as it opens, on its event loop, so a server with a
+    /// one-second `--header-timeout` gets it even when the calling task waits seconds for a thread
+    /// (see `HTTPClient.connect`). A `send` right after `open` has no such guarantee.
+    static func open(port: Int, host: String = "127.0.0.1", sending first: String? = nil) async throws -> RawConnection {
         let received = ReceivedBytes()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(received)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(received))
+                    if let first { channel.writeAndFlush(ByteBuffer(string: first), promise: nil) }
+                }
             }
             .connect(host: host, port: port).get()
         return RawConnection(channel: channel, received: received)

@@ -53,9 +53,9 @@ public enum HTTPClient {
         onHead: (_ head: (status: Int, headers: [(String, String)])) async throws -> Void,
         onChunk: (_ chunk: [UInt8]) async throws -> Next
     ) async throws {
-        let channel = try await connect(host: host, port: port)
-        try await channel.executeThenClose { inbound, outbound in
-            try await write(method: method, host: host, port: port, path: path, body: body, headers: headers, to: outbound)
+        let request = requestParts(method: method, host: host, port: port, path: path, body: body, headers: headers)
+        let channel = try await connect(host: host, port: port, sending: request)
+        try await channel.executeThenClose { inbound, _ in
             for try await part in inbound {
                 switch part {
                 case .head(let response):
@@ -73,20 +73,32 @@ public enum HTTPClient {
 extension HTTPClient {
     fileprivate typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    fileprivate static func connect(host: String, port: Int) async throws -> Connection {
+    /// Connects and writes `request` from the channel's initializer, on its event loop, so the
+    /// request goes out as soon as the connection opens. Written from the calling task instead,
+    /// it waited for that task to be scheduled again: in a test process whose other suites held
+    /// every thread of the cooperative pool with model work, that took longer than the server's
+    /// `--header-timeout` (10 s), the server closed the silent connection, and the late write
+    /// failed with "I/O on closed channel".
+    fileprivate static func connect(host: String, port: Int, sending request: [HTTPClientRequestPart]) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    let connection = try Connection(wrappingChannelSynchronously: channel)
+                    // Queued before the connection is up; the channel flushes it on becoming active.
+                    for part in request { channel.write(part, promise: nil) }
+                    channel.flush()
+                    return connection
                 }
             }
     }
 
-    fileprivate static func write(
-        method: HTTPMethod, host: String, port: Int, path: String, body: String?, headers: [(String, String)],
-        to outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
-    ) async throws {
+    /// The request as one sequence of parts, written together: the server may answer and close as
+    /// soon as the last body byte arrives, so a separate write of the (empty) end part could find
+    /// the connection closed.
+    fileprivate static func requestParts(
+        method: HTTPMethod, host: String, port: Int, path: String, body: String?, headers: [(String, String)]
+    ) -> [HTTPClientRequestPart] {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")
         head.headers.add(name: "Connection", value: "close")
@@ -96,12 +108,10 @@ extension HTTPClient {
             head.headers.add(name: "Content-Length", value: String(bytes.readableBytes))
         }
         for (name, value) in headers { head.headers.replaceOrAdd(name: name, value: value) }
-        // One write: the server may answer and close as soon as the last body byte arrives,
-        // so a separate write of the (empty) end part could find the connection closed.
         var parts: [HTTPClientRequestPart] = [.head(head)]
         if let bytes { parts.append(.body(.byteBuffer(bytes))) }
         parts.append(.end(nil))
-        try await outbound.write(contentsOf: parts)
+        return parts
     }
 }
 
