@@ -28,6 +28,11 @@ public final class Generator {
         /// Tokens drafted, and how many of them the model accepted.
         public var draftedTokens = 0
         public var acceptedTokens = 0
+        /// Of ``decodeSeconds``, the time the draft model spent proposing, and the tokens it ran
+        /// to catch up before proposing (the prompt when the sequence first drafts, then the
+        /// tokens of each verified step it had not seen).
+        public var draftSeconds = 0.0
+        public var draftCatchUpTokens = 0
 
         public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptIDs.count) / prefillSeconds : 0 }
         /// Decode rate over the tokens after the first (the first comes out of the prefill).
@@ -121,7 +126,10 @@ public final class Generator {
             }
             number += 1
             result.decodeSteps += 1
-            switch try executor.run(Step(number: number, rows: [row])).outcomes.first {
+            let step = try executor.run(Step(number: number, rows: [row]))
+            result.draftSeconds += step.draftDuration.seconds
+            if case .model(_, let catchUp) = row.draft { result.draftCatchUpTokens += catchUp.count }
+            switch step.outcomes.first {
             case .sampled(let token, let logprob, let alternatives, let next):
                 produced = [SampledToken(token: token, logprob: logprob, alternatives: alternatives)]
                 state = next

@@ -38,6 +38,7 @@ public final class StepExecutor {
         let clock = ContinuousClock()
         let start = clock.now
         let drafts = try proposals(for: step)
+        let draftDuration = clock.now - start
         let batch = ForwardBatch(step.rows.enumerated().map { index, row in
             let output: ForwardBatch.Output
             switch row.output {
@@ -72,7 +73,8 @@ public final class StepExecutor {
                 }
             }
         }
-        return StepResult(number: step.number, outcomes: outcomes, promptLogprobs: promptLogprobs, duration: clock.now - start)
+        return StepResult(number: step.number, outcomes: outcomes, promptLogprobs: promptLogprobs, duration: clock.now - start,
+            draftDuration: draftDuration)
     }
 
     /// Measures what a step of the model costs against its rows on this machine, and what a

@@ -185,12 +185,19 @@ public struct StepResult: Sendable {
     public var promptLogprobs: [Int: [PromptLogprob]]
     /// Time the engine spent on the step.
     public var duration: Duration
+    /// Of ``duration``, the time the draft model spent proposing (its catch-up included); zero
+    /// when no row drafted with it.
+    public var draftDuration: Duration
 
-    public init(number: UInt64, outcomes: [Outcome], promptLogprobs: [Int: [PromptLogprob]] = [:], duration: Duration) {
+    public init(
+        number: UInt64, outcomes: [Outcome], promptLogprobs: [Int: [PromptLogprob]] = [:], duration: Duration,
+        draftDuration: Duration = .zero
+    ) {
         self.number = number
         self.outcomes = outcomes
         self.promptLogprobs = promptLogprobs
         self.duration = duration
+        self.draftDuration = draftDuration
     }
 
     /// Drafted and accepted tokens over the step's verified drafts; nil when no row drafted.
