@@ -33,6 +33,9 @@ public final class Generator {
         /// tokens of each verified step it had not seen).
         public var draftSeconds = 0.0
         public var draftCatchUpTokens = 0
+        /// Of ``draftSeconds``, the first drafting step's: the drafter's pass over the prompt and
+        /// that step's proposals.
+        public var draftFirstStepSeconds = 0.0
 
         public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptIDs.count) / prefillSeconds : 0 }
         /// Decode rate over the tokens after the first (the first comes out of the prefill).
@@ -102,6 +105,7 @@ public final class Generator {
         let decodeStart = clock.now
         var history = prompt
         var speculation = SequenceSpeculation()
+        var draftedWithModel = false
         decoding: while true {
             for token in produced {
                 result.ids.append(token.token)
@@ -127,8 +131,12 @@ public final class Generator {
             number += 1
             result.decodeSteps += 1
             let step = try executor.run(Step(number: number, rows: [row]))
+            if case .model(_, let catchUp) = row.draft {
+                if !draftedWithModel { result.draftFirstStepSeconds = step.draftDuration.seconds }
+                draftedWithModel = true
+                result.draftCatchUpTokens += catchUp.count
+            }
             result.draftSeconds += step.draftDuration.seconds
-            if case .model(_, let catchUp) = row.draft { result.draftCatchUpTokens += catchUp.count }
             switch step.outcomes.first {
             case .sampled(let token, let logprob, let alternatives, let next):
                 produced = [SampledToken(token: token, logprob: logprob, alternatives: alternatives)]

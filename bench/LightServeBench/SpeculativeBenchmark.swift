@@ -11,7 +11,8 @@ import Tokenize
 /// outputs must be the plain ones token for token (the run fails otherwise). One JSON line per
 /// prompt kind and mode: decode tok/s summed over the kind's prompts, the ratio to plain
 /// decoding, the acceptance rate, and of the decode time the draft model's part (with the tokens
-/// it ran to catch up, its first pass over each prompt among them).
+/// it ran to catch up, and its time in each prompt's first drafting step, whose catch-up is the
+/// prompt).
 struct SpeculativeBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "speculative", abstract: "Single-stream decode tok/s with prompt lookup and a draft model against none.")
@@ -126,7 +127,7 @@ struct SpeculativeBenchmark: ParsableCommand {
         }
 
         struct Totals {
-            var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0, draftSeconds = 0.0, catchUp = 0
+            var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0, draftSeconds = 0.0, catchUp = 0, draftFirstSteps = 0.0
         }
         // Modes take turns on each prompt, round after round, so that a slow spell of this shared
         // machine lands on every mode alike (run one mode after another, plain decoding read 17%
@@ -152,6 +153,7 @@ struct SpeculativeBenchmark: ParsableCommand {
                     t.steps += result.decodeSteps
                     t.draftSeconds += result.draftSeconds
                     t.catchUp += result.draftCatchUpTokens
+                    t.draftFirstSteps += result.draftFirstStepSeconds
                     totals["\(kind) \(mode.rawValue)"] = t
                 }
             }
@@ -175,7 +177,7 @@ struct SpeculativeBenchmark: ParsableCommand {
                     "draft_tokens": t.drafted, "accepted_tokens": t.accepted,
                     "acceptance": round3(t.drafted > 0 ? Double(t.accepted) / Double(t.drafted) : 0),
                     "decode_seconds": round3(t.seconds), "draft_model_seconds": round3(t.draftSeconds),
-                    "draft_catch_up_tokens": t.catchUp,
+                    "draft_catch_up_tokens": t.catchUp, "draft_model_first_step_seconds": round3(t.draftFirstSteps),
                     "step_cost_by_rows": zip(costs.rows, costs.costs).map { "\($0): \(round3($1))" }.joined(separator: ", "),
                     "draft_token_cost": round3(costs.draftTokenCost),
                 ].merging(mode == .ngram ? ["lookup_bound_speedup": round3(bound)] : [:]) { $1 })
