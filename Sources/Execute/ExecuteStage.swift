@@ -57,8 +57,14 @@ public actor ExecuteStage {
                     ("prefill_tokens", "\(step.tokenCount - decode - drafted)"),
                 ]
                 if drafted > 0 { fields.append(("draft_slots", "\(drafted)")) }
-                if case .stepCompleted(let result) = message, let (proposed, accepted) = result.speculation {
-                    fields += [("drafted", "\(proposed)"), ("accepted", "\(accepted)")]
+                if case .stepCompleted(let result) = message {
+                    if let (proposed, accepted) = result.speculation {
+                        fields += [("drafted", "\(proposed)"), ("accepted", "\(accepted)")]
+                    }
+                    // The draft model's part of the step, to tell its passes from the model's.
+                    if result.draftDuration > .zero {
+                        fields.append(("draft_ms", "\((result.draftDuration.seconds * 100_000).rounded() / 100)"))
+                    }
                 }
                 trace.record(.stage("execute"), "step \(step.number)", from: start, to: .now, fields)
             }

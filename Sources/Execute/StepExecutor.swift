@@ -38,7 +38,7 @@ public final class StepExecutor {
         let clock = ContinuousClock()
         let start = clock.now
         let drafts = try proposals(for: step)
-        let draftDuration = clock.now - start
+        let draftDuration = drafts.isEmpty ? Duration.zero : clock.now - start
         let batch = ForwardBatch(step.rows.enumerated().map { index, row in
             let output: ForwardBatch.Output
             switch row.output {

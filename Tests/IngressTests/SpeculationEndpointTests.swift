@@ -61,6 +61,29 @@ extension EndpointTests {
                 #expect(kv?["spec_accepted_tokens"] == .int(Int64(accepted)))
                 let trace = try await server.get("/debug/trace?seconds=60").text
                 #expect(trace.contains(#""speculation""#) && trace.contains(#""accepted""#))
+                #expect(!trace.contains(#""draft_ms""#), "prompt lookup runs no draft model")
+            }
+        }
+
+        /// `serve --draft-model`: SmolLM2 drafting for itself (same vocabulary, so the drafter's
+        /// catch-up, its slots beside the model's and its pruned head all run) answers what the
+        /// plain server answers, counts its drafts, and each engine step that drafted says in the
+        /// trace how long the draft model took of it.
+        @Test func testADraftModelServerAnswersAsThePlainOneAndTracesTheDrafterTime() async throws {
+            let bodies = [Self.request(#""max_new_tokens": 32"#), Self.request(#""max_new_tokens": 5"#)]
+            let plain = try await TestServer.with { server in try await Self.answers(server, bodies) }
+            let arguments = ["--draft-model", try TestModel.path(), "--draft-fixed", "--draft-max-tokens", "4"]
+            try await TestServer.with(arguments) { server in
+                #expect(try await Self.answers(server, bodies) == plain)
+                let metrics = try Observability.samples(try await server.get("/metrics").text)
+                #expect((metrics["lightserve_spec_draft_tokens_total"] ?? 0) > 0)
+                let events = try JSON.parse(try await server.get("/debug/trace?seconds=60").body)["traceEvents"]?.array ?? []
+                let drafting = events.filter { $0["args"]?["drafted"] != nil }
+                #expect(!drafting.isEmpty)
+                for event in drafting where event["name"]?.string?.hasPrefix("step") == true {
+                    let milliseconds = event["args"]?["draft_ms"]?.string.flatMap(Double.init) ?? 0
+                    #expect(milliseconds > 0, "\(event)")
+                }
             }
         }
     }
