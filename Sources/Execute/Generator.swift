@@ -36,6 +36,9 @@ public final class Generator {
         /// Of ``draftSeconds``, the first drafting step's: the drafter's pass over the prompt and
         /// that step's proposals.
         public var draftFirstStepSeconds = 0.0
+        /// Every decode step's rows (its token and the drafted ones verified) and the time of the
+        /// model's pass over them (the draft model's excluded), in order.
+        public var stepTimes: [(rows: Int, seconds: Double)] = []
 
         public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptIDs.count) / prefillSeconds : 0 }
         /// Decode rate over the tokens after the first (the first comes out of the prefill).
@@ -137,11 +140,14 @@ public final class Generator {
                 result.draftCatchUpTokens += catchUp.count
             }
             result.draftSeconds += step.draftDuration.seconds
+            let modelSeconds = (step.duration - step.draftDuration).seconds
             switch step.outcomes.first {
             case .sampled(let token, let logprob, let alternatives, let next):
+                result.stepTimes.append((1, modelSeconds))
                 produced = [SampledToken(token: token, logprob: logprob, alternatives: alternatives)]
                 state = next
             case .speculated(let tokens, let accepted, let drafted, let next):
+                result.stepTimes.append((1 + drafted, modelSeconds))
                 if let draft = row.draft {
                     speculation.record(draft, position: row.position, drafted: drafted, accepted: accepted)
                 }

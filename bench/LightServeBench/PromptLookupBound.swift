@@ -37,4 +37,44 @@ struct PromptLookupBound {
         }
         return cost > 0 ? Double(tokens) / cost : 1
     }
+
+    /// What prompt lookup with the server's length policy (``SequenceSpeculation``'s own plan and
+    /// record, as `lightserve generate` and the scheduler run them) gains on the same outputs
+    /// when every step costs exactly what ``costs`` says. Set beside ``speedup(prompts:outputs:)``
+    /// and the run's measured speed-up, it splits a shortfall into the policy's part (the bound
+    /// over this) and the step costs' (this over the measurement: steps costing more in the run
+    /// than at start).
+    func policySpeedup(prompts: [[Int32]], outputs: [[Int32]], maxNewTokens: Int) -> Double {
+        let speculation = SpeculativeDecoding(
+            drafter: .promptLookup(lookup), lengths: DraftLengthPolicy(maxTokens: maxDraft, costs: costs))
+        var tokens = 0
+        var cost = 0.0
+        for (prompt, output) in zip(prompts, outputs) where output.count > 1 {
+            var sequence = SequenceSpeculation()
+            var history = prompt + [output[0]]
+            var next = 1
+            while next < output.count {
+                var gained = 1
+                var rows = 1
+                if let (proposal, draft) = sequence.plan(
+                    speculation, history: history, limit: maxNewTokens - next - 1, decodingRows: 1)
+                {
+                    var accepted = 0
+                    while accepted < proposal.count && next + accepted < output.count
+                        && proposal[accepted] == output[next + accepted]
+                    {
+                        accepted += 1
+                    }
+                    sequence.record(draft, position: history.count - 1, drafted: proposal.count, accepted: accepted)
+                    gained = min(accepted + 1, output.count - next)
+                    rows += proposal.count
+                }
+                history += output[next..<next + gained]
+                next += gained
+                tokens += gained
+                cost += costs.cost(rows: rows)
+            }
+        }
+        return cost > 0 ? Double(tokens) / cost : 1
+    }
 }

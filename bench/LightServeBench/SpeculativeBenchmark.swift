@@ -12,7 +12,9 @@ import Tokenize
 /// prompt kind and mode: decode tok/s summed over the kind's prompts, the ratio to plain
 /// decoding, the acceptance rate, and of the decode time the draft model's part (with the tokens
 /// it ran to catch up, and its time in each prompt's first drafting step, whose catch-up is the
-/// prompt).
+/// prompt); the model's step cost by rows verified as measured during the run, beside the
+/// start-up curve; and for prompt lookup the bound and the policy's replay under that curve
+/// (``PromptLookupBound``).
 struct SpeculativeBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "speculative", abstract: "Single-stream decode tok/s with prompt lookup and a draft model against none.")
@@ -128,6 +130,8 @@ struct SpeculativeBenchmark: ParsableCommand {
 
         struct Totals {
             var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0, draftSeconds = 0.0, catchUp = 0, draftFirstSteps = 0.0
+            /// The model's step times by the rows they verified.
+            var stepSeconds: [Int: [Double]] = [:]
         }
         // Modes take turns on each prompt, round after round, so that a slow spell of this shared
         // machine lands on every mode alike (run one mode after another, plain decoding read 17%
@@ -154,14 +158,27 @@ struct SpeculativeBenchmark: ParsableCommand {
                     t.draftSeconds += result.draftSeconds
                     t.catchUp += result.draftCatchUpTokens
                     t.draftFirstSteps += result.draftFirstStepSeconds
+                    for (rows, seconds) in result.stepTimes { t.stepSeconds[rows, default: []].append(seconds) }
                     totals["\(kind) \(mode.rawValue)"] = t
                 }
             }
         }
+        // What steps cost in the run, against the start-up curve: per row count verified (seen at
+        // least three times), the median step over the median one-row step of plain decoding.
+        func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+        let plainStep = median(totals.filter { $0.key.hasSuffix(" off") }.flatMap { $0.value.stepSeconds[1] ?? [] })
+        func liveCosts(_ t: Totals) -> String {
+            guard plainStep > 0 else { return "" }
+            return t.stepSeconds.sorted { $0.key < $1.key }.filter { $0.value.count >= 3 }.map { rows, seconds in
+                "\(rows): \(round3(median(seconds) / plainStep)) (\(seconds.count))"
+            }.joined(separator: ", ")
+        }
         for kind in ["rewrite", "question"] {
             let indices = framed.indices.filter { framed[$0].kind == kind }
-            let bound = PromptLookupBound(lookup: PromptLookup(), costs: lookupCosts, maxDraft: draftMaxTokens).speedup(
-                prompts: indices.map { prompts[$0] }, outputs: indices.map { plainOutputs[$0] ?? [] })
+            let lookupBound = PromptLookupBound(lookup: PromptLookup(), costs: lookupCosts, maxDraft: draftMaxTokens)
+            let (kindPrompts, kindOutputs) = (indices.map { prompts[$0] }, indices.map { plainOutputs[$0] ?? [] })
+            let bound = lookupBound.speedup(prompts: kindPrompts, outputs: kindOutputs)
+            let replay = lookupBound.policySpeedup(prompts: kindPrompts, outputs: kindOutputs, maxNewTokens: maxNewTokens)
             let plain = totals["\(kind) off"] ?? Totals()
             let plainRate = plain.seconds > 0 ? Double(plain.tokens) / plain.seconds : 0
             for (mode, _) in modes {
@@ -179,8 +196,9 @@ struct SpeculativeBenchmark: ParsableCommand {
                     "decode_seconds": round3(t.seconds), "draft_model_seconds": round3(t.draftSeconds),
                     "draft_catch_up_tokens": t.catchUp, "draft_model_first_step_seconds": round3(t.draftFirstSteps),
                     "step_cost_by_rows": zip(costs.rows, costs.costs).map { "\($0): \(round3($1))" }.joined(separator: ", "),
+                    "live_step_cost_by_rows": liveCosts(t),
                     "draft_token_cost": round3(costs.draftTokenCost),
-                ].merging(mode == .ngram ? ["lookup_bound_speedup": round3(bound)] : [:]) { $1 })
+                ].merging(mode == .ngram ? ["lookup_bound_speedup": round3(bound), "lookup_policy_replay_speedup": round3(replay)] : [:]) { $1 })
             }
         }
     }
