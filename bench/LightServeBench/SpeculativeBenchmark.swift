@@ -129,7 +129,9 @@ struct SpeculativeBenchmark: ParsableCommand {
         }
 
         struct Totals {
-            var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0, draftSeconds = 0.0, catchUp = 0, draftFirstSteps = 0.0
+            var tokens = 0, seconds = 0.0, drafted = 0, accepted = 0, steps = 0
+            /// The draft model's seconds, its catch-up tokens, and its seconds in first drafting steps.
+            var draftSeconds = 0.0, catchUp = 0, draftFirstSteps = 0.0
             /// The model's step times by the rows they verified.
             var stepSeconds: [Int: [Double]] = [:]
         }
