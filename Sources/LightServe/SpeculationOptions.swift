@@ -27,8 +27,8 @@ struct SpeculationOptions: ParsableArguments {
 
     /// The lowest token ids the draft model's head computes, or nil for all of them.
     var draftHeadVocabulary: Int? {
-        let count = draftVocabulary ?? SpeculativeDecoding.defaultDraftVocabulary
-        return mode == .draft && count > 0 ? count : nil
+        guard mode == .draft else { return nil }
+        return SpeculativeDecoding.draftHeadVocabulary(draftVocabulary ?? SpeculativeDecoding.defaultDraftVocabulary)
     }
 
     @Option(help: "The most tokens one step drafts for a sequence; fewer when drafts are seldom accepted, when the batch is large, or where the machine's step costs say so (measured at start).")

@@ -39,6 +39,12 @@ public struct SpeculativeDecoding: Sendable, Equatable {
     /// 0.39-0.40 with the whole head, and 81-87% of drafted tokens were accepted against 87-98%.
     public static let defaultDraftVocabulary = 32768
 
+    /// The lowest token ids a draft model's head computes when `--draft-vocabulary` asks for
+    /// `requested`: nil, the whole head, for 0.
+    public static func draftHeadVocabulary(_ requested: Int) -> Int? {
+        requested > 0 ? requested : nil
+    }
+
     public init(drafter: Drafter, lengths: DraftLengthPolicy) {
         self.drafter = drafter
         self.lengths = lengths

@@ -109,8 +109,8 @@ struct SpeculativeBenchmark: ParsableCommand {
         let framed = Self.framedPrompts
         let prompts = framed.map { tokenizer.encode($0.text) }
         let generator = try Generator(
-            model: llama, draftModel: draft, draftVocabulary: draftVocabulary > 0 ? draftVocabulary : nil, capacity: max(256, (prompts.map(\.count).max() ?? 0) + maxNewTokens),
-            threads: model.threads)
+            model: llama, draftModel: draft, draftVocabulary: SpeculativeDecoding.draftHeadVocabulary(draftVocabulary),
+            capacity: max(256, (prompts.map(\.count).max() ?? 0) + maxNewTokens), threads: model.threads)
         let costs = try generator.executor.measureStepCosts(upTo: draftMaxTokens + 1)
         _ = try generator.generate(prompt: prompts[0], maxNewTokens: 4)  // warm-up
         let stops = tokenizer.vocabulary.stopIDs
@@ -168,10 +168,9 @@ struct SpeculativeBenchmark: ParsableCommand {
         // What steps cost in the run, against the start-up curve: per row count verified (seen at
         // least three times), the median step over the median one-row step of plain decoding on
         // the same prompts (the rewrites' longer contexts make their one-row steps slower).
-        func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
         func liveCosts(_ t: Totals, plain: Totals) -> String {
-            let plainStep = median(plain.stepSeconds[1] ?? [])
-            guard plainStep > 0 else { return "" }
+            guard let ones = plain.stepSeconds[1], !ones.isEmpty else { return "" }
+            let plainStep = median(ones)
             return t.stepSeconds.sorted { $0.key < $1.key }.filter { $0.value.count >= 3 }.map { rows, seconds in
                 "\(rows): \(round3(median(seconds) / plainStep)) (\(seconds.count))"
             }.joined(separator: ", ")
